@@ -1,0 +1,1 @@
+"""Wire formats: Kafka (CloudEvents binary and structured mode) and EventBridge entries."""

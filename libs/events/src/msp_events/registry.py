@@ -1,0 +1,210 @@
+"""The registry: the one place where an event type lives.
+
+A type is declared once with ``@event``; its topic, dead-letter topics, JSON
+Schema snapshot, catalog entry, AsyncAPI channel and topic provisioning are all
+derived from the ``EventSpec`` recorded here, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
+"""The six agents."""
+
+OWNERS = (*SERVICES, "source", "platform", "agents")
+"""Who may publish a type: one agent; ``source`` for facts from the MSP's systems (PSA, billing,
+CRM, RMM, finance, cloud), which enter through the importers and the simulator; ``platform`` for
+the clock; ``agents`` for the consensus protocol, where any agent may propose and vote."""
+
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class EventData(BaseModel):
+    """Base of every event payload.
+
+    Frozen, because an event is a fact. Unknown fields are ignored so that a
+    consumer built against minor version N still reads N+1 (additive changes
+    only within a major version; the schema check enforces that).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What the platform knows about one event type."""
+
+    type: str
+    model: type[EventData]
+    owner: str
+    major: int
+    minor: int
+    key: str
+    consumers: tuple[str, ...]
+    description: str
+    partitions: int = 3
+    retention_days: int = 30
+    subject: str = field(default="")
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def topic(self) -> str:
+        """One topic per type; a breaking change (new major) gets a new topic."""
+        return self.type if self.major == 1 else f"{self.type}.v{self.major}"
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:msp:events:{self.type}:{self.version}"
+
+    def dead_letter_topic(self, consumer: str) -> str:
+        """Per-consumer, so that a redrive reaches only the consumer that failed."""
+        return dead_letter_topic(consumer, self.topic)
+
+    def key_of(self, data: EventData) -> str:
+        value = getattr(data, self.key)
+        return str(value)
+
+    def subject_of(self, data: EventData) -> str:
+        """CloudEvents subject: the entity the event is about, e.g. ``client/C-1001``."""
+        prefix = self.subject or self.key.removesuffix("_id")
+        return f"{prefix}/{self.key_of(data)}"
+
+
+def dead_letter_topic(consumer: str, topic: str) -> str:
+    return f"dlt.{consumer}.{topic}"
+
+
+class UnknownEventType(KeyError):
+    """The registry has no such type: the message cannot be decoded."""
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._by_type: dict[str, EventSpec] = {}
+        self._by_model: dict[type[EventData], EventSpec] = {}
+
+    def add(self, spec: EventSpec) -> None:
+        if spec.type in self._by_type:
+            raise ValueError(f"event type {spec.type!r} is declared twice")
+        self._by_type[spec.type] = spec
+        self._by_model[spec.model] = spec
+
+    def get(self, type_name: str) -> EventSpec:
+        try:
+            return self._by_type[type_name]
+        except KeyError:
+            raise UnknownEventType(f"unknown event type {type_name!r}") from None
+
+    def for_model(self, model: type[EventData]) -> EventSpec:
+        return self._by_model[model]
+
+    def by_topic(self, topic: str) -> EventSpec:
+        for spec in self._by_type.values():
+            if spec.topic == topic:
+                return spec
+        raise UnknownEventType(f"no event type is published on topic {topic!r}")
+
+    def consumed_by(self, service: str) -> list[EventSpec]:
+        return [s for s in self if service in s.consumers]
+
+    def owned_by(self, service: str) -> list[EventSpec]:
+        return [s for s in self if s.owner == service]
+
+    def topics(self) -> list[str]:
+        """Every topic the platform needs: event topics and each consumer's dead-letter topic."""
+        out: list[str] = []
+        for spec in self:
+            out.append(spec.topic)
+            out.extend(spec.dead_letter_topic(c) for c in spec.consumers)
+        return out
+
+    def __iter__(self) -> Iterator[EventSpec]:
+        return iter(sorted(self._by_type.values(), key=lambda s: s.type))
+
+    def __len__(self) -> int:
+        return len(self._by_type)
+
+    def __contains__(self, type_name: object) -> bool:
+        return type_name in self._by_type
+
+
+REGISTRY = Registry()
+
+M = TypeVar("M", bound=type[EventData])
+
+
+def event(
+    type_name: str,
+    *,
+    owner: str,
+    key: str,
+    consumers: tuple[str, ...] = (),
+    major: int = 1,
+    minor: int = 0,
+    partitions: int = 3,
+    retention_days: int = 30,
+    subject: str = "",
+) -> Callable[[M], M]:
+    """Declare an event type and register it.
+
+    ``owner`` is the only service allowed to publish it (an agent, or ``source`` for facts from
+    PSA/billing/CRM/RMM/finance systems, or ``platform`` for the clock). ``key`` names the payload
+    field used as the Kafka key, so events about one entity stay in order.
+    """
+    if not _TYPE_NAME.match(type_name):
+        raise ValueError(f"event type {type_name!r} must be dotted lowercase words")
+    if owner not in OWNERS:
+        raise ValueError(f"{type_name}: owner {owner!r} is not one of {OWNERS}")
+    unknown = set(consumers) - set(SERVICES)
+    if unknown:
+        raise ValueError(f"{type_name}: unknown consumers {sorted(unknown)}")
+
+    def register(model: M) -> M:
+        if key not in model.model_fields:
+            raise ValueError(f"{type_name}: partition key {key!r} is not a field of {model.__name__}")
+        doc = (model.__doc__ or "").strip()
+        if not doc:
+            raise ValueError(f"{type_name}: {model.__name__} needs a docstring (it becomes the catalog entry)")
+        REGISTRY.add(
+            EventSpec(
+                type=type_name,
+                model=model,
+                owner=owner,
+                major=major,
+                minor=minor,
+                key=key,
+                consumers=tuple(consumers),
+                description=doc,
+                partitions=partitions,
+                retention_days=retention_days,
+                subject=subject,
+            )
+        )
+        return model
+
+    return register
+
+
+def spec_for(data: EventData | type[EventData]) -> EventSpec:
+    model = data if isinstance(data, type) else type(data)
+    return REGISTRY.for_model(model)
+
+
+def describe(spec: EventSpec) -> dict[str, Any]:
+    return {
+        "type": spec.type,
+        "version": spec.version,
+        "owner": spec.owner,
+        "key": spec.key,
+        "consumers": list(spec.consumers),
+        "topic": spec.topic,
+    }

@@ -1,0 +1,9 @@
+"""How a handler says that retrying will not help."""
+
+
+class PermanentError(Exception):
+    """The event is valid but the domain rejects it (e.g. an agreement for a client marked deleted).
+
+    Raised by a handler, it sends the message straight to the consumer's dead-letter topic with this
+    message as the reason, instead of retrying.
+    """

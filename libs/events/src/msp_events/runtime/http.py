@@ -1,0 +1,40 @@
+"""The HTTP side of a service: probes, metrics and the service's REST API (FastAPI, OpenAPI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+
+from msp_events.runtime.service import Service
+
+
+def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: str = "0.1.0") -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title=f"{service.name.upper()} agent", version=version, lifespan=lifespan)
+    app.state.service = service
+
+    @app.get("/livez", tags=["operations"], summary="The process is alive")
+    async def livez() -> dict[str, str]:
+        return {"status": "alive", "service": service.name}
+
+    @app.get("/readyz", tags=["operations"], summary="Broker and database are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await service.readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    app.mount("/metrics", make_asgi_app(service.metrics.registry))
+    for router in api:
+        app.include_router(router)
+    return app

@@ -1,0 +1,167 @@
+"""Apache Kafka transport on aiokafka: idempotent ``acks=all`` producer, manual offset commits.
+
+The pump needs exact control of what is committed and when (after the database commit and the
+dead-letter publish), so it drives aiokafka directly; FastStream is used for the AsyncAPI side
+(``msp_events.asyncapi``) with the same connection settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+
+from msp_events.runtime.settings import KafkaSettings
+from msp_events.runtime.transport import Outgoing, Record
+from msp_events.runtime.transport import TopicPartition as TP
+
+log = logging.getLogger(__name__)
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def connection_options(settings: KafkaSettings) -> dict[str, Any]:
+    """aiokafka keyword arguments for plaintext, TLS and SASL/SCRAM connections."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = ssl.create_default_context(cafile=settings.ssl_cafile)
+    if settings.security_protocol.startswith("SASL"):
+        if not (settings.sasl_mechanism and settings.sasl_username and settings.sasl_password):
+            raise ValueError(
+                "KAFKA_SECURITY_PROTOCOL=SASL_* needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME "
+                "and KAFKA_SASL_PASSWORD"
+            )
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+    return options
+
+
+class KafkaTransport:
+    name = "kafka"
+
+    def __init__(self, settings: KafkaSettings, client_id: str = "msp") -> None:
+        self.settings = settings
+        self.client_id = client_id
+
+    def consumer(self, group: str, topics: list[str]) -> KafkaConsumer:
+        return KafkaConsumer(self, group, topics)
+
+    def producer(self) -> KafkaProducer:
+        return KafkaProducer(self)
+
+    async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
+        await ensure_topics(self.settings, partitions_by_topic)
+
+    async def ping(self) -> bool:
+        admin = AIOKafkaAdminClient(**connection_options(self.settings), request_timeout_ms=3000)
+        try:
+            await asyncio.wait_for(admin.start(), 5)
+            await asyncio.wait_for(admin.list_topics(), 5)
+            return True
+        except Exception:
+            return False
+        finally:
+            await admin.close()
+
+
+async def ensure_topics(settings: KafkaSettings, partitions_by_topic: dict[str, int]) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in partitions_by_topic if t not in existing]
+        if missing:
+            new = [NewTopic(t, num_partitions=partitions_by_topic[t], replication_factor=-1) for t in missing]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        await admin.close()
+
+
+class KafkaConsumer:
+    def __init__(self, transport: KafkaTransport, group: str, topics: list[str]) -> None:
+        s = transport.settings
+        self._consumer = AIOKafkaConsumer(
+            *topics,
+            group_id=group,
+            client_id=f"{transport.client_id}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+            fetch_max_bytes=8 * MAX_REQUEST_BYTES,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=s.heartbeat_interval_ms,
+            **connection_options(s),
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def fetch(self, max_records: int, timeout_s: float) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [
+            Record(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value,
+                headers=list(r.headers or ()),
+                timestamp_ms=r.timestamp,
+            )
+            for records in batches.values()
+            for r in records
+        ]
+
+    async def commit(self, offsets: dict[TP, int]) -> None:
+        try:
+            await self._consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+        except CommitFailedError as exc:
+            # The group rebalanced: another member re-reads these records and its inbox drops
+            # whatever this member already committed to the database.
+            log.warning("offset commit lost to a rebalance: %s", exc)
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        tp = TopicPartition(*partition)
+        if tp in self._consumer.assignment():
+            self._consumer.seek(tp, offset)
+
+
+class KafkaProducer:
+    def __init__(self, transport: KafkaTransport) -> None:
+        self._producer = AIOKafkaProducer(
+            client_id=f"{transport.client_id}-producer",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            max_request_size=MAX_REQUEST_BYTES,
+            **connection_options(transport.settings),
+        )
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def send_all(self, messages: list[Outgoing]) -> None:
+        pending = [
+            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+            for m in messages
+        ]
+        await asyncio.gather(*pending)

@@ -1,0 +1,138 @@
+"""A running service: its database, its consumer pump and outbox relay on a transport.
+
+``app.py`` of each service builds one ``Service`` from its settings, router and tables; the HTTP
+app (``http.py``) and the embedded system (``embedded.py``) start and stop it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from sqlalchemy import MetaData, text
+
+from msp_events.registry import REGISTRY, dead_letter_topic
+from msp_events.runtime.metrics import RuntimeMetrics
+from msp_events.runtime.migrations import upgrade
+from msp_events.runtime.pump import Pump, PumpPolicy
+from msp_events.runtime.relay import OutboxRelay, RelayPolicy
+from msp_events.runtime.router import HandlerRouter
+from msp_events.runtime.settings import ServiceSettings
+from msp_events.runtime.store import make_engine
+from msp_events.runtime.transport import ConsumerPort, ProducerPort, Transport
+
+log = logging.getLogger(__name__)
+CLOCK_TOPIC = REGISTRY.get("clock.ticked").topic
+
+
+class Service:
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        router: HandlerRouter,
+        transport: Transport,
+        migrations: Path,
+        metadata: MetaData | None = None,
+    ) -> None:
+        self.name = settings.service_name
+        self.settings = settings
+        self.router = router
+        self.transport = transport
+        self.migrations = migrations
+        self.metadata = metadata
+        url = settings.resolved_database_url()
+        if url.startswith("sqlite:///./"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(url)
+        self.metrics = RuntimeMetrics(self.name)
+        self._consumer: ConsumerPort | None = None
+        self._producer: ProducerPort | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.pump: Pump | None = None
+        self.relay: OutboxRelay | None = None
+
+    @property
+    def topics(self) -> list[str]:
+        """What the service consumes: its handlers' topics and the clock."""
+        return sorted({*self.router.topics, CLOCK_TOPIC})
+
+    def topic_partitions(self) -> dict[str, int]:
+        """Every topic this service touches, with its partition count from the registry."""
+        wanted: dict[str, int] = {}
+        for spec in [*self.router.specs, REGISTRY.get("clock.ticked"), *REGISTRY.owned_by(self.name)]:
+            wanted[spec.topic] = spec.partitions
+        for topic in self.topics:
+            wanted[dead_letter_topic(self.name, topic)] = REGISTRY.by_topic(topic).partitions
+        return wanted
+
+    def migrate(self) -> None:
+        upgrade(self.settings.resolved_database_url(), self.migrations, self.metadata)
+
+    async def start(self) -> None:
+        s = self.settings
+        if s.migrate_on_start:
+            await asyncio.to_thread(self.migrate)
+        await self.transport.ensure_topics(self.topic_partitions())
+        self._producer = self.transport.producer()
+        await self._producer.start()
+        if s.relay_enabled:
+            self.relay = OutboxRelay(
+                service=self.name,
+                engine=self.engine,
+                producer=self._producer,
+                metrics=self.metrics,
+                policy=RelayPolicy(poll_interval_s=s.relay_poll_s),
+            )
+            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        if s.consumer_enabled:
+            self._consumer = self.transport.consumer(self.name, self.topics)
+            await self._consumer.start()
+            self.pump = Pump(
+                service=self.name,
+                router=self.router,
+                engine=self.engine,
+                consumer=self._consumer,
+                producer=self._producer,
+                metrics=self.metrics,
+                policy=PumpPolicy(
+                    batch_size=s.batch_size,
+                    max_attempts=s.max_attempts,
+                    retry_backoff_s=s.retry_backoff_s,
+                    max_message_bytes=s.max_message_bytes,
+                ),
+                on_committed=self.relay.wake if self.relay else lambda: None,
+            )
+            self._tasks.append(asyncio.create_task(self.pump.run(), name=f"{self.name}-pump"))
+        log.info("%s started on %s, consuming %s", self.name, self.transport.name, ", ".join(self.topics))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        self.engine.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        return {"database": await asyncio.to_thread(self._database_ok), "broker": await self.transport.ping()}
+
+    def _database_ok(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def is_idle(self) -> bool:
+        pump_idle = self.pump is None or self.pump.idle.is_set()
+        relay_idle = self.relay is None or self.relay.idle.is_set()
+        return pump_idle and relay_idle

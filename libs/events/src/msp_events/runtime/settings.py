@@ -1,0 +1,47 @@
+"""Settings from the environment (pydantic-settings), read once by a service's ``app.py``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    """``KAFKA_*``: plaintext locally; SASL/SCRAM over TLS for managed clusters."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(default=None, description="CA bundle; the system store when unset")
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares; a service subclasses it to set its name and add its own."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str
+    transport: Literal["kafka", "inprocess"] = Field(default="kafka", alias="MSP_TRANSPORT")
+    database_url: str = Field(default="", alias="DATABASE_URL", description="sqlite:///… or postgresql://…")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(default=8000, alias="HTTP_PORT")
+    migrate_on_start: bool = Field(default=True, alias="MIGRATE_ON_START")
+    relay_enabled: bool = Field(default=True, alias="RELAY_ENABLED")
+    consumer_enabled: bool = Field(default=True, alias="CONSUMER_ENABLED")
+    batch_size: int = Field(default=200, alias="CONSUMER_BATCH_SIZE", ge=1)
+    max_attempts: int = Field(default=3, alias="HANDLER_MAX_ATTEMPTS", ge=1)
+    retry_backoff_s: float = Field(default=0.05, alias="HANDLER_RETRY_BACKOFF_S", ge=0)
+    max_message_bytes: int = Field(default=1_000_000, alias="MAX_MESSAGE_BYTES", ge=1024)
+    relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///./.data/{self.service_name}.db"

@@ -1,0 +1,100 @@
+"""The unit of work a handler receives: one transaction, one cause, the events it emits.
+
+The runtime opens it, claims the inbox record, runs the handler and writes the emitted events to
+the outbox inside the same transaction; the handler only changes state and calls ``emit``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from msp_events.codec.kafka import encode_binary
+from msp_events.envelope import Envelope
+from msp_events.registry import SERVICES, EventData, spec_for
+from msp_events.runtime.store import inbox, outbox, service_clock
+
+GLOBAL_CLOCK = "utc"
+
+
+class OwnershipError(Exception):
+    """A service tried to publish an event type it does not own."""
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, cause: Envelope[Any], service: str) -> None:
+        self.session = session
+        self.cause = cause
+        self.service = service
+        self.emitted: list[Envelope[Any]] = []
+
+    @property
+    def clock(self) -> datetime | None:
+        """The latest ``clock.ticked`` time this service has seen, if any."""
+        return self.session.execute(
+            select(service_clock.c.now).where(service_clock.c.clock == GLOBAL_CLOCK)
+        ).scalar_one_or_none()
+
+    @property
+    def now(self) -> datetime:
+        """The system's "now": the later of the latest clock tick and this event's time."""
+        tick = self.clock
+        return max(tick, self.cause.time) if tick is not None else self.cause.time
+
+    def emit(self, data: EventData) -> Envelope[Any]:
+        """Publish ``data`` as a consequence of the event being handled (via the outbox)."""
+        spec = spec_for(data)
+        if spec.owner != self.service and not (spec.owner == "agents" and self.service in SERVICES):
+            raise OwnershipError(f"{self.service} may not publish {spec.type}; its owner is {spec.owner}")
+        envelope = self.cause.caused(
+            data, source=f"msp.{self.service}", producer=self.service, seq=len(self.emitted)
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+    # -- used by the runtime ----------------------------------------------------------------------
+    def claim_inbox(self) -> bool:
+        """Record the cause as processed; False when it already was (a duplicate delivery)."""
+        values = {
+            "source": self.cause.source,
+            "event_id": self.cause.id,
+            "type": self.cause.type,
+            "event_time": self.cause.time,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = self.session.execute(insert(inbox).values(**values).on_conflict_do_nothing())
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def advance_clock(self, now: datetime) -> None:
+        """Move the service clock forward; a late tick never moves it back."""
+        current = self.clock
+        if current is None:
+            self.session.execute(service_clock.insert().values(clock=GLOBAL_CLOCK, now=now))
+        elif now > current:
+            self.session.execute(
+                service_clock.update().where(service_clock.c.clock == GLOBAL_CLOCK).values(now=now)
+            )
+
+    def write_outbox(self) -> None:
+        if not self.emitted:
+            return
+        rows = []
+        for envelope in self.emitted:
+            message = encode_binary(envelope)
+            rows.append(
+                {
+                    "event_id": envelope.id,
+                    "type": envelope.type,
+                    "topic": message.topic,
+                    "key": message.key,
+                    "value": message.value,
+                    "headers": json.dumps([[k, v.decode()] for k, v in message.headers]),
+                }
+            )
+        self.session.execute(outbox.insert(), rows)

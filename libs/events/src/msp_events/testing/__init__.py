@@ -1,0 +1,1 @@
+"""Test helpers shared by the library and the services (fixtures, transports, builders)."""
