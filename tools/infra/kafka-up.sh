@@ -152,6 +152,7 @@ fi
 # writes its own pid and then execs java, so the pid file names the JVM itself.
 log "starting broker on $BOOTSTRAP (controller $HOST:$CPORT), log: $LOG"
 # shellcheck disable=SC2086  # HEAP is a list of JVM flags
+# shellcheck disable=SC2016  # $$ and $1 are meant for the inner bash
 setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
   "$JAVA" $HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
   -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true \

@@ -48,6 +48,7 @@ fi
 find_cluster() { pg_lsclusters -h | awk -v p="$PORT" '$3 == p { print $1, $2; exit }'; }
 read -r VER NAME < <(find_cluster) || true
 if [[ -z "${VER:-}" ]]; then
+  # shellcheck disable=SC2012  # version dirs are plain numbers
   VER="$(ls /usr/lib/postgresql | sort -V | tail -n1)"
   # Debian's package creates "main" on install; if "main" exists on another port, do not touch it.
   NAME=main

@@ -23,9 +23,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-BOOTSTRAP = (
-    sys.argv[1] if len(sys.argv) > 1 else os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-)
+BOOTSTRAP = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 RUN = uuid.uuid4().hex[:8]
 CREATED: list[str] = []
 
@@ -44,10 +42,10 @@ async def create_topic(topic: str, partitions: int = 1) -> None:
         await admin.close()
 
 
-async def drain(consumer: AIOKafkaConsumer, expected: int, timeout: float = 20.0) -> list:
+async def drain(consumer: AIOKafkaConsumer, expected: int, wait_s: float = 20.0) -> list:
     """Read until `expected` records arrived, then keep polling a little to catch extras."""
     records: list = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_s
     while len(records) < expected and time.monotonic() < deadline:
         batch = await consumer.getmany(timeout_ms=500)
         for recs in batch.values():
@@ -145,7 +143,7 @@ async def check_c_idempotent() -> str:
     try:
         futs = [await prod.send(topic, f"i{i}".encode(), key=b"k") for i in range(50)]
         metas = await asyncio.gather(*futs)
-        pid = prod._txn_manager.producer_id if prod._txn_manager else None  # noqa: SLF001
+        pid = prod._txn_manager.producer_id if prod._txn_manager else None
         assert pid is not None and pid >= 0, f"no producer id assigned ({pid})"
     finally:
         await prod.stop()

@@ -9,9 +9,11 @@ Prints one line per check and a closing "N passed, N failed"; exits 1 if any che
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 import uuid
+from collections.abc import Callable
 
 import psycopg
 
@@ -26,16 +28,18 @@ def conninfo(role: str, db: str) -> str:
 
 def check_role(role: str) -> str:
     with psycopg.connect(conninfo(role, role), autocommit=True) as conn:
-        user, db, owner = conn.execute(
+        row = conn.execute(
             "SELECT current_user, current_database(), pg_get_userbyid(datdba) "
             "FROM pg_database WHERE datname = current_database()"
         ).fetchone()
+        assert row is not None
+        user, db, owner = row
         assert (user, db, owner) == (role, role, role), (user, db, owner)
         conn.execute("CREATE TABLE IF NOT EXISTS _verify (id int)")
         conn.execute("INSERT INTO _verify VALUES (1)")
         conn.execute("DROP TABLE _verify")
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    return f"login as {role}, db {role} owned by {role}, DDL ok (server {version})"
+        version = conn.execute("SELECT current_setting('server_version')").fetchone()
+    return f"login as {role}, db {role} owned by {role}, DDL ok (server {version[0] if version else '?'})"
 
 
 def check_throwaway_db() -> str:
@@ -51,7 +55,9 @@ def check_throwaway_db() -> str:
 
 
 def main() -> int:
-    checks = [(f"role {r}", lambda r=r: check_role(r)) for r in ROLES]
+    checks: list[tuple[str, Callable[[], str]]] = [
+        (f"role {r}", functools.partial(check_role, r)) for r in ROLES
+    ]
     checks.append(("msp CREATEDB", check_throwaway_db))
     passed = failed = 0
     for label, fn in checks:

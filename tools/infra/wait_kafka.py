@@ -46,8 +46,8 @@ async def _probe(bootstrap: str, request_timeout_ms: int) -> int:
         await admin.close()
 
 
-async def wait(bootstrap: str, timeout: float, pid: int | None) -> int:
-    deadline = time.monotonic() + timeout
+async def wait(bootstrap: str, wait_s: float, pid: int | None) -> int:
+    deadline = time.monotonic() + wait_s
     last_error: BaseException | None = None
     while True:
         if pid is not None and not _pid_alive(pid):
@@ -56,7 +56,7 @@ async def wait(bootstrap: str, timeout: float, pid: int | None) -> int:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             print(
-                f"wait_kafka: {bootstrap} not ready after {timeout:.0f}s (last error: {last_error!r})",
+                f"wait_kafka: {bootstrap} not ready after {wait_s:.0f}s (last error: {last_error!r})",
                 file=sys.stderr,
             )
             return 1
@@ -73,9 +73,7 @@ async def wait(bootstrap: str, timeout: float, pid: int | None) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    )
+    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--pid", type=int, default=None, help="give up early if this process dies")
     parser.add_argument("--quiet", action="store_true", help="one probe only, no messages (liveness)")

@@ -1,0 +1,103 @@
+"""``msp-events``: topic provisioning, schema snapshots, the event catalog and AsyncAPI documents.
+
+Everything here is derived from the registry, so running it after adding or changing a type brings
+topics, snapshots and docs back in line; ``--check`` variants fail CI when they are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from msp_events import schemas
+from msp_events.asyncapi import service_document
+from msp_events.catalog import render_catalog
+from msp_events.registry import REGISTRY, SERVICES
+from msp_events.runtime.kafka import ensure_topics
+from msp_events.runtime.settings import KafkaSettings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics derived from the registry", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schema snapshots and the compatibility gate", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+console = Console()
+REPO = Path(__file__).resolve().parents[4]
+
+
+def _wanted() -> dict[str, int]:
+    wanted: dict[str, int] = {}
+    for spec in REGISTRY:
+        wanted[spec.topic] = spec.partitions
+        for consumer in spec.consumers:
+            wanted[spec.dead_letter_topic(consumer)] = spec.partitions
+    return wanted
+
+
+@topics_app.command("plan")
+def topics_plan() -> None:
+    """List every topic the registry needs, with partitions."""
+    table = Table("topic", "partitions", "kind")
+    for topic, partitions in sorted(_wanted().items()):
+        table.add_row(topic, str(partitions), "dead letters" if topic.startswith("dlt.") else "events")
+    console.print(table)
+
+
+@topics_app.command("apply")
+def topics_apply(
+    bootstrap_servers: str = typer.Option(None, envvar="KAFKA_BOOTSTRAP_SERVERS", help="host:port[,host:port]"),
+) -> None:
+    """Create the missing topics (idempotent)."""
+    settings = KafkaSettings(bootstrap_servers=bootstrap_servers) if bootstrap_servers else KafkaSettings()
+    wanted = _wanted()
+    created = asyncio.run(ensure_topics(settings, wanted))
+    console.print(f"{len(created)} topics created, {len(wanted) - len(created)} already existed "
+                  f"on {settings.bootstrap_servers}")
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Write snapshots for the current version of every type."""
+    written = schemas.export()
+    for path in written:
+        console.print(f"wrote {path.relative_to(REPO)}")
+    console.print(f"{len(written)} snapshots written, {len(REGISTRY)} types")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail when a schema changed incompatibly or without a version bump."""
+    problems = schemas.check()
+    for problem in problems:
+        console.print(f"[red]✗[/red] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] {len(REGISTRY)} event schemas match their snapshots")
+
+
+@app.command("catalog")
+def catalog(check: bool = typer.Option(False, help="fail if the generated files are out of date")) -> None:
+    """Generate docs/events.md and docs/asyncapi/<service>.yaml."""
+    outputs = {REPO / "docs" / "events.md": render_catalog()}
+    for service in SERVICES:
+        outputs[REPO / "docs" / "asyncapi" / f"{service}.yaml"] = service_document(service)
+    stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
+    if check:
+        for path in stale:
+            console.print(f"[red]✗[/red] {path.relative_to(REPO)} is out of date: run `msp-events catalog`")
+        if stale:
+            raise typer.Exit(1)
+        console.print(f"[green]✓[/green] catalog and {len(SERVICES)} AsyncAPI documents are up to date")
+        return
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(outputs[path])
+        console.print(f"wrote {path.relative_to(REPO)}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,60 @@
+"""Contract documents received for Vendor & Contract Management."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from msp_events.registry import EventData, event
+
+MediaType = Literal[
+    "application/pdf",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+]
+
+
+@event("vcm.contract.document.received", owner="source", key="document_id", consumers=("vcm",))
+class ContractDocumentReceived(EventData):
+    """A signed contract, amendment or order form was uploaded or e-mailed in.
+
+    VCM extracts the key terms (CUAD categories: parties, effective and expiration dates, renewal
+    term, notice period to terminate renewal, price restrictions, minimum commitment) to compute
+    the notice deadline and track the renewal. The document travels inside the event so the
+    extraction needs no file store; keep it under the broker's message limit (1 MB by default,
+    so about 700 KB of file before base64).
+    """
+
+    document_id: str = Field(description="id of the received document (stable across re-delivery)")
+    contract_id: str | None = Field(
+        default=None, description="known contract this document amends/renews; None = a new contract"
+    )
+    document_kind: Literal["contract", "amendment", "order_form", "renewal_notice"] | None = Field(
+        default=None, description="what the sender said the document is, if known"
+    )
+    vendor_name: str | None = Field(default=None, description="vendor (counterparty), if known before extraction")
+    client_id: str | None = Field(
+        default=None, description="client served by this vendor contract (back-to-back), if any"
+    )
+    file_name: str = Field(description="original file name, e.g. 'Acme-MSA-2025.pdf'")
+    media_type: MediaType = Field(description="IANA media type of the file")
+    content_base64: str | None = Field(default=None, description="the file's bytes, base64 (PDF, DOCX)")
+    text: str | None = Field(default=None, description="the document as plain text (text/plain only)")
+    received_at: AwareDatetime = Field(description="when the document arrived")
+    uploaded_by: str | None = Field(default=None, description="person or mailbox it came from")
+
+    @model_validator(mode="after")
+    def _content(self) -> Self:
+        if (self.content_base64 is None) == (self.text is None):
+            raise ValueError("give exactly one of content_base64 or text")
+        if self.text is not None and self.media_type != "text/plain":
+            raise ValueError(f"text is only for text/plain; send {self.media_type} as content_base64")
+        if self.content_base64 is not None:
+            try:
+                base64.b64decode(self.content_base64, validate=True)
+            except binascii.Error as exc:
+                raise ValueError(f"content_base64 is not valid base64: {exc}") from None
+        return self
