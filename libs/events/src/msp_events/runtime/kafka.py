@@ -60,6 +60,12 @@ class KafkaTransport:
     async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
         await ensure_topics(self.settings, partitions_by_topic)
 
+    def physical(self, topic: str) -> str:
+        return self.settings.topic_prefix + topic
+
+    def logical(self, topic: str) -> str:
+        return topic.removeprefix(self.settings.topic_prefix)
+
     async def ping(self) -> bool:
         admin = AIOKafkaAdminClient(**connection_options(self.settings), request_timeout_ms=3000)
         try:
@@ -76,26 +82,45 @@ async def ensure_topics(settings: KafkaSettings, partitions_by_topic: dict[str, 
     """Create the topics that do not exist yet; returns the ones created."""
     admin = AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=15000)
     await admin.start()
+    partitions_by_topic = {settings.topic_prefix + t: n for t, n in partitions_by_topic.items()}
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in partitions_by_topic if t not in existing]
         if missing:
-            new = [NewTopic(t, num_partitions=partitions_by_topic[t], replication_factor=-1) for t in missing]
+            new = [NewTopic(t, num_partitions=partitions_by_topic[t], replication_factor=settings.replication_factor) for t in missing]
             try:
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:
                 pass
+            await _wait_for_leaders(admin, missing)
         return missing
     finally:
         await admin.close()
 
 
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str], timeout_s: float = 30.0) -> None:
+    """A new topic has no partition leaders for a moment; a consumer that starts then gets
+    NotLeaderForPartition on its offset look-up and stalls, so wait until every partition has one."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        described = await admin.describe_topics(topics)
+        if all(
+            t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics {topics} still have no partition leaders after {timeout_s}s")
+        await asyncio.sleep(0.2)
+
+
 class KafkaConsumer:
     def __init__(self, transport: KafkaTransport, group: str, topics: list[str]) -> None:
         s = transport.settings
+        self._transport = transport
         self._consumer = AIOKafkaConsumer(
-            *topics,
-            group_id=group,
+            *[transport.physical(t) for t in topics],
+            group_id=s.topic_prefix + group,
             client_id=f"{transport.client_id}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -116,7 +141,7 @@ class KafkaConsumer:
         batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [
             Record(
-                topic=r.topic,
+                topic=self._transport.logical(r.topic),
                 partition=r.partition,
                 offset=r.offset,
                 key=r.key,
@@ -130,20 +155,23 @@ class KafkaConsumer:
 
     async def commit(self, offsets: dict[TP, int]) -> None:
         try:
-            await self._consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+            await self._consumer.commit(
+                {TopicPartition(self._transport.physical(t), p): o for (t, p), o in offsets.items()}
+            )
         except CommitFailedError as exc:
             # The group rebalanced: another member re-reads these records and its inbox drops
             # whatever this member already committed to the database.
             log.warning("offset commit lost to a rebalance: %s", exc)
 
     async def seek(self, partition: TP, offset: int) -> None:
-        tp = TopicPartition(*partition)
+        tp = TopicPartition(self._transport.physical(partition[0]), partition[1])
         if tp in self._consumer.assignment():
             self._consumer.seek(tp, offset)
 
 
 class KafkaProducer:
     def __init__(self, transport: KafkaTransport) -> None:
+        self._transport = transport
         self._producer = AIOKafkaProducer(
             client_id=f"{transport.client_id}-producer",
             acks="all",
@@ -161,7 +189,7 @@ class KafkaProducer:
 
     async def send_all(self, messages: list[Outgoing]) -> None:
         pending = [
-            await self._producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
+            await self._producer.send(self._transport.physical(m.topic), value=m.value, key=m.key, headers=list(m.headers))
             for m in messages
         ]
         await asyncio.gather(*pending)

@@ -19,6 +19,10 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: str | None = Field(default=None, description="CA bundle; the system store when unset")
+    topic_prefix: str = Field(
+        default="", description="prepended to every topic and consumer group: one cluster, many environments"
+    )
+    replication_factor: int = Field(default=1, ge=1, description="for topics we create; 3 on MSK")
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
 

@@ -68,8 +68,8 @@ class UnitOfWork:
         }
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = self.session.execute(insert(inbox).values(**values).on_conflict_do_nothing())
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        statement = insert(inbox).values(**values).on_conflict_do_nothing().returning(inbox.c.event_id)
+        return self.session.execute(statement).scalar_one_or_none() is not None
 
     def advance_clock(self, now: datetime) -> None:
         """Move the service clock forward; a late tick never moves it back."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,16 +65,28 @@ def postgres_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+def postgres_databases(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty databases (one per service under test), dropped afterwards."""
     admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+
     try:
-        yield url
+        yield create
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: Callable[[], str]) -> str:
+    """A fresh, empty database for one test."""
+    return postgres_databases()

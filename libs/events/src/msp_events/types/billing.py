@@ -30,7 +30,7 @@ class InvoiceLine(BaseModel):
     quantity: Decimal = Field(description="units or hours billed; negative for credits")
     unit_price: Money = Field(description="price per unit")
     unit_cost: Money | None = Field(default=None, description="MSP's cost per unit when known (products)")
-    amount: Money = Field(description="line total before tax (normally quantity × unit_price)")
+    amount: Money = Field(description="line total before tax (normally quantity * unit_price)")
     period_start: date | None = Field(default=None, description="first day of the service period billed")
     period_end: date | None = Field(default=None, description="last day of the service period billed")
 

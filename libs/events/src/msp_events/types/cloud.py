@@ -17,7 +17,7 @@ class CloudCostRecorded(EventData):
     """One day of cloud cost for one account/service/region/usage-type combination.
 
     DSA attributes it to a department (cost-allocation tag), compares it with budget and runs
-    anomaly detection (AWS-style impact = actual − expected). AWS restates recent days while a
+    anomaly detection (AWS-style impact = actual - expected). AWS restates recent days while a
     month is open, so a restated line is re-sent with the same cost_line_id and replaces it.
     """
 
@@ -31,7 +31,9 @@ class CloudCostRecorded(EventData):
     linked_account_name: str | None = Field(default=None, description="account alias")
     service: str = Field(description="SERVICE dimension, e.g. 'Amazon Elastic Compute Cloud - Compute'")
     region: str | None = Field(default=None, description="REGION dimension, e.g. 'eu-west-1'")
-    usage_type: str | None = Field(default=None, description="USAGE_TYPE dimension, e.g. 'EU-BoxUsage:m5.large'")
+    usage_type: str | None = Field(
+        default=None, description="USAGE_TYPE dimension, e.g. 'EU-BoxUsage:m5.large'"
+    )
     department: str | None = Field(
         default=None, description="department from the cost-allocation tag (e.g. CostCenter); None = untagged"
     )

@@ -35,7 +35,9 @@ class ContractDocumentReceived(EventData):
     document_kind: Literal["contract", "amendment", "order_form", "renewal_notice"] | None = Field(
         default=None, description="what the sender said the document is, if known"
     )
-    vendor_name: str | None = Field(default=None, description="vendor (counterparty), if known before extraction")
+    vendor_name: str | None = Field(
+        default=None, description="vendor (counterparty), if known before extraction"
+    )
     client_id: str | None = Field(
         default=None, description="client served by this vendor contract (back-to-back), if any"
     )

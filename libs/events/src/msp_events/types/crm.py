@@ -41,9 +41,9 @@ class OpportunityUpserted(EventData):
     source: str | None = Field(default=None, description="lead source, e.g. 'Referral', 'Website'")
     campaign: str | None = Field(default=None, description="marketing campaign")
     rating: Literal["hot", "warm", "cold"] | None = Field(default=None, description="CW rating")
-    opportunity_type: Literal["new_business", "upsell", "cross_sell", "renewal", "project", "other"] | None = (
-        Field(default=None, description="CW opportunity type")
-    )
+    opportunity_type: (
+        Literal["new_business", "upsell", "cross_sell", "renewal", "project", "other"] | None
+    ) = Field(default=None, description="CW opportunity type")
     primary_sales_rep: str | None = Field(default=None, description="member id of the owning sales rep")
     estimated_recurring_monthly: Money | None = Field(
         default=None, description="monthly recurring revenue if won (Alga mrr)"
@@ -55,7 +55,8 @@ class OpportunityUpserted(EventData):
         default=None, description="monthly cost of delivering the recurring part (CW forecast cost)"
     )
     estimated_one_time: Money | None = Field(
-        default=None, description="one-time revenue if won: projects, setup fees and hardware (Alga nrr + hardware)"
+        default=None,
+        description="one-time revenue if won: projects, setup fees and hardware (Alga nrr + hardware)",
     )
     created_on: date = Field(description="date the opportunity was entered")
     pipeline_change_date: date | None = Field(default=None, description="last stage change (CW)")

@@ -25,7 +25,9 @@ class ExpenseRecorded(EventData):
     expense_id: str = Field(description="id in the expense/GL system (Odoo analytic line, ITFlow expense_id)")
     expense_date: date = Field(description="date of the transaction (not the posting date)")
     department: str = Field(description="department charged (analytic account), e.g. 'Service Delivery'")
-    cost_center: str | None = Field(default=None, description="cost centre code, when separate from department")
+    cost_center: str | None = Field(
+        default=None, description="cost centre code, when separate from department"
+    )
     vendor: str = Field(description="merchant or supplier name as booked")
     category: str = Field(description="spend category, e.g. 'Software', 'Travel', 'Hardware'")
     gl_account: str | None = Field(default=None, description="general-ledger account code")
@@ -45,7 +47,7 @@ class ExpenseRecorded(EventData):
 class BudgetSet(EventData):
     """A department's budget for a period was set or revised (the latest event for an id wins).
 
-    DSA measures achievement as ``actual / (planned × elapsed / duration)`` and alerts when
+    DSA measures achievement as ``actual / (planned * elapsed / duration)`` and alerts when
     actual or forecast spend crosses the threshold.
     """
 
@@ -57,7 +59,9 @@ class BudgetSet(EventData):
     period_end: date = Field(description="last day of the budget period (inclusive)")
     planned: Money = Field(description="planned spend for the whole period")
     alert_threshold_pct: Decimal | None = Field(
-        default=None, gt=0, description="alert when actual or forecast exceeds this % of planned (AWS Budgets)"
+        default=None,
+        gt=0,
+        description="alert when actual or forecast exceeds this % of planned (AWS Budgets)",
     )
 
     @model_validator(mode="after")

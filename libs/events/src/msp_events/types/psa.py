@@ -105,11 +105,16 @@ class Addition(BaseModel):
     )
 
 
-@event("psa.agreement.upserted", owner="source", key="agreement_id", consumers=("cpi", "spo", "ram", "sli", "vcm"))
+@event(
+    "psa.agreement.upserted",
+    owner="source",
+    key="agreement_id",
+    consumers=("cpi", "spo", "ram", "sli", "vcm"),
+)
 class AgreementUpserted(EventData):
     """A client agreement (contract) was created or changed; the payload is its full state.
 
-    The agreement is the revenue side of the margin: CPI computes ``Profit = Billed − (Addition
+    The agreement is the revenue side of the margin: CPI computes ``Profit = Billed - (Addition
     cost + Labour cost)`` per agreement from the fee and additions here. RAM needs to know what is
     covered (labour on a managed-services agreement earns nothing extra) to dispatch by margin;
     SLI reconciles licence additions against distributor quantities; SPO spots renewals and
@@ -210,7 +215,9 @@ class TechnicianUpserted(EventData):
     skills: list[Skill] = Field(default_factory=list, description="skills/certifications held")
     time_zone: str | None = Field(default=None, description="IANA time zone, e.g. America/Chicago")
     home_latitude: Latitude | None = Field(default=None, description="latitude where the working day starts")
-    home_longitude: Longitude | None = Field(default=None, description="longitude where the working day starts")
+    home_longitude: Longitude | None = Field(
+        default=None, description="longitude where the working day starts"
+    )
     daily_capacity_hours: Decimal = Field(
         gt=0, le=24, description="hours available per working day (CW daily_capacity)"
     )
@@ -241,7 +248,9 @@ class TicketUpdated(EventData):
     vendor scorecards.
     """
 
-    ticket_id: str = Field(description="PSA ticket id (CW ServiceTicket.id, AT TicketID, Halo FAULTS.Faultid)")
+    ticket_id: str = Field(
+        description="PSA ticket id (CW ServiceTicket.id, AT TicketID, Halo FAULTS.Faultid)"
+    )
     client_id: str = Field(description="client the ticket is for")
     agreement_id: str | None = Field(default=None, description="agreement the work is charged to, if any")
     summary: str | None = Field(default=None, description="ticket title")
@@ -256,10 +265,14 @@ class TicketUpdated(EventData):
     opened_at: AwareDatetime = Field(description="when the ticket was entered")
     responded_at: AwareDatetime | None = Field(default=None, description="first response (actual)")
     closed_at: AwareDatetime | None = Field(default=None, description="when it was resolved/closed")
-    respond_by: AwareDatetime | None = Field(default=None, description="SLA response due (Halo FRespondByDate)")
+    respond_by: AwareDatetime | None = Field(
+        default=None, description="SLA response due (Halo FRespondByDate)"
+    )
     fix_by: AwareDatetime | None = Field(default=None, description="SLA resolution due (Halo fixbydate)")
     sla_breached: bool = Field(default=False, description="a response or resolution target was missed")
-    estimated_hours: Decimal | None = Field(default=None, ge=0, description="estimated effort (AT estimated time)")
+    estimated_hours: Decimal | None = Field(
+        default=None, ge=0, description="estimated effort (AT estimated time)"
+    )
     actual_hours: Decimal | None = Field(default=None, ge=0, description="hours logged so far")
     required_skill: str | None = Field(default=None, description="skill a technician must hold to work it")
     site_id: str | None = Field(default=None, description="client site the work is at (see psa.client sites)")
@@ -277,7 +290,7 @@ class TicketUpdated(EventData):
 class TimeEntryLogged(EventData):
     """A technician logged (or corrected) time; a corrected entry is re-sent with the same id.
 
-    CPI turns hours into labour cost (hours × cost rate on work_date × work-type multiplier) and
+    CPI turns hours into labour cost (hours * cost rate on work_date * work-type multiplier) and
     into revenue when billable; RAM measures actual utilisation (billable hours / net available
     hours, where absence entries reduce the available hours).
     """
@@ -306,7 +319,7 @@ class TimeEntryLogged(EventData):
     )
     hours_billed: Decimal = Field(ge=0, description="hours invoiced (CW hours_billed, AT HoursToBill)")
     hours_deducted: Decimal | None = Field(
-        default=None, ge=0, description="hours deducted from a block (CW hours_deduct; 1.5× for urgent)"
+        default=None, ge=0, description="hours deducted from a block (CW hours_deduct; 1.5x for urgent)"
     )
     hourly_rate: Money | None = Field(default=None, description="rate billed per hour, when billable")
     invoice_id: str | None = Field(default=None, description="invoice the time was billed on")

@@ -1,0 +1,299 @@
+"""The six cross-agent events: what one agent concludes that another must act on.
+
+Each carries the numbers behind the conclusion and a one-sentence ``summary`` (the "why"), so the
+consumer can act, and explain its action, without asking the producer anything.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from msp_events.money import Money
+from msp_events.registry import EventData, event
+from msp_events.types.common import MonthPeriod, require_one_currency
+
+MarginBand = Literal["strong", "healthy", "thin", "critical"]
+"""Gross-margin band of a client, by default (Breadbox tiers): strong ≥ 60 %, healthy 40-59 %,
+thin 20-39 %, critical < 20 %."""
+
+
+class MarginDriver(BaseModel):
+    """One line of the margin bridge from the previous period to this one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: Literal[
+        "agreement_fee",
+        "labour_revenue",
+        "product_revenue",
+        "licence_revenue",
+        "labour_cost",
+        "licence_cost",
+        "product_cost",
+        "other",
+    ] = Field(description="which revenue or cost line moved")
+    change: Money = Field(
+        description="its effect on gross profit: positive raised margin, negative lowered it"
+    )
+    detail: str | None = Field(default=None, description="what moved it, e.g. '+14 h on P1 tickets by L3'")
+
+
+@event("client.profitability.changed", owner="cpi", key="client_id", consumers=("ram", "spo"))
+class ClientProfitabilityChanged(EventData):
+    """A client's gross margin for a month moved to another band or past the change threshold.
+
+    RAM reacts to a falling margin by routing the client's covered work to lower-cost qualified
+    technicians and remote slots; SPO uses a rising or falling margin to time a price increase, a
+    re-scope or an upsell. Emitted by CPI only on a meaningful change, never every recalculation.
+    """
+
+    client_id: str = Field(description="client whose profitability changed")
+    period: MonthPeriod = Field(description="month measured, YYYY-MM")
+    gross_margin_pct: Decimal = Field(description="(revenue - cost) / revenue * 100 for the period")
+    previous_gross_margin_pct: Decimal | None = Field(
+        default=None, description="same measure for the previous period; None for a new client"
+    )
+    target_gross_margin_pct: Decimal | None = Field(default=None, description="MSP's target margin, percent")
+    band: MarginBand = Field(description="band of gross_margin_pct")
+    previous_band: MarginBand | None = Field(default=None, description="band in the previous period")
+    direction: Literal["up", "down"] = Field(description="margin rose or fell against the previous period")
+    revenue: Money = Field(description="revenue billed for the period (fees, additions, labour, products)")
+    cost: Money = Field(description="labour cost (hours * loaded rate) + addition/licence/product cost")
+    labour_hours: Decimal = Field(ge=0, description="hours logged for the client in the period")
+    effective_hourly_rate: Money | None = Field(
+        default=None, description="(revenue - addition cost) / labour hours; None when no hours were logged"
+    )
+    drivers: list[MarginDriver] = Field(
+        default_factory=list, description="largest contributors to the change, biggest first"
+    )
+    problem_client: bool = Field(
+        default=False, description="margin below 20 % for 2 consecutive months (Breadbox 'Problem Client')"
+    )
+    summary: str = Field(description="one sentence explaining the change, shown to people")
+
+    @model_validator(mode="after")
+    def _currency(self) -> Self:
+        require_one_currency(
+            self.revenue, self.cost, self.effective_hourly_rate, *(d.change for d in self.drivers)
+        )
+        return self
+
+
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli", "cpi"))
+class SalesOpportunityIdentified(EventData):
+    """SPO found a sales opportunity with an existing client in delivery data.
+
+    SLI holds back its own seat actions on the SKU concerned while a true-up or reduction is being
+    sold; CPI projects the margin the client would have if it is won. Generators follow Alga PSA:
+    renewals due, T&M spend high enough to convert to managed services, service categories the
+    client does not buy, ageing assets, plus licence true-ups and price increases.
+    """
+
+    suggestion_id: str = Field(description="stable dedupe key: the same finding keeps the same id")
+    client_id: str = Field(description="client the opportunity is with")
+    kind: Literal[
+        "renewal",
+        "tm_conversion",
+        "whitespace",
+        "asset_refresh",
+        "licence_true_up",
+        "seat_reduction",
+        "price_increase",
+        "upsell",
+    ] = Field(description="which generator found it")
+    title: str = Field(description="short title, e.g. 'Convert T&M to Managed Services Pro'")
+    estimated_recurring_monthly: Money | None = Field(
+        default=None, description="change in monthly recurring revenue if won (negative for a reduction)"
+    )
+    estimated_one_time: Money | None = Field(default=None, description="one-time revenue if won")
+    estimated_margin_pct: Decimal | None = Field(
+        default=None, description="expected gross margin of the deal, %"
+    )
+    win_probability_pct: Decimal = Field(ge=0, le=100, description="SPO's estimated win probability, percent")
+    agreement_id: str | None = Field(default=None, description="agreement affected, if any")
+    sku_id: str | None = Field(default=None, description="licence SKU concerned (licence kinds)")
+    opportunity_id: str | None = Field(default=None, description="CRM opportunity created for it, if any")
+    act_by: date | None = Field(default=None, description="date after which the opportunity is lost")
+    summary: str = Field(description="why this is an opportunity, one sentence")
+
+    @model_validator(mode="after")
+    def _currency(self) -> Self:
+        require_one_currency(self.estimated_recurring_monthly, self.estimated_one_time)
+        return self
+
+
+class ClientHours(BaseModel):
+    """Hours a technician spent on one client in the alert period."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str = Field(description="client")
+    hours: Decimal = Field(ge=0, description="hours logged (or scheduled, for a forecast) on the client")
+
+
+@event("resource.utilization.alert", owner="ram", key="technician_id", consumers=("cpi",))
+class ResourceUtilizationAlert(EventData):
+    """A technician's billable utilisation is outside the target band.
+
+    Over (above the burnout line, typically > 85 %) means unbilled overtime, SLA risk and churn
+    risk; under means paid capacity earning nothing. CPI folds this into the cost outlook of the
+    clients the technician's hours went to, and into capacity-driven pricing.
+    """
+
+    technician_id: str = Field(description="technician concerned")
+    period_start: date = Field(description="first day of the measured (or forecast) period")
+    period_end: date = Field(description="last day of the period")
+    basis: Literal["actual", "forecast"] = Field(
+        description="actual = logged time; forecast = scheduled and estimated hours ahead"
+    )
+    kind: Literal["over", "under"] = Field(description="above the upper or below the lower threshold")
+    utilisation_pct: Decimal = Field(ge=0, description="billable hours / net available hours * 100")
+    target_pct: Decimal = Field(ge=0, le=100, description="technician's billable-utilisation target, percent")
+    threshold_pct: Decimal = Field(ge=0, description="the threshold crossed, percent")
+    billable_hours: Decimal = Field(ge=0, description="billable hours in the period")
+    available_hours: Decimal = Field(
+        ge=0, description="net available hours: working days * daily capacity - absence"
+    )
+    client_hours: list[ClientHours] = Field(
+        default_factory=list, description="where the hours went, largest first"
+    )
+    summary: str = Field(description="one sentence explaining the alert")
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+
+@event("license.compliance.violation", owner="sli", key="client_id", consumers=("cpi", "spo"))
+class LicenseComplianceViolation(EventData):
+    """Bought, assigned and billed seats for one client's SKU disagree, or the licence lapsed.
+
+    CPI re-prices the client's margin with the exposure (unbilled seats are lost revenue, unused
+    seats are cost); SPO opens a true-up quote or proposes a seat reduction at the next
+    commitment end.
+    """
+
+    violation_id: str = Field(description="stable id of the finding (same finding, same id)")
+    client_id: str = Field(description="client concerned")
+    kind: Literal["over_deployed", "unused_seats", "unbilled_seats", "over_billed", "expired"] = Field(
+        description="over_deployed: assigned/installed > purchased; unused_seats: purchased > active; "
+        "unbilled_seats: billed < assigned; over_billed: billed > purchased; expired: lapsed but in use"
+    )
+    sku_id: str = Field(description="vendor SKU id")
+    sku_part_number: str | None = Field(default=None, description="SKU code, e.g. 'SPB'")
+    product_name: str | None = Field(default=None, description="product name")
+    subscription_id: str | None = Field(default=None, description="distributor subscription, if any")
+    agreement_id: str | None = Field(default=None, description="PSA agreement billing the SKU, if any")
+    seats_purchased: int = Field(ge=0, description="seats bought at the distributor")
+    seats_assigned: int = Field(ge=0, description="seats assigned in the tenant (or installs, for software)")
+    seats_active: int | None = Field(default=None, ge=0, description="assigned seats used within the window")
+    seats_billed: int | None = Field(default=None, ge=0, description="seats billed to the client in the PSA")
+    seats_affected: int = Field(ge=0, description="seats in violation (the gap that is exposed)")
+    inactive_days: int | None = Field(
+        default=None, ge=1, description="inactivity window used for unused_seats, e.g. 60 or 90 days"
+    )
+    monthly_exposure: Money = Field(
+        description="money at stake per month: seats_affected * unit cost (unused) or * unit price (unbilled)"
+    )
+    commitment_end_date: date | None = Field(
+        default=None, description="when seats can next be reduced (NCE commitment end)"
+    )
+    recommended_action: Literal[
+        "reduce_seats", "reclaim_licences", "bill_client", "credit_client", "buy_seats", "renew"
+    ] = Field(description="what SLI recommends")
+    summary: str = Field(description="one sentence explaining the finding")
+
+
+class RootCause(BaseModel):
+    """One dimension value that explains an anomaly (AWS RootCauses style)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dimension: str = Field(description="dimension, e.g. 'vendor', 'service', 'region', 'usage_type'")
+    value: str = Field(description="value of the dimension, e.g. 'Amazon EC2'")
+    impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
+
+
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=("vcm", "cpi"))
+class SpendAnomalyDetected(EventData):
+    """A department's spend departed from its expected level.
+
+    VCM checks whether the vendor behind it is under contract (a price rise at renewal, a
+    commitment not covering usage); CPI checks whether the cost is resold to a client and so
+    moves that client's margin.
+    """
+
+    anomaly_id: str = Field(description="stable id of the anomaly (updates keep the id)")
+    department: str = Field(description="department whose spend is anomalous")
+    spend_source: Literal["expense", "cloud", "licence"] = Field(description="which spend stream")
+    category: str | None = Field(default=None, description="spend category, if the anomaly is in one")
+    vendor: str | None = Field(default=None, description="vendor behind the anomaly, if one dominates")
+    client_id: str | None = Field(default=None, description="client the spend is resold to, if any")
+    shape: Literal["spike", "level_shift", "drift"] = Field(
+        description="spike: short burst; level_shift: sustained step; drift: gradual trend"
+    )
+    period_start: date = Field(description="first day of the anomalous period")
+    period_end: date = Field(description="last day of the anomalous period so far")
+    expected: Money = Field(description="expected spend for the period (TotalExpectedSpend)")
+    actual: Money = Field(description="actual spend for the period (TotalActualSpend)")
+    impact: Money = Field(description="actual - expected (TotalImpact)")
+    impact_pct: Decimal | None = Field(
+        default=None, description="impact / expected * 100; None when expected is 0"
+    )
+    score: Decimal = Field(ge=0, description="anomaly score; higher = more unusual")
+    root_causes: list[RootCause] = Field(default_factory=list, description="what explains it, biggest first")
+    budget_id: str | None = Field(default=None, description="budget put at risk, if any")
+    summary: str = Field(description="one sentence explaining the anomaly")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        require_one_currency(self.expected, self.actual, self.impact, *(r.impact for r in self.root_causes))
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+
+@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=("dsa",))
+class ContractRenewalDue(EventData):
+    """A vendor contract's renewal notice deadline is inside a reminder window (120/90/60/30/14 days).
+
+    DSA books the renewal in the owning department's budget forecast (with the expected uplift)
+    and warns if it does not fit. After the notice deadline an auto-renewing contract can no
+    longer be stopped, so the deadline, not the end date, is what the window counts down to.
+    """
+
+    contract_id: str = Field(description="vendor contract id")
+    vendor: str = Field(description="vendor name")
+    contract_name: str | None = Field(default=None, description="contract title")
+    contract_number: str | None = Field(default=None, description="vendor's contract/agreement number")
+    department: str | None = Field(default=None, description="department that owns and pays for it")
+    client_id: str | None = Field(default=None, description="client served back-to-back, if any")
+    client_agreement_id: str | None = Field(default=None, description="client agreement it backs, if any")
+    renewal_date: date = Field(description="date the current term ends and the renewal starts")
+    notice_deadline: date = Field(description="last day to give notice: renewal_date - notice period")
+    days_to_notice_deadline: int = Field(description="days from the clock's today to notice_deadline")
+    auto_renew: bool = Field(description="renews unless notice is given (tacit renewal)")
+    renewal_term_months: int | None = Field(default=None, ge=1, description="length of the next term")
+    annual_value: Money = Field(description="current annual contract value")
+    expected_uplift_pct: Decimal | None = Field(
+        default=None, description="expected price increase at renewal, %"
+    )
+    outlives_client_agreement: bool | None = Field(
+        default=None, description="the renewed term would run past the backed client agreement's end"
+    )
+    recommendation: Literal["renew", "renegotiate", "cancel", "review"] | None = Field(
+        default=None, description="VCM's recommendation"
+    )
+    summary: str = Field(description="one sentence explaining what is due")
+
+    @model_validator(mode="after")
+    def _deadline(self) -> Self:
+        if self.notice_deadline > self.renewal_date:
+            raise ValueError("notice_deadline is after renewal_date")
+        return self

@@ -1,0 +1,1 @@
+pytest_plugins = ["msp_events.testing.infra"]

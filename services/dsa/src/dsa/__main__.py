@@ -1,0 +1,7 @@
+"""``python -m dsa serve|migrate``."""
+
+from msp_events.runtime.cli import service_cli
+
+from dsa.app import create_app, create_service
+
+service_cli(create_service, create_app)

@@ -1,0 +1,7 @@
+"""DSA's settings: the shared runtime settings under DSA's name (env vars, see ServiceSettings)."""
+
+from msp_events.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "dsa"

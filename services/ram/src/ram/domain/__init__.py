@@ -1,0 +1,1 @@
+"""RAM's decisions: pure functions and value objects, no I/O and no framework imports."""

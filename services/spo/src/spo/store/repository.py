@@ -1,0 +1,74 @@
+"""Loading and saving SPO's aggregates, mapping table rows to domain values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from msp_events.money import Money
+
+from spo.domain.opportunities import OpportunityVersion
+from spo.store.tables import Opportunity
+
+
+class OpportunityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, opportunity_id: str) -> OpportunityVersion | None:
+        row = self.session.get(Opportunity, opportunity_id)
+        return None if row is None else _to_domain(row)
+
+    def save(self, o: OpportunityVersion) -> None:
+        row = self.session.get(Opportunity, o.opportunity_id) or Opportunity(
+            opportunity_id=o.opportunity_id, name="", stage="", status="",
+            expected_close_date=o.expected_close_date, as_of=o.as_of, digest="",
+        )
+        row.name, row.client_id, row.prospect_name = o.name, o.client_id, o.prospect_name
+        row.stage, row.status, row.probability = o.stage, o.status, o.probability
+        row.expected_close_date = o.expected_close_date
+        row.recurring_monthly_amount, row.recurring_monthly_currency = _split(o.estimated_recurring_monthly)
+        row.recurring_term_months = o.recurring_term_months
+        row.one_time_amount, row.one_time_currency = _split(o.estimated_one_time)
+        row.primary_sales_rep, row.last_activity_at, row.closed_on = (
+            o.primary_sales_rep, o.last_activity_at, o.closed_on
+        )
+        row.as_of, row.digest = o.as_of, o.digest
+        self.session.add(row)
+
+    def list(
+        self, *, status: str | None = None, stage: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[OpportunityVersion]:
+        query = (
+            select(Opportunity)
+            .order_by(Opportunity.expected_close_date, Opportunity.opportunity_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(Opportunity.status == status)
+        if stage is not None:
+            query = query.where(Opportunity.stage == stage)
+        return [_to_domain(row) for row in self.session.exec(query)]
+
+
+def _split(money: Money | None) -> tuple[Decimal | None, str | None]:
+    return (None, None) if money is None else (money.amount, money.currency)
+
+
+def _money(amount: Decimal | None, currency: str | None) -> Money | None:
+    return None if amount is None or currency is None else Money(amount=amount, currency=currency)
+
+
+def _to_domain(row: Opportunity) -> OpportunityVersion:
+    return OpportunityVersion(
+        opportunity_id=row.opportunity_id, name=row.name, client_id=row.client_id,
+        prospect_name=row.prospect_name, stage=row.stage, status=row.status, probability=row.probability,
+        expected_close_date=row.expected_close_date,
+        estimated_recurring_monthly=_money(row.recurring_monthly_amount, row.recurring_monthly_currency),
+        recurring_term_months=row.recurring_term_months,
+        estimated_one_time=_money(row.one_time_amount, row.one_time_currency),
+        primary_sales_rep=row.primary_sales_rep, last_activity_at=row.last_activity_at,
+        closed_on=row.closed_on, as_of=row.as_of, digest=row.digest,
+    )

@@ -1,0 +1,30 @@
+"""VCM's composition root: the only place that reads settings and wires the parts together."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from msp_events.runtime.http import build_http_app
+from msp_events.runtime.service import Service
+from msp_events.runtime.transport import Transport
+from msp_events.runtime.wiring import transport_for
+
+from vcm import api, handlers
+from vcm.settings import Settings
+from vcm.store import MIGRATIONS
+from vcm.store.tables import METADATA
+
+
+def create_service(settings: Settings | None = None, transport: Transport | None = None) -> Service:
+    settings = settings or Settings()
+    return Service(
+        settings=settings,
+        router=handlers.router,
+        transport=transport or transport_for(settings),
+        migrations=MIGRATIONS,
+        metadata=METADATA,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return build_http_app(create_service(settings), [api.router])

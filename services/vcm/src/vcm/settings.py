@@ -1,0 +1,7 @@
+"""VCM's settings: the shared runtime settings under VCM's name (env vars, see ServiceSettings)."""
+
+from msp_events.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "vcm"
