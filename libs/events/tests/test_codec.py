@@ -21,8 +21,14 @@ T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def client_event() -> Envelope[ClientUpserted]:
-    data = ClientUpserted(client_id="C-1001", name="Harbor Dental", status="active", tier="Pro",
-                          currency="USD", created_on=date(2021, 4, 1))
+    data = ClientUpserted(
+        client_id="C-1001",
+        name="Harbor Dental",
+        status="active",
+        tier="Pro",
+        currency="USD",
+        created_on=date(2021, 4, 1),
+    )
     return Envelope.build(data, source="psa.connectwise", time=T0)
 
 
@@ -63,21 +69,30 @@ def test_cloudevents_sdk_reads_our_binary_mode_and_we_read_its() -> None:
     assert theirs.data["name"] == "Harbor Dental"
 
     sdk_event = CloudEvent(
-        {"type": "psa.client.upserted", "source": "psa.autotask", "id": "evt-7", "time": "2026-03-01T09:30:00Z",
-         "partitionkey": "C-2", "datacontenttype": "application/json"},
+        {
+            "type": "psa.client.upserted",
+            "source": "psa.autotask",
+            "id": "evt-7",
+            "time": "2026-03-01T09:30:00Z",
+            "partitionkey": "C-2",
+            "datacontenttype": "application/json",
+        },
         {"client_id": "C-2", "name": "Blue Fern Law", "status": "active", "created_on": "2020-01-01"},
     )
     sdk_message = to_binary(sdk_event)
     decoded = decode(sdk_message.value, [(k, v) for k, v in sdk_message.headers.items()])
-    assert decoded.data == ClientUpserted(client_id="C-2", name="Blue Fern Law", status="active",
-                                          created_on=date(2020, 1, 1))
+    assert decoded.data == ClientUpserted(
+        client_id="C-2", name="Blue Fern Law", status="active", created_on=date(2020, 1, 1)
+    )
     assert decoded.id == "evt-7"
 
 
 def test_cloudevents_sdk_structured_mode_both_ways() -> None:
     structured = encode_structured(client_event())
     theirs = from_structured(
-        CEKafkaMessage(headers={"content-type": b"application/cloudevents+json"}, key=b"C-1001", value=structured)
+        CEKafkaMessage(
+            headers={"content-type": b"application/cloudevents+json"}, key=b"C-1001", value=structured
+        )
     )
     assert theirs["id"] == client_event().id
     message = to_structured(theirs)
@@ -93,8 +108,13 @@ def test_eventbridge_entry_round_trip_carries_id_and_data() -> None:
     detail = json.loads(entry["Detail"])
     assert detail["id"] == envelope.id and detail["data"]["client_id"] == "C-1001"
     assert eventbridge.from_put_events_entry(entry) == envelope
-    delivered = {"source": entry["Source"], "detail-type": entry["DetailType"], "detail": detail,
-                 "id": "eb-generated-id", "time": "2026-03-01T09:30:00Z"}
+    delivered = {
+        "source": entry["Source"],
+        "detail-type": entry["DetailType"],
+        "detail": detail,
+        "id": "eb-generated-id",
+        "time": "2026-03-01T09:30:00Z",
+    }
     assert eventbridge.from_delivered_event(delivered) == envelope
 
 
@@ -124,23 +144,50 @@ def test_money_is_a_decimal_string_on_the_wire() -> None:
 @pytest.mark.parametrize(
     ("value", "headers", "reason", "says"),
     [
-        (b"\x00\xff garbage", [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted")],
-         Reason.NOT_JSON, "not valid JSON"),
-        (b'{"ticket_id": "T-1"}', [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted"),
-                                   ("ce_id", b"x"), ("ce_source", b"psa"), ("ce_time", b"2026-01-01T00:00:00Z")],
-         Reason.SCHEMA_INVALID, "data.client_id: Field required"),
-        (b"{}", [("ce_specversion", b"1.0"), ("ce_type", b"psa.unheard.of")], Reason.UNKNOWN_TYPE,
-         "unknown event type 'psa.unheard.of'"),
+        (
+            b"\x00\xff garbage",
+            [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted")],
+            Reason.NOT_JSON,
+            "not valid JSON",
+        ),
+        (
+            b'{"ticket_id": "T-1"}',
+            [
+                ("ce_specversion", b"1.0"),
+                ("ce_type", b"psa.client.upserted"),
+                ("ce_id", b"x"),
+                ("ce_source", b"psa"),
+                ("ce_time", b"2026-01-01T00:00:00Z"),
+            ],
+            Reason.SCHEMA_INVALID,
+            "data.client_id: Field required",
+        ),
+        (
+            b"{}",
+            [("ce_specversion", b"1.0"), ("ce_type", b"psa.unheard.of")],
+            Reason.UNKNOWN_TYPE,
+            "unknown event type 'psa.unheard.of'",
+        ),
         (b'{"client_id": "C-1"}', [], Reason.MISSING_HEADERS, "no ce_specversion header"),
         (b"x" * 2048, [("ce_specversion", b"1.0")], Reason.TOO_LARGE, "2048 bytes; the limit is 1024"),
-        (b'{"client_id": "C-1"}', [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted"),
-                                   ("ce_id", b"x"), ("ce_source", b"psa"), ("ce_time", b"2026-01-01T00:00:00")],
-         Reason.SCHEMA_INVALID, "time: Input should have timezone info"),
+        (
+            b'{"client_id": "C-1"}',
+            [
+                ("ce_specversion", b"1.0"),
+                ("ce_type", b"psa.client.upserted"),
+                ("ce_id", b"x"),
+                ("ce_source", b"psa"),
+                ("ce_time", b"2026-01-01T00:00:00"),
+            ],
+            Reason.SCHEMA_INVALID,
+            "time: Input should have timezone info",
+        ),
     ],
     ids=["garbage-bytes", "wrong-schema", "unknown-type", "missing-headers", "oversized", "naive-time"],
 )
-def test_bad_input_is_refused_with_a_reason(value: bytes, headers: list[tuple[str, bytes]], reason: Reason,
-                                            says: str) -> None:
+def test_bad_input_is_refused_with_a_reason(
+    value: bytes, headers: list[tuple[str, bytes]], reason: Reason, says: str
+) -> None:
     with pytest.raises(DecodeError) as caught:
         decode(value, headers, max_bytes=1024)
     assert caught.value.reason is reason

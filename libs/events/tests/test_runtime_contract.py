@@ -70,9 +70,14 @@ def profitability_router(faults: Faults) -> HandlerRouter:
         uow.session.execute(seen.insert().values(key=event.data.client_id, label=name, event_id=event.id))
         uow.emit(
             ClientProfitabilityChanged(
-                client_id=event.data.client_id, period="2026-05", gross_margin_pct=Decimal("18.5"),
-                band="critical", direction="down", revenue=Money(amount=Decimal("1000"), currency="USD"),
-                cost=Money(amount=Decimal("815"), currency="USD"), labour_hours=Decimal("9.5"),
+                client_id=event.data.client_id,
+                period="2026-05",
+                gross_margin_pct=Decimal("18.5"),
+                band="critical",
+                direction="down",
+                revenue=Money(amount=Decimal("1000"), currency="USD"),
+                cost=Money(amount=Decimal("815"), currency="USD"),
+                labour_hours=Decimal("9.5"),
                 summary=f"margin of {name} fell",
             )
         )
@@ -91,8 +96,9 @@ def downstream_router() -> HandlerRouter:
 
     @router.handles(ClientProfitabilityChanged)
     def on_margin(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
-        uow.session.execute(seen.insert().values(key=event.data.client_id, label=event.data.summary,
-                                                 event_id=event.id))
+        uow.session.execute(
+            seen.insert().values(key=event.data.client_id, label=event.data.summary, event_id=event.id)
+        )
 
     return router
 
@@ -144,10 +150,16 @@ class Harness:
     def kafka_settings(self) -> KafkaSettings:
         return KafkaSettings()
 
-    async def start(self, service: str, router: HandlerRouter, database_url: str | None = None,
-                    **overrides: Any) -> Service:
-        svc = Service(settings=self.settings(service, database_url, **overrides), router=router,
-                      transport=self.transport(), migrations=self.tmp_path, metadata=seen_metadata)
+    async def start(
+        self, service: str, router: HandlerRouter, database_url: str | None = None, **overrides: Any
+    ) -> Service:
+        svc = Service(
+            settings=self.settings(service, database_url, **overrides),
+            router=router,
+            transport=self.transport(),
+            migrations=self.tmp_path,
+            metadata=seen_metadata,
+        )
         seen_metadata.create_all(svc.engine)
         await svc.start()
         self.services.append(svc)
@@ -188,8 +200,12 @@ class KafkaHarness(Harness):
         self.prefix = f"t{uuid.uuid4().hex[:8]}."
 
     def kafka_settings(self) -> KafkaSettings:
-        return KafkaSettings(bootstrap_servers=self.bootstrap, topic_prefix=self.prefix,
-                             session_timeout_ms=6000, heartbeat_interval_ms=500)
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap,
+            topic_prefix=self.prefix,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=500,
+        )
 
     def transport(self) -> Transport:
         return KafkaTransport(self.kafka_settings(), client_id="contract-test")
@@ -198,8 +214,9 @@ class KafkaHarness(Harness):
         return self.databases()
 
     async def publish(self, messages: list[Outgoing]) -> None:
-        await produce(self.bootstrap, [Outgoing(self.prefix + m.topic, m.key, m.value, m.headers)
-                                       for m in messages])
+        await produce(
+            self.bootstrap, [Outgoing(self.prefix + m.topic, m.key, m.value, m.headers) for m in messages]
+        )
 
     async def topic(self, topic: str) -> list[Record]:
         return await read_topic(self.bootstrap, self.prefix + topic)
@@ -210,8 +227,11 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if request.param == "inprocess":
         h: Harness = InProcessHarness(tmp_path)
     else:
-        h = KafkaHarness(tmp_path, request.getfixturevalue("kafka_bootstrap"),
-                         request.getfixturevalue("postgres_databases"))
+        h = KafkaHarness(
+            tmp_path,
+            request.getfixturevalue("kafka_bootstrap"),
+            request.getfixturevalue("postgres_databases"),
+        )
     try:
         yield h
     finally:
@@ -316,12 +336,20 @@ async def test_permanent_failure_is_dead_lettered_and_the_partition_moves_on(har
 async def test_bad_input_is_dead_lettered_with_a_reason_and_nothing_is_lost(harness: Harness) -> None:
     cpi = await harness.start("cpi", profitability_router(Faults()))
     good = as_message(client("C-5", "Good Co"))
-    ce = [("ce_specversion", b"1.0"), ("ce_id", b"bad-1"), ("ce_source", b"psa.test"),
-          ("ce_time", b"2026-05-01T08:00:00Z")]
+    ce = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", b"bad-1"),
+        ("ce_source", b"psa.test"),
+        ("ce_time", b"2026-05-01T08:00:00Z"),
+    ]
     bad = [
         Outgoing(INPUT, b"C-5", b"\x00\xfe\xff not json", [*ce, ("ce_type", b"psa.client.upserted")]),
-        Outgoing(INPUT, b"C-5", json.dumps({"ticket_id": "T-9"}).encode(),
-                 [*ce, ("ce_type", b"psa.client.upserted")]),
+        Outgoing(
+            INPUT,
+            b"C-5",
+            json.dumps({"ticket_id": "T-9"}).encode(),
+            [*ce, ("ce_type", b"psa.client.upserted")],
+        ),
         Outgoing(INPUT, b"C-5", b"{}", [*ce, ("ce_type", b"psa.client.renamed")]),
         Outgoing(INPUT, b"C-5", good.value, []),
         Outgoing(INPUT, b"C-5", b"{" + b" " * 8000 + b"}", [*ce, ("ce_type", b"psa.client.upserted")]),
@@ -371,3 +399,38 @@ async def test_a_restarted_consumer_resumes_after_its_committed_offsets(harness:
 
 async def _async(value: bool) -> bool:
     return value
+
+
+class FlakyDeadLetterBus(InProcessBus):
+    """An in-process broker whose dead-letter topics refuse the first publish (broker outage)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusals = 1
+
+    async def append(self, messages: list[Outgoing]) -> None:
+        if self.refusals and any(m.topic.startswith("dlt.") for m in messages):
+            self.refusals -= 1
+            raise ConnectionError("dead-letter topic unavailable")
+        await super().append(messages)
+
+
+async def test_offsets_are_not_committed_while_the_dead_letter_publish_fails(tmp_path: Path) -> None:
+    harness = InProcessHarness(tmp_path)
+    harness.bus = FlakyDeadLetterBus()
+    cpi = await harness.start("cpi", profitability_router(Faults()), INFRASTRUCTURE_BACKOFF_S=0.05)
+    try:
+        poison = Outgoing(INPUT, b"C-11", b"not json", [("ce_specversion", b"1.0")])
+        await harness.publish([poison, as_message(client("C-11", "After poison", 1))])
+        partition = harness.bus.partition_for(INPUT, b"C-11")
+
+        async def dead_lettered() -> bool:
+            return len(harness.bus.records(f"dlt.cpi.{INPUT}")) == 1
+
+        await eventually(dead_lettered, what="the dead letter after the outage")
+        assert harness.bus.refusals == 0  # the first attempt really failed
+        await eventually(lambda: _async(harness.bus.committed("cpi", (INPUT, partition)) == 2), what="commit")
+        assert [r[1] for r in rows(cpi)] == ["After poison"]  # handled once despite the rewind
+        assert cpi.metrics.duplicates.labels(INPUT)._value.get() == 1
+    finally:
+        await harness.stop(cpi)

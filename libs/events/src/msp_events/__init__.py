@@ -10,4 +10,4 @@ from msp_events.money import CurrencyCode, Money
 from msp_events.registry import REGISTRY, EventData, EventSpec, event
 
 __all__ = ["REGISTRY", "CurrencyCode", "Envelope", "EventData", "EventSpec", "Money", "event"]
-from msp_events import types as _types  # noqa: E402,F401  (registers every event type)
+from msp_events import types as _types  # noqa: F401  (registers every event type)

@@ -50,7 +50,9 @@ def _subscriber(broker: KafkaBroker, spec: EventSpec, service: str) -> None:
     )(handler)
 
 
-def service_document(service: str, settings: KafkaSettings | None = None, registry: Registry = REGISTRY) -> str:
+def service_document(
+    service: str, settings: KafkaSettings | None = None, registry: Registry = REGISTRY
+) -> str:
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}; one of {SERVICES}")
     broker = faststream_broker(settings or KafkaSettings())
@@ -59,6 +61,10 @@ def service_document(service: str, settings: KafkaSettings | None = None, regist
     for spec in registry:
         if spec.owner == service or (spec.owner == "agents"):
             broker.publisher(spec.topic, title=spec.topic, schema=spec.model, description=spec.description)
-    document = AsyncAPI(broker, title=f"{service.upper()} agent", version="1.0.0",
-                        description=f"Events consumed and published by the {service} agent")
+    document = AsyncAPI(
+        broker,
+        title=f"{service.upper()} agent",
+        version="1.0.0",
+        description=f"Events consumed and published by the {service} agent",
+    )
     return str(document.to_specification().to_yaml())

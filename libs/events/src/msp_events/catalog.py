@@ -10,7 +10,7 @@ from msp_events.schemas import schema_of
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
         return " | ".join(_type_of(p) for p in prop["anyOf"])
     if "enum" in prop:
@@ -44,13 +44,22 @@ def render_catalog(registry: Registry = REGISTRY) -> str:
     ]
     for spec in registry:
         consumers = ", ".join(spec.consumers) or "—"
-        lines.append(f"| [`{spec.type}`](#{spec.type.replace('.', '')}) | {spec.version} | {spec.owner} "
-                     f"| `{spec.key}` | {consumers} |")
+        lines.append(
+            f"| [`{spec.type}`](#{spec.type.replace('.', '')}) | {spec.version} | {spec.owner} "
+            f"| `{spec.key}` | {consumers} |"
+        )
     for spec in registry:
         schema = schema_of(spec)
-        lines += ["", f"## {spec.type}", "", spec.description, "",
-                  f"Topic `{spec.topic}`, {spec.partitions} partitions, key `{spec.key}`, schema "
-                  f"`libs/events/schemas/{spec.type}/{spec.version}.json`.", ""]
+        lines += [
+            "",
+            f"## {spec.type}",
+            "",
+            spec.description,
+            "",
+            f"Topic `{spec.topic}`, {spec.partitions} partitions, key `{spec.key}`, schema "
+            f"`libs/events/schemas/{spec.type}/{spec.version}.json`.",
+            "",
+        ]
         lines += _fields(schema)
         for name, definition in schema.get("$defs", {}).items():
             if "properties" in definition:

@@ -49,14 +49,18 @@ def topics_plan() -> None:
 
 @topics_app.command("apply")
 def topics_apply(
-    bootstrap_servers: str = typer.Option(None, envvar="KAFKA_BOOTSTRAP_SERVERS", help="host:port[,host:port]"),
+    bootstrap_servers: str = typer.Option(
+        None, envvar="KAFKA_BOOTSTRAP_SERVERS", help="host:port[,host:port]"
+    ),
 ) -> None:
     """Create the missing topics (idempotent)."""
     settings = KafkaSettings(bootstrap_servers=bootstrap_servers) if bootstrap_servers else KafkaSettings()
     wanted = _wanted()
     created = asyncio.run(ensure_topics(settings, wanted))
-    console.print(f"{len(created)} topics created, {len(wanted) - len(created)} already existed "
-                  f"on {settings.bootstrap_servers}")
+    console.print(
+        f"{len(created)} topics created, {len(wanted) - len(created)} already existed "
+        f"on {settings.bootstrap_servers}"
+    )
 
 
 @schemas_app.command("export")

@@ -7,6 +7,7 @@ derived from the ``EventSpec`` recorded here, so they can never disagree.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class EventSpec:
     """What the platform knows about one event type."""
 
     type: str
-    model: type[EventData]
+    model: builtins.type[EventData]
     owner: str
     major: int
     minor: int
@@ -169,11 +170,13 @@ def event(
         raise ValueError(f"{type_name}: unknown consumers {sorted(unknown)}")
 
     def register(model: M) -> M:
-        if key not in model.model_fields:
+        if key not in model.__pydantic_fields__:
             raise ValueError(f"{type_name}: partition key {key!r} is not a field of {model.__name__}")
         doc = (model.__doc__ or "").strip()
         if not doc:
-            raise ValueError(f"{type_name}: {model.__name__} needs a docstring (it becomes the catalog entry)")
+            raise ValueError(
+                f"{type_name}: {model.__name__} needs a docstring (it becomes the catalog entry)"
+            )
         REGISTRY.add(
             EventSpec(
                 type=type_name,

@@ -91,7 +91,9 @@ def check(root: Path = SCHEMAS_DIR, registry: Registry = REGISTRY) -> list[Probl
                 else f"an additive change needs minor={spec.minor + 1}"
             )
             problems.append(
-                Problem(spec.type, f"schema changed but version {spec.version} did not: {advice}, then export")
+                Problem(
+                    spec.type, f"schema changed but version {spec.version} did not: {advice}, then export"
+                )
             )
     return problems
 

@@ -57,7 +57,8 @@ def _from_detail(detail: Any, source: Any, detail_type: Any) -> Envelope[Any]:
     attributes.setdefault("type", detail_type)
     if attributes.get("type") != detail_type:
         raise DecodeError(
-            Reason.SCHEMA_INVALID, f"DetailType {detail_type!r} disagrees with detail type {attributes['type']!r}"
+            Reason.SCHEMA_INVALID,
+            f"DetailType {detail_type!r} disagrees with detail type {attributes['type']!r}",
         )
     if isinstance(attributes.get("time"), datetime):
         attributes["time"] = attributes["time"].isoformat()

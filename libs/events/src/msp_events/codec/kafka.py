@@ -88,7 +88,9 @@ def from_attributes(attributes: dict[str, Any]) -> Envelope[Any]:
     try:
         spec = REGISTRY.get(type_name)
     except UnknownEventType as exc:
-        raise DecodeError(Reason.UNKNOWN_TYPE, f"{exc.args[0]}; the registry in msp_events declares it") from None
+        raise DecodeError(
+            Reason.UNKNOWN_TYPE, f"{exc.args[0]}; the registry in msp_events declares it"
+        ) from None
     try:
         return Envelope[spec.model].model_validate(attributes)  # type: ignore[name-defined]
     except ValidationError as exc:

@@ -19,11 +19,12 @@ def service_cli(create_service: Callable[[], Service], create_app: Callable[[], 
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "migrate":
-        service = create_service()
-        service.migrate()
-        print(f"{service.name}: database migrated to head")
+        migrated = create_service()
+        migrated.migrate()
+        print(f"{migrated.name}: database migrated to head")
         return
     app = create_app()
     service: Service = app.state.service
-    uvicorn.run(app, host=service.settings.http_host, port=service.settings.http_port,
-                log_level=args.log_level)
+    uvicorn.run(
+        app, host=service.settings.http_host, port=service.settings.http_port, log_level=args.log_level
+    )

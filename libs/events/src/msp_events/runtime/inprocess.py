@@ -46,7 +46,7 @@ class InProcessBus:
         count = len(self._log(topic))
         if key is None:
             return random.randrange(count)
-        return (murmur2(key) & 0x7FFFFFFF) % count
+        return int(murmur2(key) & 0x7FFFFFFF) % count
 
     # -- producing --------------------------------------------------------------------------------
     async def append(self, messages: list[Outgoing]) -> None:

@@ -8,6 +8,7 @@ dead-letter publish), so it drives aiokafka directly; FastStream is used for the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from typing import Any
@@ -87,11 +88,14 @@ async def ensure_topics(settings: KafkaSettings, partitions_by_topic: dict[str, 
         existing = set(await admin.list_topics())
         missing = [t for t in partitions_by_topic if t not in existing]
         if missing:
-            new = [NewTopic(t, num_partitions=partitions_by_topic[t], replication_factor=settings.replication_factor) for t in missing]
-            try:
+            new = [
+                NewTopic(
+                    t, num_partitions=partitions_by_topic[t], replication_factor=settings.replication_factor
+                )
+                for t in missing
+            ]
+            with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile by another service
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
             await _wait_for_leaders(admin, missing)
         return missing
     finally:
@@ -189,7 +193,9 @@ class KafkaProducer:
 
     async def send_all(self, messages: list[Outgoing]) -> None:
         pending = [
-            await self._producer.send(self._transport.physical(m.topic), value=m.value, key=m.key, headers=list(m.headers))
+            await self._producer.send(
+                self._transport.physical(m.topic), value=m.value, key=m.key, headers=list(m.headers)
+            )
             for m in messages
         ]
         await asyncio.gather(*pending)

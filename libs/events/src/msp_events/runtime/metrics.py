@@ -17,23 +17,33 @@ class RuntimeMetrics:
             "msp_events_consumed", "Events handled (first delivery)", ["type"], registry=self.registry
         )
         self.produced = Counter(
-            "msp_events_produced", "Events relayed from the outbox to the transport", ["type"],
+            "msp_events_produced",
+            "Events relayed from the outbox to the transport",
+            ["type"],
             registry=self.registry,
         )
         self.failed = Counter(
-            "msp_events_failed", "Handler attempts that raised (each retry counts)", ["type", "reason"],
+            "msp_events_failed",
+            "Handler attempts that raised (each retry counts)",
+            ["type", "reason"],
             registry=self.registry,
         )
         self.dead_lettered = Counter(
-            "msp_events_dead_lettered", "Messages sent to this consumer's dead-letter topics",
-            ["type", "reason"], registry=self.registry,
+            "msp_events_dead_lettered",
+            "Messages sent to this consumer's dead-letter topics",
+            ["type", "reason"],
+            registry=self.registry,
         )
         self.duplicates = Counter(
-            "msp_inbox_duplicates", "Deliveries dropped by the inbox as already processed", ["type"],
+            "msp_inbox_duplicates",
+            "Deliveries dropped by the inbox as already processed",
+            ["type"],
             registry=self.registry,
         )
         self.handler_seconds = Histogram(
-            "msp_handler_seconds", "Time spent in a handler, including its unit of work", ["type"],
+            "msp_handler_seconds",
+            "Time spent in a handler, including its unit of work",
+            ["type"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
@@ -41,9 +51,11 @@ class RuntimeMetrics:
             "msp_outbox_backlog", "Outbox rows not yet relayed", registry=self.registry
         )
         self.outbox_oldest_age = Gauge(
-            "msp_outbox_oldest_age_seconds", "Age of the oldest outbox row not yet relayed",
+            "msp_outbox_oldest_age_seconds",
+            "Age of the oldest outbox row not yet relayed",
             registry=self.registry,
         )
-        self.info = Gauge("msp_service_info", "Which service this process runs", ["service"],
-                          registry=self.registry)
+        self.info = Gauge(
+            "msp_service_info", "Which service this process runs", ["service"], registry=self.registry
+        )
         self.info.labels(**labels).set(1)

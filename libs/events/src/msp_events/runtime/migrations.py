@@ -21,9 +21,7 @@ RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(database_url: str, service_versions: Path, metadata: MetaData | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(RUNTIME_MIGRATIONS))
-    config.set_main_option(
-        "version_locations", f"{RUNTIME_MIGRATIONS / 'versions'} {service_versions}"
-    )
+    config.set_main_option("version_locations", f"{RUNTIME_MIGRATIONS / 'versions'} {service_versions}")
     config.set_main_option("path_separator", "space")
     config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
     config.attributes["target_metadata"] = [RUNTIME_METADATA, *([metadata] if metadata is not None else [])]

@@ -116,7 +116,12 @@ class Pump:
                 self.metrics.dead_lettered.labels(d.type, d.reason.value).inc()
                 log.error(
                     "%s: dead-lettered %s[%d]@%d: %s: %s",
-                    self.service, d.record.topic, d.record.partition, d.record.offset, d.reason, d.detail,
+                    self.service,
+                    d.record.topic,
+                    d.record.partition,
+                    d.record.offset,
+                    d.reason,
+                    d.detail,
                 )
         await self.consumer.commit(_next_offsets(records))
         if outcome.emitted:
@@ -190,7 +195,9 @@ class Pump:
             self.metrics.failed.labels(envelope.type, Reason.HANDLER_FAILED.value).inc()
             if attempt < self.policy.max_attempts:
                 time.sleep(self.policy.retry_backoff_s * 2 ** (attempt - 1))
-        detail = f"failed {self.policy.max_attempts} times; last error {type(last_error).__name__}: {last_error}"
+        detail = (
+            f"failed {self.policy.max_attempts} times; last error {type(last_error).__name__}: {last_error}"
+        )
         outcome.dead_letters.append(
             DeadLetter(record, Reason.HANDLER_FAILED, detail, self.policy.max_attempts, envelope.type)
         )
@@ -220,7 +227,10 @@ class Pump:
             ("x-dlt-attempts", str(dead.attempts).encode()),
         ]
         return Outgoing(
-            topic=dead_letter_topic(self.service, record.topic), key=record.key, value=record.value, headers=headers
+            topic=dead_letter_topic(self.service, record.topic),
+            key=record.key,
+            value=record.value,
+            headers=headers,
         )
 
 

@@ -9,6 +9,7 @@ event ids, which consumers' inboxes drop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
@@ -76,10 +77,8 @@ class OutboxRelay:
                 if published == 0:
                     self.idle.set()
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_s)
-                    except TimeoutError:
-                        pass
         finally:
             await asyncio.to_thread(self._release_leadership)
 
@@ -121,7 +120,9 @@ class OutboxRelay:
         if not self._is_leader():
             return []
         query = (
-            select(outbox.c.seq, outbox.c.type, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+            select(
+                outbox.c.seq, outbox.c.type, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers
+            )
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.seq)
             .limit(self.policy.batch_size)

@@ -41,7 +41,7 @@ class HandlerRouter:
         ) -> Callable[[UnitOfWork, Envelope[D]], None]:
             if spec.type in self._routes:
                 raise ValueError(f"{spec.type} already has a handler: {self._routes[spec.type].handler}")
-            self._routes[spec.type] = Route(spec, fn)  # type: ignore[arg-type]
+            self._routes[spec.type] = Route(spec, fn)
             return fn
 
         return register

@@ -102,6 +102,7 @@ class Service:
                     max_attempts=s.max_attempts,
                     retry_backoff_s=s.retry_backoff_s,
                     max_message_bytes=s.max_message_bytes,
+                    infrastructure_backoff_s=s.infrastructure_backoff_s,
                 ),
                 on_committed=self.relay.wake if self.relay else lambda: None,
             )

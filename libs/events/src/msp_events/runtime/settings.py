@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     batch_size: int = Field(default=200, alias="CONSUMER_BATCH_SIZE", ge=1)
     max_attempts: int = Field(default=3, alias="HANDLER_MAX_ATTEMPTS", ge=1)
     retry_backoff_s: float = Field(default=0.05, alias="HANDLER_RETRY_BACKOFF_S", ge=0)
+    infrastructure_backoff_s: float = Field(default=1.0, alias="INFRASTRUCTURE_BACKOFF_S", gt=0)
     max_message_bytes: int = Field(default=1_000_000, alias="MAX_MESSAGE_BYTES", ge=1024)
     relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)

@@ -21,7 +21,7 @@ from msp_events.runtime.store import normalise_url
 
 def _docker_engine_up() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=3).ping()
         return True

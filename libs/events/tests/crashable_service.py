@@ -1,0 +1,68 @@
+"""A minimal service run as a real process by the crash test (``python crashable_service.py serve``).
+
+It handles ``psa.client.upserted`` by recording the client and emitting
+``client.profitability.changed``, using the shared runtime exactly as the agents do.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Column, MetaData, String, Table
+
+from msp_events import Envelope, Money
+from msp_events.runtime.cli import service_cli
+from msp_events.runtime.http import build_http_app
+from msp_events.runtime.router import HandlerRouter
+from msp_events.runtime.service import Service
+from msp_events.runtime.settings import ServiceSettings
+from msp_events.runtime.uow import UnitOfWork
+from msp_events.runtime.wiring import transport_for
+from msp_events.types.agents import ClientProfitabilityChanged
+from msp_events.types.psa import ClientUpserted
+
+metadata = MetaData()
+clients = Table("crash_clients", metadata, Column("client_id", String(64), primary_key=True))
+router = HandlerRouter()
+
+
+@router.handles(ClientUpserted)
+def on_client(uow: UnitOfWork, event: Envelope[ClientUpserted]) -> None:
+    uow.session.execute(clients.insert().values(client_id=event.data.client_id))
+    uow.emit(
+        ClientProfitabilityChanged(
+            client_id=event.data.client_id,
+            period="2026-05",
+            gross_margin_pct=Decimal("12"),
+            band="critical",
+            direction="down",
+            revenue=Money(amount=Decimal("500"), currency="USD"),
+            cost=Money(amount=Decimal("440"), currency="USD"),
+            labour_hours=Decimal("4"),
+            summary="margin fell",
+        )
+    )
+
+
+def create_service() -> Service:
+    settings = ServiceSettings(service_name="cpi")
+    service = Service(
+        settings=settings,
+        router=router,
+        transport=transport_for(settings),
+        migrations=Path(tempfile.mkdtemp()),
+        metadata=metadata,
+    )
+    metadata.create_all(service.engine)
+    return service
+
+
+def create_app() -> FastAPI:
+    return build_http_app(create_service())
+
+
+if __name__ == "__main__":
+    service_cli(create_service, create_app)
