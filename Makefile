@@ -1,0 +1,52 @@
+# The MSP agent ecosystem. `make demo` runs it; `make test` proves it (what CI runs).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PY        := .venv/bin/python
+UV        := python3 -m uv
+SERVICES  := cpi spo ram sli dsa vcm
+INFRA_ENV := .infra/env
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
+export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
+
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit demo bench-runtime clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## install uv and the workspace (.venv) from uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
+	$(UV) sync --all-packages --locked
+
+infra-up: ## start Kafka (KRaft, Maven jars) and PostgreSQL on 127.0.0.1 (installs them if needed)
+	PYTHON=$(PY) tools/infra/infra-up.sh
+
+infra-down: ## stop Kafka and PostgreSQL
+	tools/infra/infra-down.sh
+
+lint: install ## ruff (lint + format check)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install ## mypy strict on libs/ and every service's domain/
+	$(PY) -m mypy --strict libs/events/src/msp_events $(foreach s,$(SERVICES),services/$(s)/src/$(s)/domain)
+
+contracts: install ## schema snapshots, catalog and AsyncAPI documents agree with the registry
+	.venv/bin/msp-events schemas check
+	.venv/bin/msp-events catalog --check
+
+test: install infra-up lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
+	REQUIRE_INTEGRATION=1 $(PY) -m pytest
+
+test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
+	$(PY) -m pytest -m "not integration"
+
+demo: install ## run the six agents in one process (embedded default) on a small MSP flow
+	$(PY) tools/demo/run_demo.py
+
+bench-runtime: install infra-up ## raw aiokafka vs the runtime (inbox + outbox + PostgreSQL)
+	$(PY) bench/runtime.py
+
+clean: ## remove local state (databases of the embedded default, caches)
+	rm -rf .data .demo .pytest_cache .mypy_cache .ruff_cache
