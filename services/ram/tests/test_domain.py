@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+
+from msp_events.money import Money
+
 from ram.domain.technicians import (
     CostRate,
     InvalidCostHistory,
@@ -15,8 +18,6 @@ from ram.domain.technicians import (
     cost_rate_on,
     supersedes,
 )
-
-from msp_events.money import Money
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -92,10 +93,21 @@ def test_a_rate_ending_before_it_starts_is_rejected() -> None:
 
 def version(**changes: object) -> TechnicianVersion:
     base = TechnicianVersion(
-        technician_id="M-1", name="Ada Lovelace", email=None, work_role="Engineer L2", time_zone=None,
-        home_latitude=None, home_longitude=None, daily_capacity_hours=Decimal("7.5"),
-        weekly_billable_hours_target=None, include_in_utilisation=True, hourly_rate=None, active=True,
-        cost_rates=HISTORY, as_of=T0, digest="a" * 64,
+        technician_id="M-1",
+        name="Ada Lovelace",
+        email=None,
+        work_role="Engineer L2",
+        time_zone=None,
+        home_latitude=None,
+        home_longitude=None,
+        daily_capacity_hours=Decimal("7.5"),
+        weekly_billable_hours_target=None,
+        include_in_utilisation=True,
+        hourly_rate=None,
+        active=True,
+        cost_rates=HISTORY,
+        as_of=T0,
+        digest="a" * 64,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

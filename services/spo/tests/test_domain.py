@@ -19,11 +19,22 @@ def usd(amount: str) -> Money:
 
 def version(**changes: object) -> OpportunityVersion:
     base = OpportunityVersion(
-        opportunity_id="OPP-1", name="Managed services for Contoso", client_id=None,
-        prospect_name="Contoso", stage="proposed", status="open", probability=Decimal("35"),
-        expected_close_date=date(2026, 12, 15), estimated_recurring_monthly=usd("4800.00"),
-        recurring_term_months=36, estimated_one_time=usd("12000.00"), primary_sales_rep="M-7",
-        last_activity_at=None, closed_on=None, as_of=T0, digest="a" * 64,
+        opportunity_id="OPP-1",
+        name="Managed services for Contoso",
+        client_id=None,
+        prospect_name="Contoso",
+        stage="proposed",
+        status="open",
+        probability=Decimal("35"),
+        expected_close_date=date(2026, 12, 15),
+        estimated_recurring_monthly=usd("4800.00"),
+        recurring_term_months=36,
+        estimated_one_time=usd("12000.00"),
+        primary_sales_rep="M-7",
+        last_activity_at=None,
+        closed_on=None,
+        as_of=T0,
+        digest="a" * 64,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 

@@ -72,7 +72,8 @@ class Running:
 
 async def start(db: Path) -> AsyncIterator[Running]:
     bus = InProcessBus()
-    service = create_service(Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}"), transport=bus)
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
+    service = create_service(settings, transport=bus)
     async with EmbeddedSystem(bus, [service]) as system:
         yield Running(system, service)
 
@@ -146,8 +147,15 @@ async def test_versions_with_the_same_time_converge_in_any_order(tmp_path: Path)
 async def test_the_api_lists_the_pipeline_with_weighted_values(spo: Running) -> None:
     await spo.deliver(
         upserted(opportunity()),
-        upserted(opportunity(opportunity_id="OPP-2", status="won", stage="verbal", probability=None,
-                             expected_close_date=date(2026, 11, 30))),
+        upserted(
+            opportunity(
+                opportunity_id="OPP-2",
+                status="won",
+                stage="verbal",
+                probability=None,
+                expected_close_date=date(2026, 11, 30),
+            )
+        ),
     )
     async with client(spo.service) as http:
         everything = (await http.get("/opportunities")).json()
@@ -164,8 +172,14 @@ async def test_the_api_lists_the_pipeline_with_weighted_values(spo: Running) -> 
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"status": "maybe"}, "status"), ({"stage": "won"}, "stage"), ({"limit": 0}, "limit"),
-     ({"limit": 5000}, "limit"), ({"offset": -1}, "offset"), ({"limit": "ten"}, "limit")],
+    [
+        ({"status": "maybe"}, "status"),
+        ({"stage": "won"}, "stage"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 5000}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"limit": "ten"}, "limit"),
+    ],
 )
 async def test_the_api_rejects_bad_parameters(spo: Running, params: dict[str, Any], field: str) -> None:
     async with client(spo.service) as http:
@@ -178,9 +192,8 @@ async def test_the_api_rejects_bad_parameters(spo: Running, params: dict[str, An
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(spo: Running) -> None:
     with spo.service.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        )
+        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
+        context = MigrationContext.configure(connection, opts=ours)
         assert compare_metadata(context, METADATA) == []
 
 

@@ -30,5 +30,7 @@ def list_clients(
 ) -> list[ClientOut]:
     with Session(request.app.state.service.engine) as session:
         clients = ClientRepository(session).list(status=status, limit=limit, offset=offset)
-    return [ClientOut(client_id=c.client_id, name=c.name, status=c.status, tier=c.tier, currency=c.currency)
-            for c in clients]
+    return [
+        ClientOut(client_id=c.client_id, name=c.name, status=c.status, tier=c.tier, currency=c.currency)
+        for c in clients
+    ]

@@ -19,7 +19,11 @@ def on_client_upserted(uow: UnitOfWork, event: Envelope[ClientUpserted]) -> None
     services.record_client(
         uow,
         ClientVersion(
-            client_id=c.client_id, name=c.name, status=c.status, tier=c.tier, currency=c.currency,
+            client_id=c.client_id,
+            name=c.name,
+            status=c.status,
+            tier=c.tier,
+            currency=c.currency,
             as_of=c.updated_at or event.time,
         ),
     )

@@ -44,17 +44,24 @@ class TechnicianOut(BaseModel):
     def of(cls, t: TechnicianVersion, on: date | None) -> TechnicianOut:
         rate = None if on is None else cost_rate_on(t.cost_rates, on)
         return cls(
-            technician_id=t.technician_id, name=t.name, email=t.email, work_role=t.work_role,
-            time_zone=t.time_zone, daily_capacity_hours=t.daily_capacity_hours,
+            technician_id=t.technician_id,
+            name=t.name,
+            email=t.email,
+            work_role=t.work_role,
+            time_zone=t.time_zone,
+            daily_capacity_hours=t.daily_capacity_hours,
             weekly_billable_hours_target=t.weekly_billable_hours_target,
-            include_in_utilisation=t.include_in_utilisation, hourly_rate=t.hourly_rate, active=t.active,
+            include_in_utilisation=t.include_in_utilisation,
+            hourly_rate=t.hourly_rate,
+            active=t.active,
             cost_rates=[
                 CostRateOut(
                     effective_from=r.effective_from, effective_to=r.effective_to, hourly_cost=r.hourly_cost
                 )
                 for r in t.cost_rates
             ],
-            hourly_cost_on=None if rate is None else rate.hourly_cost, updated_at=t.as_of,
+            hourly_cost_on=None if rate is None else rate.hourly_cost,
+            updated_at=t.as_of,
         )
 
 

@@ -22,18 +22,26 @@ def on_technician_upserted(uow: UnitOfWork, event: Envelope[TechnicianUpserted])
     services.record_technician(
         uow,
         TechnicianVersion(
-            technician_id=t.technician_id, name=t.name, email=t.email, work_role=t.work_role,
-            time_zone=t.time_zone, home_latitude=t.home_latitude, home_longitude=t.home_longitude,
+            technician_id=t.technician_id,
+            name=t.name,
+            email=t.email,
+            work_role=t.work_role,
+            time_zone=t.time_zone,
+            home_latitude=t.home_latitude,
+            home_longitude=t.home_longitude,
             daily_capacity_hours=t.daily_capacity_hours,
             weekly_billable_hours_target=t.weekly_billable_hours_target,
-            include_in_utilisation=t.include_in_utilisation, hourly_rate=t.hourly_rate, active=t.active,
+            include_in_utilisation=t.include_in_utilisation,
+            hourly_rate=t.hourly_rate,
+            active=t.active,
             cost_rates=tuple(
                 CostRate(
                     effective_from=r.effective_from, effective_to=r.effective_to, hourly_cost=r.hourly_cost
                 )
                 for r in t.cost_rates
             ),
-            as_of=t.updated_at or event.time, digest=_digest(t),
+            as_of=t.updated_at or event.time,
+            digest=_digest(t),
         ),
     )
 

@@ -39,13 +39,21 @@ class OpportunityOut(BaseModel):
     @classmethod
     def of(cls, o: OpportunityVersion) -> OpportunityOut:
         return cls(
-            opportunity_id=o.opportunity_id, name=o.name, client_id=o.client_id,
-            prospect_name=o.prospect_name, stage=o.stage, status=o.status, probability=o.probability,
+            opportunity_id=o.opportunity_id,
+            name=o.name,
+            client_id=o.client_id,
+            prospect_name=o.prospect_name,
+            stage=o.stage,
+            status=o.status,
+            probability=o.probability,
             expected_close_date=o.expected_close_date,
             estimated_recurring_monthly=o.estimated_recurring_monthly,
             weighted_recurring_monthly=o.weighted_recurring_monthly,
-            recurring_term_months=o.recurring_term_months, estimated_one_time=o.estimated_one_time,
-            weighted_one_time=o.weighted_one_time, primary_sales_rep=o.primary_sales_rep, updated_at=o.as_of,
+            recurring_term_months=o.recurring_term_months,
+            estimated_one_time=o.estimated_one_time,
+            weighted_one_time=o.weighted_one_time,
+            primary_sales_rep=o.primary_sales_rep,
+            updated_at=o.as_of,
         )
 
 

@@ -17,8 +17,9 @@ class ClientRepository:
         return None if row is None else _to_domain(row)
 
     def save(self, client: ClientVersion) -> None:
-        row = self.session.get(Client, client.client_id) or Client(client_id=client.client_id, name="",
-                                                                  status="", as_of=client.as_of)
+        row = self.session.get(Client, client.client_id) or Client(
+            client_id=client.client_id, name="", status="", as_of=client.as_of
+        )
         row.name, row.status, row.tier = client.name, client.status, client.tier
         row.currency, row.as_of = client.currency, client.as_of
         self.session.add(row)
@@ -32,6 +33,10 @@ class ClientRepository:
 
 def _to_domain(row: Client) -> ClientVersion:
     return ClientVersion(
-        client_id=row.client_id, name=row.name, status=row.status, tier=row.tier,
-        currency=row.currency, as_of=row.as_of,
+        client_id=row.client_id,
+        name=row.name,
+        status=row.status,
+        tier=row.tier,
+        currency=row.currency,
+        as_of=row.as_of,
     )

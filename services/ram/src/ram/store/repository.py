@@ -22,8 +22,14 @@ class TechnicianRepository:
 
     def save(self, t: TechnicianVersion) -> None:
         row = self.session.get(Technician, t.technician_id) or Technician(
-            technician_id=t.technician_id, name="", work_role="", daily_capacity_hours=t.daily_capacity_hours,
-            include_in_utilisation=t.include_in_utilisation, active=t.active, as_of=t.as_of, digest="",
+            technician_id=t.technician_id,
+            name="",
+            work_role="",
+            daily_capacity_hours=t.daily_capacity_hours,
+            include_in_utilisation=t.include_in_utilisation,
+            active=t.active,
+            as_of=t.as_of,
+            digest="",
         )
         row.name, row.email, row.work_role, row.time_zone = t.name, t.email, t.work_role, t.time_zone
         row.home_latitude, row.home_longitude = t.home_latitude, t.home_longitude
@@ -41,8 +47,11 @@ class TechnicianRepository:
         )
         self.session.add_all(
             TechnicianCostRate(
-                technician_id=t.technician_id, effective_from=r.effective_from, effective_to=r.effective_to,
-                hourly_cost_amount=r.hourly_cost.amount, hourly_cost_currency=r.hourly_cost.currency,
+                technician_id=t.technician_id,
+                effective_from=r.effective_from,
+                effective_to=r.effective_to,
+                hourly_cost_amount=r.hourly_cost.amount,
+                hourly_cost_currency=r.hourly_cost.currency,
             )
             for r in t.cost_rates
         )
@@ -71,7 +80,8 @@ class TechnicianRepository:
         for r in self.session.exec(query):
             out[r.technician_id].append(
                 CostRate(
-                    effective_from=r.effective_from, effective_to=r.effective_to,
+                    effective_from=r.effective_from,
+                    effective_to=r.effective_to,
                     hourly_cost=Money(amount=r.hourly_cost_amount, currency=r.hourly_cost_currency),
                 )
             )
@@ -83,10 +93,19 @@ def _to_domain(row: Technician, rates: list[CostRate]) -> TechnicianVersion:
     if row.hourly_rate_amount is not None and row.hourly_rate_currency is not None:
         rate = Money(amount=row.hourly_rate_amount, currency=row.hourly_rate_currency)
     return TechnicianVersion(
-        technician_id=row.technician_id, name=row.name, email=row.email, work_role=row.work_role,
-        time_zone=row.time_zone, home_latitude=row.home_latitude, home_longitude=row.home_longitude,
+        technician_id=row.technician_id,
+        name=row.name,
+        email=row.email,
+        work_role=row.work_role,
+        time_zone=row.time_zone,
+        home_latitude=row.home_latitude,
+        home_longitude=row.home_longitude,
         daily_capacity_hours=row.daily_capacity_hours,
         weekly_billable_hours_target=row.weekly_billable_hours_target,
-        include_in_utilisation=row.include_in_utilisation, hourly_rate=rate, active=row.active,
-        cost_rates=tuple(rates), as_of=row.as_of, digest=row.digest,
+        include_in_utilisation=row.include_in_utilisation,
+        hourly_rate=rate,
+        active=row.active,
+        cost_rates=tuple(rates),
+        as_of=row.as_of,
+        digest=row.digest,
     )

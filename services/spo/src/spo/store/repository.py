@@ -22,8 +22,13 @@ class OpportunityRepository:
 
     def save(self, o: OpportunityVersion) -> None:
         row = self.session.get(Opportunity, o.opportunity_id) or Opportunity(
-            opportunity_id=o.opportunity_id, name="", stage="", status="",
-            expected_close_date=o.expected_close_date, as_of=o.as_of, digest="",
+            opportunity_id=o.opportunity_id,
+            name="",
+            stage="",
+            status="",
+            expected_close_date=o.expected_close_date,
+            as_of=o.as_of,
+            digest="",
         )
         row.name, row.client_id, row.prospect_name = o.name, o.client_id, o.prospect_name
         row.stage, row.status, row.probability = o.stage, o.status, o.probability
@@ -32,7 +37,9 @@ class OpportunityRepository:
         row.recurring_term_months = o.recurring_term_months
         row.one_time_amount, row.one_time_currency = _split(o.estimated_one_time)
         row.primary_sales_rep, row.last_activity_at, row.closed_on = (
-            o.primary_sales_rep, o.last_activity_at, o.closed_on
+            o.primary_sales_rep,
+            o.last_activity_at,
+            o.closed_on,
         )
         row.as_of, row.digest = o.as_of, o.digest
         self.session.add(row)
@@ -63,12 +70,20 @@ def _money(amount: Decimal | None, currency: str | None) -> Money | None:
 
 def _to_domain(row: Opportunity) -> OpportunityVersion:
     return OpportunityVersion(
-        opportunity_id=row.opportunity_id, name=row.name, client_id=row.client_id,
-        prospect_name=row.prospect_name, stage=row.stage, status=row.status, probability=row.probability,
+        opportunity_id=row.opportunity_id,
+        name=row.name,
+        client_id=row.client_id,
+        prospect_name=row.prospect_name,
+        stage=row.stage,
+        status=row.status,
+        probability=row.probability,
         expected_close_date=row.expected_close_date,
         estimated_recurring_monthly=_money(row.recurring_monthly_amount, row.recurring_monthly_currency),
         recurring_term_months=row.recurring_term_months,
         estimated_one_time=_money(row.one_time_amount, row.one_time_currency),
-        primary_sales_rep=row.primary_sales_rep, last_activity_at=row.last_activity_at,
-        closed_on=row.closed_on, as_of=row.as_of, digest=row.digest,
+        primary_sales_rep=row.primary_sales_rep,
+        last_activity_at=row.last_activity_at,
+        closed_on=row.closed_on,
+        as_of=row.as_of,
+        digest=row.digest,
     )

@@ -1,0 +1,69 @@
+"""Loading and saving DSA's aggregates, mapping table rows to domain values."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from msp_events.money import Money
+
+from dsa.domain.budgets import BudgetVersion
+from dsa.store.tables import Budget
+
+
+class BudgetRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, budget_id: str) -> BudgetVersion | None:
+        row = self.session.get(Budget, budget_id)
+        return None if row is None else _to_domain(row)
+
+    def save(self, b: BudgetVersion) -> None:
+        row = self.session.get(Budget, b.budget_id) or Budget(
+            budget_id=b.budget_id,
+            department="",
+            period_start=b.period_start,
+            period_end=b.period_end,
+            planned_amount=Decimal(0),
+            planned_currency="",
+            as_of=b.as_of,
+            digest="",
+        )
+        row.department, row.category, row.cost_center = b.department, b.category, b.cost_center
+        row.period_start, row.period_end = b.period_start, b.period_end
+        row.planned_amount, row.planned_currency = b.planned.amount, b.planned.currency
+        row.alert_threshold_pct, row.as_of, row.digest = b.alert_threshold_pct, b.as_of, b.digest
+        self.session.add(row)
+
+    def list(
+        self, *, department: str | None = None, on: date | None = None, limit: int = 100, offset: int = 0
+    ) -> list[BudgetVersion]:
+        query = (
+            select(Budget)
+            .order_by(Budget.department, Budget.period_start, Budget.budget_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        if department is not None:
+            query = query.where(Budget.department == department)
+        if on is not None:
+            query = query.where(col(Budget.period_start) <= on, col(Budget.period_end) >= on)
+        return [_to_domain(row) for row in self.session.exec(query)]
+
+
+def _to_domain(row: Budget) -> BudgetVersion:
+    return BudgetVersion(
+        budget_id=row.budget_id,
+        department=row.department,
+        category=row.category,
+        cost_center=row.cost_center,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        planned=Money(amount=row.planned_amount, currency=row.planned_currency),
+        alert_threshold_pct=row.alert_threshold_pct,
+        as_of=row.as_of,
+        digest=row.digest,
+    )

@@ -1,0 +1,35 @@
+"""DSA's tables (SQLModel), on a metadata of their own so services never share a schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Numeric
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from msp_events.runtime.store import UtcDateTime
+
+
+class DsaTable(SQLModel, registry=registry()):
+    pass
+
+
+METADATA = DsaTable.metadata
+
+
+class Budget(DsaTable, table=True):
+    __tablename__ = "budgets"
+
+    budget_id: str = Field(primary_key=True, max_length=64)
+    department: str = Field(max_length=128, index=True)
+    category: str | None = Field(default=None, max_length=128)
+    cost_center: str | None = Field(default=None, max_length=64)
+    period_start: date
+    period_end: date
+    planned_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    planned_currency: str = Field(max_length=3)
+    alert_threshold_pct: Decimal | None = Field(default=None, sa_type=Numeric(7, 4))
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)

@@ -1,0 +1,182 @@
+"""DSA end to end over the in-process transport: events in, budget rows and REST out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, select
+
+from msp_events import Envelope, Money
+from msp_events.runtime.embedded import EmbeddedSystem
+from msp_events.runtime.http import build_http_app
+from msp_events.runtime.inprocess import InProcessBus
+from msp_events.runtime.service import Service
+from msp_events.types.finance import BudgetSet
+
+from dsa import api
+from dsa.app import create_service
+from dsa.settings import Settings
+from dsa.store.tables import METADATA, Budget
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+TYPE = "finance.budget.set"
+
+
+def usd(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="USD")
+
+
+def budget(**changes: Any) -> BudgetSet:
+    fields: dict[str, Any] = {
+        "budget_id": "B-2026-Q4-SD",
+        "department": "Service Delivery",
+        "category": "Software",
+        "period_start": date(2026, 10, 1),
+        "period_end": date(2026, 12, 31),
+        "planned": usd("45000.00"),
+        "alert_threshold_pct": Decimal("80"),
+    }
+    return BudgetSet(**{**fields, **changes})
+
+
+def budget_set(data: BudgetSet, time: datetime = T0) -> Envelope[BudgetSet]:
+    return Envelope.build(data, source="finance.odoo", time=time)
+
+
+class Running:
+    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
+        self.system, self.service = system, service
+
+    async def deliver(self, *envelopes: Envelope[Any]) -> None:
+        """Publish each envelope and let the service handle it before the next one."""
+        for envelope in envelopes:
+            await self.system.publish([envelope])
+            await self.system.settle()
+
+    def rows(self) -> list[Budget]:
+        with Session(self.service.engine) as session:
+            return list(session.exec(select(Budget).order_by(Budget.budget_id)))
+
+    def count(self, metric: str) -> float:
+        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
+
+
+async def start(db: Path) -> AsyncIterator[Running]:
+    bus = InProcessBus()
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
+    service = create_service(settings, transport=bus)
+    async with EmbeddedSystem(bus, [service]) as system:
+        yield Running(system, service)
+
+
+@pytest.fixture
+async def dsa(tmp_path: Path) -> AsyncIterator[Running]:
+    async for running in start(tmp_path / "dsa.db"):
+        yield running
+
+
+async def test_a_budget_is_projected(dsa: Running) -> None:
+    await dsa.deliver(budget_set(budget()))
+    [row] = dsa.rows()
+    assert (row.budget_id, row.department, row.category) == ("B-2026-Q4-SD", "Service Delivery", "Software")
+    assert (row.planned_amount, row.planned_currency, row.alert_threshold_pct) == (Decimal(45000), "USD", 80)
+    assert (row.period_start, row.period_end, row.as_of) == (date(2026, 10, 1), date(2026, 12, 31), T0)
+
+
+async def test_a_later_revision_replaces_an_earlier_one(dsa: Running) -> None:
+    later = T0 + timedelta(days=18)
+    await dsa.deliver(budget_set(budget()), budget_set(budget(planned=usd("50000.00")), later))
+    [row] = dsa.rows()
+    assert (row.planned_amount, row.as_of) == (Decimal(50000), later)
+
+
+async def test_an_earlier_revision_arriving_later_is_ignored(dsa: Running) -> None:
+    later = T0 + timedelta(days=18)
+    await dsa.deliver(
+        budget_set(budget(planned=usd("50000.00")), later),
+        budget_set(budget(planned=usd("45000.00")), T0),  # the original, replayed from an old export
+    )
+    [row] = dsa.rows()
+    assert (row.planned_amount, row.as_of) == (Decimal(50000), later)
+    assert dsa.count("msp_events_consumed") == 2
+
+
+async def test_the_same_event_delivered_twice_changes_nothing(dsa: Running) -> None:
+    event = budget_set(budget())
+    await dsa.deliver(event)
+    before = dsa.rows()[0].model_dump()
+    await dsa.deliver(event)
+    assert [r.model_dump() for r in dsa.rows()] == [before]
+    assert dsa.count("msp_inbox_duplicates") == 1
+    assert dsa.count("msp_events_consumed") == 1
+
+
+async def test_revisions_with_the_same_time_converge_in_any_order(tmp_path: Path) -> None:
+    # Different sources, so the envelopes get different ids although their time is the same.
+    a = Envelope.build(budget(planned=usd("45000.00")), source="finance.odoo", time=T0)
+    b = Envelope.build(budget(planned=usd("47500.00")), source="finance.itflow", time=T0)
+    states = []
+    for name, order in (("ab", (a, b)), ("ba", (b, a))):
+        async for running in start(tmp_path / f"{name}.db"):
+            await running.deliver(*order)
+            states.append([r.model_dump() for r in running.rows()])
+    assert states[0] == states[1]
+
+
+async def test_the_api_lists_budgets_by_department_and_date(dsa: Running) -> None:
+    await dsa.deliver(
+        budget_set(budget()),
+        budget_set(
+            budget(budget_id="B-2027-Q1-SD", period_start=date(2027, 1, 1), period_end=date(2027, 3, 31))
+        ),
+        budget_set(budget(budget_id="B-2026-Q4-SA", department="Sales", category=None, planned=usd("9000"))),
+    )
+    async with client(dsa.service) as http:
+        everything = (await http.get("/budgets")).json()
+        delivery = (await http.get("/budgets", params={"department": "Service Delivery"})).json()
+        on_new_year_eve = {"department": "Service Delivery", "on": "2026-12-31"}
+        in_force = (await http.get("/budgets", params=on_new_year_eve)).json()
+    assert [b["budget_id"] for b in everything] == ["B-2026-Q4-SA", "B-2026-Q4-SD", "B-2027-Q1-SD"]
+    assert [b["budget_id"] for b in delivery] == ["B-2026-Q4-SD", "B-2027-Q1-SD"]
+    [current] = in_force
+    assert current["planned"] == {"amount": "45000.0000", "currency": "USD"}
+    assert (current["period_start"], current["period_end"]) == ("2026-10-01", "2026-12-31")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"department": ""}, "department"),
+        ({"on": "2026-02-30"}, "on"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"offset": -5}, "offset"),
+    ],
+)
+async def test_the_api_rejects_bad_parameters(dsa: Running, params: dict[str, Any], field: str) -> None:
+    async with client(dsa.service) as http:
+        response = await http.get("/budgets", params=params)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", field]
+    assert error["msg"]
+
+
+async def test_the_migration_creates_exactly_the_tables_the_code_uses(dsa: Running) -> None:
+    with dsa.service.engine.connect() as connection:
+        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
+        context = MigrationContext.configure(connection, opts=ours)
+        assert compare_metadata(context, METADATA) == []
+
+
+def client(service: Service) -> httpx.AsyncClient:
+    app = build_http_app(service, [api.router])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dsa")
