@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+import yaml
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
@@ -67,4 +68,5 @@ def service_document(
         version="1.0.0",
         description=f"Events consumed and published by the {service} agent",
     )
-    return str(document.to_specification().to_yaml())
+    # FastStream keeps channels in a hash-ordered collection; sort so the committed file is stable.
+    return str(yaml.safe_dump(yaml.safe_load(document.to_specification().to_yaml()), sort_keys=True))
