@@ -434,3 +434,20 @@ async def test_offsets_are_not_committed_while_the_dead_letter_publish_fails(tmp
         assert cpi.metrics.duplicates.labels(INPUT)._value.get() == 1
     finally:
         await harness.stop(cpi)
+
+
+async def test_replaying_the_same_log_yields_byte_identical_outputs(tmp_path: Path) -> None:
+    log = [as_message(client(f"C-{i % 4}", f"version {i}", i)) for i in range(12)]
+    outputs = []
+    for run in ("first", "second"):
+        harness = InProcessHarness(tmp_path / run)
+        (tmp_path / run).mkdir()
+        cpi = await harness.start("cpi", profitability_router(Faults()))
+        try:
+            await harness.publish(log)
+            await eventually(lambda: _async(outbox_counts(cpi) == (12, 0)), what="12 outputs")  # noqa: B023
+            outputs.append([(r.key, r.value, r.headers) for r in await harness.topic(OUTPUT)])
+        finally:
+            await harness.stop(cpi)
+    assert len(outputs[0]) == 12
+    assert outputs[0] == outputs[1]

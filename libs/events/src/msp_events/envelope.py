@@ -7,6 +7,7 @@ derived from their cause, so replaying the same input log yields byte-identical 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -61,13 +62,17 @@ class Envelope(BaseModel, Generic[D]):
     ) -> Envelope[D]:
         """Wrap a payload, filling type, subject, key and schema from the registry.
 
-        Without an explicit ``id`` one is derived from source, type, key and time, so a fact
-        imported twice from the same export keeps the same id (and the inbox drops the copy).
+        Without an explicit ``id`` one is derived from source, type, key, time and content, so a fact
+        imported twice from the same export keeps the same id (and the inbox drops the copy), while
+        two different versions of one entity stamped with the same time stay distinct.
         """
         spec = spec_for(data)
         key = spec.key_of(data)
         if id is None:
-            id = str(uuid.uuid5(_DERIVED_ID_NAMESPACE, f"{source}|{spec.type}|{key}|{time.isoformat()}"))
+            content = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+            id = str(
+                uuid.uuid5(_DERIVED_ID_NAMESPACE, f"{source}|{spec.type}|{key}|{time.isoformat()}|{content}")
+            )
         return Envelope[D](
             id=id,
             source=source,
