@@ -37,7 +37,7 @@ contracts: install ## schema snapshots, catalog and AsyncAPI documents agree wit
 	.venv/bin/msp-events catalog --check
 
 test: install infra-up lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
-	REQUIRE_INTEGRATION=1 $(PY) -m pytest
+	$(PY) -m pytest
 
 test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -m "not integration"

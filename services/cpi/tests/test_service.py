@@ -7,17 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.psa import ClientUpserted
 
 from cpi import api
@@ -46,31 +40,19 @@ def upserted(data: ClientUpserted, time: datetime = T0) -> Envelope[ClientUpsert
     return Envelope.build(data, source="psa.connectwise", time=time)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
-        self.system, self.service = system, service
-
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+class Running(RunningService):
+    event_type = TYPE
 
     def rows(self) -> list[Client]:
         with Session(self.service.engine) as session:
             return list(session.exec(select(Client).order_by(Client.client_id)))
 
-    def count(self, metric: str) -> float:
-        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
-
 
 @pytest.fixture
 async def cpi(tmp_path: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 async def test_a_client_is_projected(cpi: Running) -> None:
@@ -131,7 +113,7 @@ async def test_the_api_lists_clients_by_name(cpi: Running) -> None:
         upserted(client_data()),
         upserted(client_data(client_id="C-2002", name="Adventure Works", status="prospect", tier=None)),
     )
-    async with http_client(cpi.service) as http:
+    async with cpi.http() as http:
         everyone = (await http.get("/clients")).json()
         prospects = (await http.get("/clients", params={"status": "prospect"})).json()
         second = (await http.get("/clients", params={"limit": 1, "offset": 1})).json()
@@ -158,21 +140,9 @@ async def test_the_api_lists_clients_by_name(cpi: Running) -> None:
     ],
 )
 async def test_the_api_rejects_bad_parameters(cpi: Running, params: dict[str, Any], field: str) -> None:
-    async with http_client(cpi.service) as http:
-        response = await http.get("/clients", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await cpi.rejected("/clients", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(cpi: Running) -> None:
-    with cpi.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def http_client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cpi")
+    assert cpi.schema_drift(METADATA) == []

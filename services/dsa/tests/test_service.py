@@ -8,17 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope, Money
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.finance import BudgetSet
 
 from dsa import api
@@ -51,30 +45,18 @@ def budget_set(data: BudgetSet, time: datetime = T0) -> Envelope[BudgetSet]:
     return Envelope.build(data, source="finance.odoo", time=time)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
-        self.system, self.service = system, service
-
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+class Running(RunningService):
+    event_type = TYPE
 
     def rows(self) -> list[Budget]:
         with Session(self.service.engine) as session:
             return list(session.exec(select(Budget).order_by(Budget.budget_id)))
 
-    def count(self, metric: str) -> float:
-        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
-
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 @pytest.fixture
@@ -139,7 +121,7 @@ async def test_the_api_lists_budgets_by_department_and_date(dsa: Running) -> Non
         ),
         budget_set(budget(budget_id="B-2026-Q4-SA", department="Sales", category=None, planned=usd("9000"))),
     )
-    async with client(dsa.service) as http:
+    async with dsa.http() as http:
         everything = (await http.get("/budgets")).json()
         delivery = (await http.get("/budgets", params={"department": "Service Delivery"})).json()
         on_new_year_eve = {"department": "Service Delivery", "on": "2026-12-31"}
@@ -162,21 +144,9 @@ async def test_the_api_lists_budgets_by_department_and_date(dsa: Running) -> Non
     ],
 )
 async def test_the_api_rejects_bad_parameters(dsa: Running, params: dict[str, Any], field: str) -> None:
-    async with client(dsa.service) as http:
-        response = await http.get("/budgets", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await dsa.rejected("/budgets", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(dsa: Running) -> None:
-    with dsa.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dsa")
+    assert dsa.schema_drift(METADATA) == []

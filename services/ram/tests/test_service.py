@@ -8,17 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope, Money
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.psa import CostRate, TechnicianUpserted
 
 from ram import api
@@ -55,15 +49,8 @@ def upserted(data: TechnicianUpserted, time: datetime = T0) -> Envelope[Technici
     return Envelope.build(data, source="psa.connectwise", time=time)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
-        self.system, self.service = system, service
-
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+class Running(RunningService):
+    event_type = TYPE
 
     def technicians(self) -> list[Technician]:
         with Session(self.service.engine) as session:
@@ -77,17 +64,11 @@ class Running:
             rows = session.exec(query)
             return [(r.technician_id, r.effective_from, r.hourly_cost_amount) for r in rows]
 
-    def count(self, metric: str, **labels: str) -> float:
-        value = self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE, **labels})
-        return value or 0.0
-
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 @pytest.fixture
@@ -167,7 +148,7 @@ async def test_the_api_lists_technicians_with_the_cost_on_a_date(ram: Running) -
         upserted(technician()),
         upserted(technician(technician_id="M-2", name="Grace Hopper", active=False, cost_rates=[])),
     )
-    async with client(ram.service) as http:
+    async with ram.http() as http:
         everyone = (await http.get("/technicians")).json()
         on_june = (await http.get("/technicians", params={"active": "true", "on": "2025-06-30"})).json()
         on_july = (await http.get("/technicians", params={"active": "true", "on": "2025-07-01"})).json()
@@ -194,21 +175,9 @@ async def test_the_api_lists_technicians_with_the_cost_on_a_date(ram: Running) -
     ],
 )
 async def test_the_api_rejects_bad_parameters(ram: Running, params: dict[str, Any], field: str) -> None:
-    async with client(ram.service) as http:
-        response = await http.get("/technicians", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await ram.rejected("/technicians", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(ram: Running) -> None:
-    with ram.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ram")
+    assert ram.schema_drift(METADATA) == []

@@ -8,17 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope, Money
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.licensing import SubscriptionUpserted
 
 from sli import api
@@ -60,30 +54,18 @@ def upserted(data: SubscriptionUpserted, time: datetime = T0) -> Envelope[Subscr
     return Envelope.build(data, source="licensing.pax8", time=time)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
-        self.system, self.service = system, service
-
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+class Running(RunningService):
+    event_type = TYPE
 
     def rows(self) -> list[Subscription]:
         with Session(self.service.engine) as session:
             return list(session.exec(select(Subscription).order_by(Subscription.subscription_id)))
 
-    def count(self, metric: str) -> float:
-        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
-
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 @pytest.fixture
@@ -163,7 +145,7 @@ async def test_the_api_lists_subscriptions_by_client(sli: Running) -> None:
         ),
         upserted(subscription(subscription_id="SUB-3", client_id="C-2002", status="suspended")),
     )
-    async with client(sli.service) as http:
+    async with sli.http() as http:
         everything = (await http.get("/subscriptions")).json()
         contoso = (await http.get("/subscriptions", params={"client_id": "C-1001"})).json()
         suspended = (await http.get("/subscriptions", params={"status": "suspended"})).json()
@@ -189,21 +171,9 @@ async def test_the_api_lists_subscriptions_by_client(sli: Running) -> None:
     ],
 )
 async def test_the_api_rejects_bad_parameters(sli: Running, params: dict[str, Any], field: str) -> None:
-    async with client(sli.service) as http:
-        response = await http.get("/subscriptions", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await sli.rejected("/subscriptions", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(sli: Running) -> None:
-    with sli.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sli")
+    assert sli.schema_drift(METADATA) == []

@@ -8,17 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope, Money
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.crm import OpportunityUpserted
 
 from spo import api
@@ -52,30 +46,18 @@ def upserted(data: OpportunityUpserted, time: datetime = T0) -> Envelope[Opportu
     return Envelope.build(data, source="crm.connectwise", time=time)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service) -> None:
-        self.system, self.service = system, service
-
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+class Running(RunningService):
+    event_type = TYPE
 
     def rows(self) -> list[Opportunity]:
         with Session(self.service.engine) as session:
             return list(session.exec(select(Opportunity).order_by(Opportunity.opportunity_id)))
 
-    def count(self, metric: str) -> float:
-        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
-
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 @pytest.fixture
@@ -157,7 +139,7 @@ async def test_the_api_lists_the_pipeline_with_weighted_values(spo: Running) -> 
             )
         ),
     )
-    async with client(spo.service) as http:
+    async with spo.http() as http:
         everything = (await http.get("/opportunities")).json()
         open_only = (await http.get("/opportunities", params={"status": "open", "stage": "proposed"})).json()
         paged = (await http.get("/opportunities", params={"limit": 1, "offset": 1})).json()
@@ -182,21 +164,9 @@ async def test_the_api_lists_the_pipeline_with_weighted_values(spo: Running) -> 
     ],
 )
 async def test_the_api_rejects_bad_parameters(spo: Running, params: dict[str, Any], field: str) -> None:
-    async with client(spo.service) as http:
-        response = await http.get("/opportunities", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await spo.rejected("/opportunities", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(spo: Running) -> None:
-    with spo.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://spo")
+    assert spo.schema_drift(METADATA) == []

@@ -9,17 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import Session, select
 
 from msp_events import Envelope
-from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
-from msp_events.runtime.inprocess import InProcessBus
-from msp_events.runtime.service import Service
+from msp_events.testing.service import RunningService, running_service
 from msp_events.types.contracts import ContractDocumentReceived
 
 from vcm import api
@@ -54,30 +48,22 @@ def arrived(
     return Envelope.build(data, source="vcm.mailbox", time=time or data.received_at)
 
 
-class Running:
-    def __init__(self, system: EmbeddedSystem, service: Service, db: Path) -> None:
-        self.system, self.service, self.db = system, service, db
+class Running(RunningService):
+    event_type = TYPE
 
-    async def deliver(self, *envelopes: Envelope[Any]) -> None:
-        """Publish each envelope and let the service handle it before the next one."""
-        for envelope in envelopes:
-            await self.system.publish([envelope])
-            await self.system.settle()
+    @property
+    def db(self) -> Path:
+        return Path(self.service.settings.resolved_database_url().removeprefix("sqlite:///"))
 
     def rows(self) -> list[ContractDocument]:
         with Session(self.service.engine) as session:
             return list(session.exec(select(ContractDocument).order_by(ContractDocument.sha256)))
 
-    def count(self, metric: str) -> float:
-        return self.service.metrics.registry.get_sample_value(f"{metric}_total", {"type": TYPE}) or 0.0
-
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    bus = InProcessBus()
     settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    service = create_service(settings, transport=bus)
-    async with EmbeddedSystem(bus, [service]) as system:
-        yield Running(system, service, db)
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
 
 
 @pytest.fixture
@@ -185,7 +171,7 @@ async def test_the_api_lists_documents_oldest_first(vcm: Running) -> None:
             )
         ),
     )
-    async with client(vcm.service) as http:
+    async with vcm.http() as http:
         everything = (await http.get("/documents")).json()
         acme = (await http.get("/documents", params={"vendor_name": "Acme Backup"})).json()
         for_client = (await http.get("/documents", params={"client_id": "C-1001", "limit": 1})).json()
@@ -208,21 +194,9 @@ async def test_the_api_lists_documents_oldest_first(vcm: Running) -> None:
     ],
 )
 async def test_the_api_rejects_bad_parameters(vcm: Running, params: dict[str, Any], field: str) -> None:
-    async with client(vcm.service) as http:
-        response = await http.get("/documents", params=params)
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
+    error = await vcm.rejected("/documents", params)
     assert error["loc"] == ["query", field]
-    assert error["msg"]
 
 
 async def test_the_migration_creates_exactly_the_tables_the_code_uses(vcm: Running) -> None:
-    with vcm.service.engine.connect() as connection:
-        ours = {"include_name": lambda name, kind, _: kind != "table" or name in METADATA.tables}
-        context = MigrationContext.configure(connection, opts=ours)
-        assert compare_metadata(context, METADATA) == []
-
-
-def client(service: Service) -> httpx.AsyncClient:
-    app = build_http_app(service, [api.router])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://vcm")
+    assert vcm.schema_drift(METADATA) == []

@@ -2,8 +2,8 @@
 
 Order of preference: ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` from the environment (what
 ``make infra-up`` starts), else testcontainers when a Docker engine answers. When neither is
-there the test is skipped, except with ``REQUIRE_INTEGRATION=1`` (set by ``make test`` and CI),
-where a missing service fails the run instead of silently skipping.
+there the test fails and says how to start them: an integration test never silently skips. The
+fast suite (``make test-unit``) deselects them with ``-m "not integration"``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ def _docker_engine_up() -> bool:
 
 
 def _unavailable(what: str) -> None:
-    message = f"{what} is not available: run `make infra-up` or set the environment variable"
-    if os.getenv("REQUIRE_INTEGRATION") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    pytest.fail(
+        f"{what} is not available: run `make infra-up` (or set the environment variable), "
+        'or leave out the integration tests with `-m "not integration"` (`make test-unit`)'
+    )
 
 
 @pytest.fixture(scope="session")
