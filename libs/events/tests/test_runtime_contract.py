@@ -451,3 +451,72 @@ async def test_replaying_the_same_log_yields_byte_identical_outputs(tmp_path: Pa
             await harness.stop(cpi)
     assert len(outputs[0]) == 12
     assert outputs[0] == outputs[1]
+
+
+async def test_a_failure_mid_batch_keeps_the_others_once_and_in_order(harness: Harness) -> None:
+    cpi = await harness.start("cpi", profitability_router(Faults()))
+    batch = [client("C-12", "first", 0), client("C-13", "flaky middle", 1), client("C-12", "last", 2)]
+    await harness.publish([as_message(e) for e in batch])
+    await eventually(lambda: _async(outbox_counts(cpi) == (3, 0)), what="three outputs")
+    assert sorted(r[1] for r in rows(cpi)) == ["first", "flaky middle", "last"]
+    assert [r[1] for r in rows(cpi) if r[0] == "C-12"] == ["first", "last"]
+    out = [json.loads(r.value or b"")["summary"] for r in await harness.topic(OUTPUT) if r.key == b"C-12"]
+    assert out == ["margin of first fell", "margin of last fell"]
+    assert cpi.metrics.consumed.labels(INPUT)._value.get() == 3
+
+
+def test_a_clean_batch_costs_a_fixed_number_of_statements(tmp_path: Path) -> None:
+    """The fast path: statements per batch do not grow with the number of messages."""
+    from sqlalchemy import event as sa_event
+
+    from msp_events.runtime.batch import BatchApplier, BatchPolicy
+    from msp_events.runtime.metrics import RuntimeMetrics
+    from msp_events.runtime.migrations import upgrade
+    from msp_events.runtime.store import make_engine
+
+    url = f"sqlite:///{tmp_path}/cpi.db"
+    upgrade(url, tmp_path)
+    engine = make_engine(url)
+    seen_metadata.create_all(engine)
+    applier = BatchApplier(
+        service="cpi",
+        router=downstream_router(),
+        engine=engine,
+        metrics=RuntimeMetrics("cpi"),
+        policy=BatchPolicy(),
+    )
+    statements: list[str] = []
+    sa_event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def records(n: int, start: int) -> list[Record]:
+        out = []
+        for i in range(start, start + n):
+            cause = client(f"C-{i}", f"c{i}", i)
+            changed = cause.caused(
+                ClientProfitabilityChanged(
+                    client_id=f"C-{i}",
+                    period="2026-05",
+                    gross_margin_pct=Decimal(10),
+                    band="critical",
+                    direction="down",
+                    revenue=Money(amount=Decimal(1), currency="USD"),
+                    cost=Money(amount=Decimal(1), currency="USD"),
+                    labour_hours=Decimal(1),
+                    summary="s",
+                ),
+                source="msp.cpi",
+                producer="cpi",
+                seq=0,
+            )
+            m = encode_binary(changed)
+            out.append(Record(m.topic, 0, i, m.key, m.value, m.headers))
+        return out
+
+    counts = []
+    for n, start in ((10, 0), (100, 10)):
+        statements.clear()
+        outcome = applier.apply(records(n, start))
+        assert len(outcome.handled) == n
+        counts.append(len(statements))
+    per_message = (counts[1] - counts[0]) / 90
+    assert per_message == 1.0  # only the handler's own insert into `seen`; inbox and outbox are bulk

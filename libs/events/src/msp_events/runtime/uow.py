@@ -6,18 +6,15 @@ the outbox inside the same transaction; the handler only changes state and calls
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from msp_events.codec.kafka import encode_binary
 from msp_events.envelope import Envelope
 from msp_events.registry import SERVICES, EventData, spec_for
-from msp_events.runtime.store import inbox, outbox, service_clock
+from msp_events.runtime.store import service_clock
 
 GLOBAL_CLOCK = "utc"
 
@@ -58,19 +55,6 @@ class UnitOfWork:
         return envelope
 
     # -- used by the runtime ----------------------------------------------------------------------
-    def claim_inbox(self) -> bool:
-        """Record the cause as processed; False when it already was (a duplicate delivery)."""
-        values = {
-            "source": self.cause.source,
-            "event_id": self.cause.id,
-            "type": self.cause.type,
-            "event_time": self.cause.time,
-        }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(inbox).values(**values).on_conflict_do_nothing().returning(inbox.c.event_id)
-        return self.session.execute(statement).scalar_one_or_none() is not None
-
     def advance_clock(self, now: datetime) -> None:
         """Move the service clock forward; a late tick never moves it back."""
         current = self.clock
@@ -80,21 +64,3 @@ class UnitOfWork:
             self.session.execute(
                 service_clock.update().where(service_clock.c.clock == GLOBAL_CLOCK).values(now=now)
             )
-
-    def write_outbox(self) -> None:
-        if not self.emitted:
-            return
-        rows = []
-        for envelope in self.emitted:
-            message = encode_binary(envelope)
-            rows.append(
-                {
-                    "event_id": envelope.id,
-                    "type": envelope.type,
-                    "topic": message.topic,
-                    "key": message.key,
-                    "value": message.value,
-                    "headers": json.dumps([[k, v.decode()] for k, v in message.headers]),
-                }
-            )
-        self.session.execute(outbox.insert(), rows)
