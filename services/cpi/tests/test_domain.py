@@ -12,7 +12,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 def version(**changes: object) -> ClientVersion:
     base = ClientVersion(
-        client_id="C-1001", name="Contoso", status="active", tier="Pro", currency="USD", as_of=T0
+        client_id="C-1001", name="Contoso", status="active", tier="Pro", currency="USD", as_of=T0, digest="aa"
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -27,5 +27,8 @@ def test_newer_version_supersedes_older_and_not_the_reverse() -> None:
     assert not supersedes(old, new)
 
 
-def test_a_version_with_the_same_time_goes_to_the_later_delivery() -> None:
-    assert supersedes(version(tier="Essentials"), version())
+def test_versions_with_the_same_time_are_ordered_by_digest_whatever_arrives_first() -> None:
+    a, b = version(tier="Essentials", digest="aa"), version(tier="Pro", digest="bb")
+    assert supersedes(b, a)
+    assert not supersedes(a, b)  # so a then b, or b then a, both end with b
+    assert not supersedes(a, a)  # the same version again changes nothing

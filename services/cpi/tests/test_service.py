@@ -48,11 +48,27 @@ class Running(RunningService):
             return list(session.exec(select(Client).order_by(Client.client_id)))
 
 
-@pytest.fixture
-async def cpi(tmp_path: Path) -> AsyncIterator[Running]:
-    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
+async def start(db: Path) -> AsyncIterator[Running]:
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
     async with running_service(Running, create_service, settings, [api.router]) as running:
         yield running
+
+
+@pytest.fixture
+async def cpi(tmp_path: Path) -> AsyncIterator[Running]:
+    async for running in start(tmp_path / "cpi.db"):
+        yield running
+
+
+async def test_versions_with_the_same_time_converge_in_any_order(tmp_path: Path) -> None:
+    a = upserted(client_data(tier="Essentials"), T0)
+    b = upserted(client_data(tier="Pro"), T0 + timedelta(seconds=1))  # same updated_at, other content
+    states = []
+    for name, order in (("ab", (a, b)), ("ba", (b, a))):
+        async for running in start(tmp_path / f"{name}.db"):
+            await running.deliver(*order)
+            states.append([r.model_dump() for r in running.rows()])
+    assert states[0] == states[1]
 
 
 async def test_a_client_is_projected(cpi: Running) -> None:

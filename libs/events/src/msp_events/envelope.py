@@ -7,7 +7,6 @@ derived from their cause, so replaying the same input log yields byte-identical 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -69,7 +68,7 @@ class Envelope(BaseModel, Generic[D]):
         spec = spec_for(data)
         key = spec.key_of(data)
         if id is None:
-            content = hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+            content = data.digest()
             id = str(
                 uuid.uuid5(_DERIVED_ID_NAMESPACE, f"{source}|{spec.type}|{key}|{time.isoformat()}|{content}")
             )

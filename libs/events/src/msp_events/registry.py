@@ -8,6 +8,7 @@ derived from the ``EventSpec`` recorded here, so they can never disagree.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ class EventData(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+    def digest(self) -> str:
+        """SHA-256 of the payload's JSON: tells two versions of one fact apart (and equal ones together)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -25,5 +25,6 @@ def on_client_upserted(uow: UnitOfWork, event: Envelope[ClientUpserted]) -> None
             tier=c.tier,
             currency=c.currency,
             as_of=c.updated_at or event.time,
+            digest=c.digest(),
         ),
     )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from msp_events import Envelope
-from msp_events.registry import EventData
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.finance import BudgetSet
@@ -31,10 +28,6 @@ def on_budget_set(uow: UnitOfWork, event: Envelope[BudgetSet]) -> None:
             planned=b.planned,
             alert_threshold_pct=b.alert_threshold_pct,
             as_of=event.time,  # BudgetSet carries no change time of its own
-            digest=_digest(b),
+            digest=b.digest(),
         ),
     )
-
-
-def _digest(data: EventData) -> str:
-    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()

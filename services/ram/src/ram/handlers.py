@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from msp_events import Envelope
-from msp_events.registry import EventData
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.psa import TechnicianUpserted
@@ -41,10 +38,6 @@ def on_technician_upserted(uow: UnitOfWork, event: Envelope[TechnicianUpserted])
                 for r in t.cost_rates
             ),
             as_of=t.updated_at or event.time,
-            digest=_digest(t),
+            digest=t.digest(),
         ),
     )
-
-
-def _digest(data: EventData) -> str:
-    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from msp_events import Envelope
-from msp_events.registry import EventData
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.licensing import SubscriptionUpserted
@@ -40,10 +37,6 @@ def on_subscription_upserted(uow: UnitOfWork, event: Envelope[SubscriptionUpsert
             auto_renew=s.auto_renew,
             status=s.status,
             as_of=s.updated_at or event.time,
-            digest=_digest(s),
+            digest=s.digest(),
         ),
     )
-
-
-def _digest(data: EventData) -> str:
-    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()

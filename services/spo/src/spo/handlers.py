@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from msp_events import Envelope
-from msp_events.registry import EventData
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.crm import OpportunityUpserted
@@ -37,10 +34,6 @@ def on_opportunity_upserted(uow: UnitOfWork, event: Envelope[OpportunityUpserted
             last_activity_at=o.last_activity_at,
             closed_on=o.closed_on,
             as_of=o.updated_at or event.time,
-            digest=_digest(o),
+            digest=o.digest(),
         ),
     )
-
-
-def _digest(data: EventData) -> str:
-    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()

@@ -18,10 +18,10 @@ class ClientRepository:
 
     def save(self, client: ClientVersion) -> None:
         row = self.session.get(Client, client.client_id) or Client(
-            client_id=client.client_id, name="", status="", as_of=client.as_of
+            client_id=client.client_id, name="", status="", as_of=client.as_of, digest=client.digest
         )
         row.name, row.status, row.tier = client.name, client.status, client.tier
-        row.currency, row.as_of = client.currency, client.as_of
+        row.currency, row.as_of, row.digest = client.currency, client.as_of, client.digest
         self.session.add(row)
 
     def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[ClientVersion]:
@@ -39,4 +39,5 @@ def _to_domain(row: Client) -> ClientVersion:
         tier=row.tier,
         currency=row.currency,
         as_of=row.as_of,
+        digest=row.digest,
     )

@@ -26,3 +26,4 @@ class Client(CpiTable, table=True):
     tier: str | None = Field(default=None, max_length=64)
     currency: str | None = Field(default=None, max_length=3)
     as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
