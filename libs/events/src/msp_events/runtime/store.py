@@ -8,6 +8,7 @@ ever inserts and updates them in bulk; services model their own tables with SQLM
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -49,6 +51,41 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ExactNumeric(TypeDecorator[Decimal]):
+    """Exact decimals on every backend: NUMERIC(p, s) on PostgreSQL, scaled integers on SQLite.
+
+    SQLite has no decimal type and would store amounts as binary floats (12345678901234.5678 comes
+    back as ...5684), which money may never be. As an integer of 10^-scale units the value stays
+    exact, sorts correctly and sums correctly in SQL (``func.sum`` keeps this type).
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 4) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision, self.scale = precision, scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> Decimal | int | None:
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)  # as NUMERIC(p, s) does
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
 
 
 inbox = Table(

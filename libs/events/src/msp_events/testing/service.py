@@ -15,7 +15,7 @@ import httpx
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import APIRouter
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 from sqlmodel import Session
 
 from msp_events.envelope import Envelope
@@ -72,11 +72,15 @@ class RunningService:
         return dict(error)
 
     def schema_drift(self, metadata: MetaData) -> list[Any]:
-        """Differences between the migrated database and the tables in ``metadata`` (empty = none)."""
-        with self.service.engine.connect() as connection:
-            ours = {"include_name": lambda name, kind, _: kind != "table" or name in metadata.tables}
-            context = MigrationContext.configure(connection, opts=ours)
-            return list(compare_metadata(context, metadata))
+        return schema_drift(self.service.engine, metadata)
+
+
+def schema_drift(engine: Engine, metadata: MetaData) -> list[Any]:
+    """Differences between a migrated database and the tables in ``metadata`` (empty = none)."""
+    with engine.connect() as connection:
+        ours = {"include_name": lambda name, kind, _: kind != "table" or name in metadata.tables}
+        context = MigrationContext.configure(connection, opts=ours)
+        return list(compare_metadata(context, metadata))
 
 
 @asynccontextmanager

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 
 class DsaTable(SQLModel, registry=registry()):
@@ -28,8 +27,8 @@ class Budget(DsaTable, table=True):
     cost_center: str | None = Field(default=None, max_length=64)
     period_start: date
     period_end: date
-    planned_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    planned_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     planned_currency: str = Field(max_length=3)
-    alert_threshold_pct: Decimal | None = Field(default=None, sa_type=Numeric(7, 4))
+    alert_threshold_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(7, 4))
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)

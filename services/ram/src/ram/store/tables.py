@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 
 class RamTable(SQLModel, registry=registry()):
@@ -29,10 +28,10 @@ class Technician(RamTable, table=True):
     time_zone: str | None = Field(default=None, max_length=64)
     home_latitude: float | None = None
     home_longitude: float | None = None
-    daily_capacity_hours: Decimal = Field(sa_type=Numeric(5, 2))
-    weekly_billable_hours_target: Decimal | None = Field(default=None, sa_type=Numeric(6, 2))
+    daily_capacity_hours: Decimal = Field(sa_type=ExactNumeric(5, 2))
+    weekly_billable_hours_target: Decimal | None = Field(default=None, sa_type=ExactNumeric(6, 2))
     include_in_utilisation: bool
-    hourly_rate_amount: Decimal | None = Field(default=None, sa_type=Numeric(18, 4))
+    hourly_rate_amount: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 4))
     hourly_rate_currency: str | None = Field(default=None, max_length=3)
     active: bool
     as_of: datetime = Field(sa_type=UtcDateTime)
@@ -47,5 +46,5 @@ class TechnicianCostRate(RamTable, table=True):
     technician_id: str = Field(primary_key=True, max_length=64, foreign_key="technicians.technician_id")
     effective_from: date = Field(primary_key=True)
     effective_to: date | None = None
-    hourly_cost_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    hourly_cost_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     hourly_cost_currency: str = Field(max_length=3)

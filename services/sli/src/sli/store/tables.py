@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 
 class SliTable(SQLModel, registry=registry()):
@@ -32,9 +31,9 @@ class Subscription(SliTable, table=True):
     product_name: str = Field(max_length=255)
     quantity: int
     consumed_units: int | None = None
-    unit_cost_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    unit_cost_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     unit_cost_currency: str = Field(max_length=3)
-    unit_price_amount: Decimal = Field(sa_type=Numeric(18, 4))
+    unit_price_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     unit_price_currency: str = Field(max_length=3)
     billing_term: str = Field(max_length=16)
     commitment_term_months: int | None = None

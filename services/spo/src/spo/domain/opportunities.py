@@ -15,7 +15,7 @@ from msp_events.money import Money
 
 HUNDRED = Decimal(100)
 AMOUNT_SCALE = Decimal("0.0001")
-"""Weighted values keep the precision amounts are stored with (Numeric(18, 4))."""
+"""Weighted values keep the precision amounts are stored with (NUMERIC(18, 4))."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 revision = "dsa_0001"
 down_revision = None
@@ -25,9 +25,9 @@ def upgrade() -> None:
         sa.Column("cost_center", sa.String(64), nullable=True),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("planned_amount", sa.Numeric(18, 4), nullable=False),
+        sa.Column("planned_amount", ExactNumeric(18, 4), nullable=False),
         sa.Column("planned_currency", sa.String(3), nullable=False),
-        sa.Column("alert_threshold_pct", sa.Numeric(7, 4), nullable=True),
+        sa.Column("alert_threshold_pct", ExactNumeric(7, 4), nullable=True),
         sa.Column("as_of", UtcDateTime(), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
     )

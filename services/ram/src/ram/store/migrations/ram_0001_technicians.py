@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 revision = "ram_0001"
 down_revision = None
@@ -26,10 +26,10 @@ def upgrade() -> None:
         sa.Column("time_zone", sa.String(64), nullable=True),
         sa.Column("home_latitude", sa.Float(), nullable=True),
         sa.Column("home_longitude", sa.Float(), nullable=True),
-        sa.Column("daily_capacity_hours", sa.Numeric(5, 2), nullable=False),
-        sa.Column("weekly_billable_hours_target", sa.Numeric(6, 2), nullable=True),
+        sa.Column("daily_capacity_hours", ExactNumeric(5, 2), nullable=False),
+        sa.Column("weekly_billable_hours_target", ExactNumeric(6, 2), nullable=True),
         sa.Column("include_in_utilisation", sa.Boolean(), nullable=False),
-        sa.Column("hourly_rate_amount", sa.Numeric(18, 4), nullable=True),
+        sa.Column("hourly_rate_amount", ExactNumeric(18, 4), nullable=True),
         sa.Column("hourly_rate_currency", sa.String(3), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("as_of", UtcDateTime(), nullable=False),
@@ -42,7 +42,7 @@ def upgrade() -> None:
         ),
         sa.Column("effective_from", sa.Date(), primary_key=True),
         sa.Column("effective_to", sa.Date(), nullable=True),
-        sa.Column("hourly_cost_amount", sa.Numeric(18, 4), nullable=False),
+        sa.Column("hourly_cost_amount", ExactNumeric(18, 4), nullable=False),
         sa.Column("hourly_cost_currency", sa.String(3), nullable=False),
     )
 

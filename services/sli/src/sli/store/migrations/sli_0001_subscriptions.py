@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 revision = "sli_0001"
 down_revision = None
@@ -29,9 +29,9 @@ def upgrade() -> None:
         sa.Column("product_name", sa.String(255), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("consumed_units", sa.Integer(), nullable=True),
-        sa.Column("unit_cost_amount", sa.Numeric(18, 4), nullable=False),
+        sa.Column("unit_cost_amount", ExactNumeric(18, 4), nullable=False),
         sa.Column("unit_cost_currency", sa.String(3), nullable=False),
-        sa.Column("unit_price_amount", sa.Numeric(18, 4), nullable=False),
+        sa.Column("unit_price_amount", ExactNumeric(18, 4), nullable=False),
         sa.Column("unit_price_currency", sa.String(3), nullable=False),
         sa.Column("billing_term", sa.String(16), nullable=False),
         sa.Column("commitment_term_months", sa.Integer(), nullable=True),

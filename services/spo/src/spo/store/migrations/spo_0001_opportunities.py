@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 revision = "spo_0001"
 down_revision = None
@@ -25,12 +25,12 @@ def upgrade() -> None:
         sa.Column("prospect_name", sa.String(255), nullable=True),
         sa.Column("stage", sa.String(32), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("probability", sa.Numeric(7, 4), nullable=True),
+        sa.Column("probability", ExactNumeric(7, 4), nullable=True),
         sa.Column("expected_close_date", sa.Date(), nullable=False),
-        sa.Column("recurring_monthly_amount", sa.Numeric(18, 4), nullable=True),
+        sa.Column("recurring_monthly_amount", ExactNumeric(18, 4), nullable=True),
         sa.Column("recurring_monthly_currency", sa.String(3), nullable=True),
         sa.Column("recurring_term_months", sa.Integer(), nullable=True),
-        sa.Column("one_time_amount", sa.Numeric(18, 4), nullable=True),
+        sa.Column("one_time_amount", ExactNumeric(18, 4), nullable=True),
         sa.Column("one_time_currency", sa.String(3), nullable=True),
         sa.Column("primary_sales_rep", sa.String(64), nullable=True),
         sa.Column("last_activity_at", UtcDateTime(), nullable=True),
