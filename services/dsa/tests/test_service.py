@@ -91,6 +91,16 @@ async def test_an_earlier_revision_arriving_later_is_ignored(dsa: Running) -> No
     assert dsa.count("msp_events_consumed") == 2
 
 
+async def test_the_finance_systems_revision_time_decides_over_delivery_time(dsa: Running) -> None:
+    revised = budget_set(budget(planned=usd("52000.00"), updated_at=T0 + timedelta(days=2)), T0)
+    stale = budget_set(
+        budget(planned=usd("45000.00"), updated_at=T0 + timedelta(days=1)), T0 + timedelta(days=3)
+    )
+    await dsa.deliver(revised, stale)  # the stale export is delivered later but was revised earlier
+    [row] = dsa.rows()
+    assert row.planned_amount == Decimal("52000.0000")
+
+
 async def test_the_same_event_delivered_twice_changes_nothing(dsa: Running) -> None:
     event = budget_set(budget())
     await dsa.deliver(event)

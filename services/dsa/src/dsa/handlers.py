@@ -27,7 +27,7 @@ def on_budget_set(uow: UnitOfWork, event: Envelope[BudgetSet]) -> None:
             period_end=b.period_end,
             planned=b.planned,
             alert_threshold_pct=b.alert_threshold_pct,
-            as_of=event.time,  # BudgetSet carries no change time of its own
+            as_of=b.updated_at or event.time,  # exports before 1.1 carry no revision time
             digest=b.digest(),
         ),
     )

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from msp_events.money import Money
 from msp_events.registry import EventData, event
@@ -43,7 +43,7 @@ class ExpenseRecorded(EventData):
     client_id: str | None = Field(default=None, description="client it is rebillable to, if any")
 
 
-@event("finance.budget.set", owner="source", key="budget_id", consumers=("dsa",))
+@event("finance.budget.set", owner="source", key="budget_id", consumers=("dsa",), minor=1)
 class BudgetSet(EventData):
     """A department's budget for a period was set or revised (the latest event for an id wins).
 
@@ -62,6 +62,10 @@ class BudgetSet(EventData):
         default=None,
         gt=0,
         description="alert when actual or forecast exceeds this % of planned (AWS Budgets)",
+    )
+    updated_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the budget was last revised in the finance system; newer wins (since 1.1)",
     )
 
     @model_validator(mode="after")
