@@ -60,6 +60,7 @@ class Pump:
         self.policy = policy
         self.on_committed = on_committed
         self.idle = asyncio.Event()
+        self._stopping = asyncio.Event()
         self.batches = BatchApplier(
             service=service,
             router=router,
@@ -69,8 +70,12 @@ class Pump:
         )
 
     # -- the loop ---------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Finish the batch in hand (database, dead letters, offsets), then return from ``run``."""
+        self._stopping.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             records = await self.consumer.fetch(self.policy.batch_size, self.policy.fetch_timeout_s)
             if not records:
                 self.idle.set()

@@ -55,15 +55,21 @@ class OutboxRelay:
         self.metrics = metrics
         self.policy = policy
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._leader: Connection | None = None
         self.idle = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
+    def request_stop(self) -> None:
+        """Publish what is pending once more, then return from ``run``."""
+        self._stopping.set()
+        self._wake.set()
+
     async def run(self) -> None:
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     published = await self.drain()
                     await asyncio.to_thread(self._observe_backlog)
@@ -74,11 +80,15 @@ class OutboxRelay:
                     self.idle.clear()
                     await asyncio.sleep(self.policy.error_backoff_s)
                     continue
-                if published == 0:
+                if published == 0 and not self._stopping.is_set():
                     self.idle.set()
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval_s)
+            try:
+                await self.drain()  # what the pump's last batch emitted
+            except Exception as exc:
+                log.warning("%s: outbox left for the next start (%s)", self.service, exc)
         finally:
             await asyncio.to_thread(self._release_leadership)
 

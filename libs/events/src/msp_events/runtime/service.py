@@ -51,6 +51,8 @@ class Service:
         self._consumer: ConsumerPort | None = None
         self._producer: ProducerPort | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._pump_task: asyncio.Task[None] | None = None
+        self._relay_task: asyncio.Task[None] | None = None
         self.pump: Pump | None = None
         self.relay: OutboxRelay | None = None
 
@@ -86,7 +88,8 @@ class Service:
                 metrics=self.metrics,
                 policy=RelayPolicy(poll_interval_s=s.relay_poll_s),
             )
-            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+            self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+            self._tasks.append(self._relay_task)
         if s.consumer_enabled:
             self._consumer = self.transport.consumer(self.name, self.topics)
             await self._consumer.start()
@@ -106,10 +109,23 @@ class Service:
                 ),
                 on_committed=self.relay.wake if self.relay else lambda: None,
             )
-            self._tasks.append(asyncio.create_task(self.pump.run(), name=f"{self.name}-pump"))
+            self._pump_task = asyncio.create_task(self.pump.run(), name=f"{self.name}-pump")
+            self._tasks.append(self._pump_task)
         log.info("%s started on %s, consuming %s", self.name, self.transport.name, ", ".join(self.topics))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 15.0) -> None:
+        """Stop gracefully: the pump finishes its batch and commits its offsets (so a restart
+        redelivers nothing), then the relay publishes what is pending; after ``grace_s`` each is
+        cancelled, which loses nothing either (the inbox and the outbox cover it)."""
+        for worker, task in ((self.pump, self._pump_task), (self.relay, self._relay_task)):
+            if worker is not None and task is not None:
+                worker.request_stop()
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), grace_s)
+                except TimeoutError:
+                    log.warning(
+                        "%s: %s did not stop within %.0fs; cancelling", self.name, task.get_name(), grace_s
+                    )
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
