@@ -58,7 +58,7 @@ class ExpenseCsv:
             amount=parse_money(row, "amount", currency_column, default_currency=self.options.currency),
             memo=row.optional_text("memo", "description"),
             submitted_by=row.optional_text("submitted_by", "card_holder"),
-            payment_method=method.lower() if method else None,  # type: ignore[arg-type]
+            payment_method=method.lower() if method else None,
             merchant_category_code=row.optional_text("mcc", "merchant_category_code"),
             client_id=row.optional_text("client_id"),
         )
