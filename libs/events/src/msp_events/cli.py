@@ -35,6 +35,7 @@ def _wanted() -> dict[str, int]:
         wanted[spec.topic] = spec.partitions
         for consumer in spec.consumers:
             wanted[spec.dead_letter_topic(consumer)] = spec.partitions
+            wanted[spec.redrive_topic(consumer)] = spec.partitions
     return wanted
 
 
@@ -43,7 +44,10 @@ def topics_plan() -> None:
     """List every topic the registry needs, with partitions."""
     table = Table("topic", "partitions", "kind")
     for topic, partitions in sorted(_wanted().items()):
-        table.add_row(topic, str(partitions), "dead letters" if topic.startswith("dlt.") else "events")
+        kind = "events"
+        if topic.startswith(("dlt.", "redrive.")):
+            kind = "dead letters" if topic.startswith("dlt.") else "redrive"
+        table.add_row(topic, str(partitions), kind)
     console.print(table)
 
 

@@ -75,6 +75,10 @@ class EventSpec:
         """Per-consumer, so that a redrive reaches only the consumer that failed."""
         return dead_letter_topic(consumer, self.topic)
 
+    def redrive_topic(self, consumer: str) -> str:
+        """Per-consumer input for redriven dead letters: only ``consumer`` subscribes to it."""
+        return redrive_topic(consumer, self.topic)
+
     def key_of(self, data: EventData) -> str:
         value = getattr(data, self.key)
         return str(value)
@@ -87,6 +91,18 @@ class EventSpec:
 
 def dead_letter_topic(consumer: str, topic: str) -> str:
     return f"dlt.{consumer}.{topic}"
+
+
+def redrive_topic(consumer: str, topic: str) -> str:
+    """``redrive.<consumer>.<topic>``: where ``msp-replay redrive`` puts a dead letter back, so that
+    only the consumer that failed reads it again (the input topic is shared by every consumer)."""
+    return f"redrive.{consumer}.{topic}"
+
+
+def input_topic(consumer: str, topic: str) -> str:
+    """The input topic a record read by ``consumer`` belongs to: its redrive topic maps back."""
+    prefix = f"redrive.{consumer}."
+    return topic.removeprefix(prefix) if topic.startswith(prefix) else topic
 
 
 class UnknownEventType(KeyError):
@@ -126,11 +142,13 @@ class Registry:
         return [s for s in self if s.owner == service]
 
     def topics(self) -> list[str]:
-        """Every topic the platform needs: event topics and each consumer's dead-letter topic."""
+        """Every topic the platform needs: event topics and each consumer's dead-letter and redrive
+        topic."""
         out: list[str] = []
         for spec in self:
             out.append(spec.topic)
             out.extend(spec.dead_letter_topic(c) for c in spec.consumers)
+            out.extend(spec.redrive_topic(c) for c in spec.consumers)
         return out
 
     def __iter__(self) -> Iterator[EventSpec]:

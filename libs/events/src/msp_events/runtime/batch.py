@@ -22,7 +22,7 @@ from sqlmodel import Session
 from msp_events.codec.errors import DecodeError, Reason
 from msp_events.codec.kafka import decode
 from msp_events.envelope import Envelope
-from msp_events.registry import REGISTRY
+from msp_events.registry import REGISTRY, input_topic
 from msp_events.runtime.delivery import InboxKey, append_outbox, claim_inbox, inbox_key
 from msp_events.runtime.errors import PermanentError
 from msp_events.runtime.metrics import RuntimeMetrics
@@ -241,7 +241,7 @@ class BatchApplier:
 
     def _route(self, envelope: Envelope[Any], record: Record) -> Route | None:
         spec = REGISTRY.get(envelope.type)
-        if spec.topic != record.topic:
+        if spec.topic != input_topic(self.service, record.topic):  # a redrive topic counts as its input
             raise DecodeError(
                 Reason.UNKNOWN_TYPE, f"a {envelope.type} event does not belong on topic {record.topic}"
             )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from msp_events.registry import dead_letter_topic
+from msp_events.registry import dead_letter_topic, input_topic
 from msp_events.runtime.batch import BatchApplier, BatchOutcome, BatchPolicy, DeadLetter
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.router import HandlerRouter
@@ -131,7 +131,7 @@ class Pump:
             ("x-dlt-attempts", str(dead.attempts).encode()),
         ]
         return Outgoing(
-            topic=dead_letter_topic(self.service, record.topic),
+            topic=dead_letter_topic(self.service, input_topic(self.service, record.topic)),
             key=record.key,
             value=record.value,
             headers=headers,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, text
 
-from msp_events.registry import REGISTRY, dead_letter_topic
+from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
 from msp_events.runtime.pump import Pump, PumpPolicy
@@ -57,17 +57,26 @@ class Service:
         self.relay: OutboxRelay | None = None
 
     @property
-    def topics(self) -> list[str]:
-        """What the service consumes: its handlers' topics and the clock."""
+    def input_topics(self) -> list[str]:
+        """The event topics the service consumes: its handlers' topics and the clock."""
         return sorted({*self.router.topics, CLOCK_TOPIC})
+
+    @property
+    def topics(self) -> list[str]:
+        """What the service subscribes to: its input topics and, for each, its own redrive topic
+        (``redrive.<service>.<topic>``, handled exactly like the input topic)."""
+        inputs = self.input_topics
+        return sorted({*inputs, *(redrive_topic(self.name, t) for t in inputs)})
 
     def topic_partitions(self) -> dict[str, int]:
         """Every topic this service touches, with its partition count from the registry."""
         wanted: dict[str, int] = {}
         for spec in [*self.router.specs, REGISTRY.get("clock.ticked"), *REGISTRY.owned_by(self.name)]:
             wanted[spec.topic] = spec.partitions
-        for topic in self.topics:
-            wanted[dead_letter_topic(self.name, topic)] = REGISTRY.by_topic(topic).partitions
+        for topic in self.input_topics:
+            partitions = REGISTRY.by_topic(topic).partitions
+            wanted[dead_letter_topic(self.name, topic)] = partitions
+            wanted[redrive_topic(self.name, topic)] = partitions
         return wanted
 
     def migrate(self) -> None:
@@ -111,7 +120,9 @@ class Service:
             )
             self._pump_task = asyncio.create_task(self.pump.run(), name=f"{self.name}-pump")
             self._tasks.append(self._pump_task)
-        log.info("%s started on %s, consuming %s", self.name, self.transport.name, ", ".join(self.topics))
+        log.info(
+            "%s started on %s, consuming %s", self.name, self.transport.name, ", ".join(self.input_topics)
+        )
 
     async def stop(self, grace_s: float = 15.0) -> None:
         """Stop gracefully: the pump finishes its batch and commits its offsets (so a restart
