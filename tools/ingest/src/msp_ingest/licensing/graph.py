@@ -35,8 +35,9 @@ naming it: that is SLI's "new revenue found / unmapped" case and needs a person.
 | ``userType`` | user_type | Member/Guest → member/guest |
 | ``accountEnabled`` | account_enabled | required true/false |
 | ``deletedDateTime`` | deleted | true when set (users read from ``/directory/deletedItems``) |
-| ``assignedLicenses[].skuId`` | assigned_licences | each needs a skuId; ``--set skus=FILE`` (subscribedSkus JSON) adds part numbers |
-| ``signInActivity.lastSuccessfulSignInDateTime`` | last_sign_in_at | None when absent (needs AuditLog.Read.All) |
+| ``assignedLicenses[].skuId`` | assigned_licences | each needs a skuId; ``--set skus=FILE`` (a
+  subscribedSkus JSON) adds the part numbers |
+| ``signInActivity.lastSuccessfulSignInDateTime`` | last_sign_in_at | None when absent (AuditLog.Read.All) |
 | ``--client`` / ``--set tenant_id`` | client_id / tenant_id | ``--client`` required |
 | ``--set observed_at=ISO`` | observed_at | default: midnight UTC of the import date |
 

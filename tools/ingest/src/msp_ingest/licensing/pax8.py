@@ -4,7 +4,7 @@
 | Pax8 field (CSV alias) | field | rule |
 |---|---|---|
 | ``id`` (``subscription_id``) | subscription_id | required |
-| ``companyId`` (``company_id``) | client_id | through ``--set company_map=FILE.csv``, else ``pax8:<companyId>`` |
+| ``companyId`` (``company_id``) | client_id | ``--set company_map=FILE.csv``, else ``pax8:<companyId>`` |
 | company map ``tenant_id`` column | tenant_id | optional |
 | ``vendorName`` (``vendor``) | vendor | ``--set vendor=NAME`` when the export has no vendor |
 | (constant) | distributor | ``Pax8`` |
@@ -17,13 +17,16 @@
 | ``partnerCost`` (``partner_cost``) | unit_cost | ≥ 0, per seat per month as Pax8 quotes it |
 | ``price`` | unit_price | ≥ 0, the price for the customer |
 | ``currencyCode`` (``currency``) | currency of both | ISO 4217; ``--currency`` when absent |
-| ``billingTerm`` (``billing_term``) | billing_term | Monthly/Trial → monthly; Annual/2-Year/3-Year → annual; One-Time/Activation rejected |
-| ``commitmentTerm.term`` (``commitment_term``) | commitment_term_months | Monthly 1, Annual/1-Year 12, 2-Year 24, 3-Year 36 |
+| ``billingTerm`` (``billing_term``) | billing_term | Monthly/Trial → monthly; Annual/2-Year/3-Year →
+  annual; One-Time/Activation rejected |
+| ``commitmentTerm.term`` (``commitment_term``) | commitment_term_months | Monthly 1, Annual 12, 2-Year 24,
+  3-Year 36 |
 | ``commitmentTerm.endDate`` (``commitment_end_date``) | commitment_end_date | optional |
 | ``autoRenew`` (``auto_renew``) | auto_renew | optional (the API does not say) |
 | ``startDate`` (``start_date``) | start_date | optional |
-| ``status`` | status | Active/Converted/Activated/PendingCancel → active; Pending*/WaitingForDetails → pending; Trial; Cancelled |
-| ``updatedDate``, else ``createdDate``, else ``startDate`` | updated_at | the sync time SLI orders versions by |
+| ``status`` | status | Active/Converted/Activated/PendingCancel → active; Pending*/WaitingForDetails →
+  pending; Trial → trial; Cancelled → cancelled |
+| ``updatedDate``, else ``createdDate``, else ``startDate`` | updated_at | the time SLI orders versions by |
 
 Client rule: Pax8 knows companies, the platform knows PSA clients. With ``--set company_map=FILE.csv``
 (columns ``pax8_company_id,client_id`` and optionally ``tenant_id``) a company not in the map is a
