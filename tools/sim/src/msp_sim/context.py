@@ -93,12 +93,14 @@ class MonthContext:
     def seed(self) -> int:
         return self.params.seed
 
-    def emit(self, data: EventData, *, source: str, time: datetime) -> None:
-        """Build the envelope (id derived from content) and buffer its line, unless past the end."""
+    def emit(self, data: EventData, *, source: str, time: datetime) -> bool:
+        """Build the envelope (id derived from content) and buffer its line, unless past the end;
+        says whether the event is in the log (observations count only what is)."""
         if time.date() > self.params.end:
-            return
+            return False
         envelope = Envelope.build(data, source=source, time=time)
         self.buffer.append((envelope.time, envelope.id, envelope.type, dumps(envelope)))
+        return True
 
     def active(self, client_id: str, day: date) -> bool:
         """The client is still a client on ``day`` (a churned client stops generating work)."""

@@ -54,9 +54,7 @@ def generate(ctx: MonthContext) -> None:
             noise = 1.0 if s.cadence == "monthly" else rng.uniform(0.85, 1.15)
             factor = ctx.plan.spend_multiplier(s.key, day)
             amount = cents(baseline * Decimal(str(round(noise * factor, 4))))
-            if s.key in ctx.plan.spend:
-                ctx.observed.spend[s.key].append((day, amount))
-            ctx.emit(
+            kept = ctx.emit(
                 ExpenseRecorded(
                     expense_id=f"EX-{s.key}-{day.isoformat()}",
                     expense_date=day,
@@ -73,6 +71,8 @@ def generate(ctx: MonthContext) -> None:
                 source=FINANCE_SOURCE,
                 time=local_to_utc(day, 18, rng.randint(0, 59)),
             )
+            if kept and s.key in ctx.plan.spend:
+                ctx.observed.spend[s.key].append((day, amount))
     for line in CLOUD_LINES:
         baseline = line.baseline(clients)
         rng = stream(ctx.seed, "cloud", line.key, ctx.period)
@@ -80,10 +80,8 @@ def generate(ctx: MonthContext) -> None:
             weekend = line.weekend_factor if day.weekday() >= 5 else Decimal(1)
             factor = ctx.plan.spend_multiplier(line.key, day) * rng.uniform(0.96, 1.04)
             amount = cents(baseline * weekend * Decimal(str(round(factor, 4))))
-            if line.key in ctx.plan.spend:
-                ctx.observed.spend[line.key].append((day, amount))
             digest = hashlib.sha256(f"{day}|{CLOUD_ACCOUNT[0]}|{line.service}|{CLOUD_REGION}|{line.usage_type}|{line.department}".encode()).hexdigest()[:24]
-            ctx.emit(
+            kept = ctx.emit(
                 CloudCostRecorded(
                     cost_line_id=f"ce-{digest}",
                     provider="aws",
@@ -103,6 +101,8 @@ def generate(ctx: MonthContext) -> None:
                 source=CLOUD_SOURCE,
                 time=utc_midnight(day + timedelta(days=1)) + timedelta(hours=8),
             )
+            if kept and line.key in ctx.plan.spend:
+                ctx.observed.spend[line.key].append((day, amount))
 
 
 def _budgets(ctx: MonthContext, clients: int) -> None:

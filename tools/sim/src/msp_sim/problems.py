@@ -155,7 +155,7 @@ def plan_problems(world: World) -> tuple[World, Plan]:
         for client in pick(clients, n_churn):
             plan.churn[client.client_id] = _churn_plan(world, client, rng)
     # Margin erosion on fixed-fee (managed services) agreements.
-    managed = [c for c in clients if c.agreement.agreement_type == "managed_services"]
+    managed = [c for c in clients if c.agreement.agreement_type == "managed_services" and len(c.users) >= 10]
     if params.months >= 3:
         n_erosion = _count(len(managed), 0.1, 2 if len(managed) >= 4 else 0)
         technicians = list(world.technicians)
@@ -242,9 +242,9 @@ def plan_problems(world: World) -> tuple[World, Plan]:
         rng.shuffle(order)
         k = max(1, len(order) // 10)
         for tech in order[:k]:
-            plan.load_weights[tech.technician_id] = 2.6
+            plan.load_weights[tech.technician_id] = 1.8
         for tech in order[k : 2 * k]:
-            plan.load_weights[tech.technician_id] = 0.2
+            plan.load_weights[tech.technician_id] = 0.3
     return world, plan
 
 

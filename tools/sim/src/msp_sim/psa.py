@@ -262,7 +262,7 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
     miss = rng.random() < breach_rate
     miss_response = miss and rng.random() < 0.4
     responded = opened + (respond_by - opened) * (rng.uniform(1.2, 3.0) if miss_response else rng.uniform(0.1, 0.9))
-    hours = min(12.0, lognormal_median(rng, 0.6, 0.7))
+    hours = min(12.0, lognormal_median(rng, 0.75, 0.7))
     if miss and not miss_response:
         closed = fix_by + (fix_by - opened) * rng.uniform(0.05, 0.8)
     else:
