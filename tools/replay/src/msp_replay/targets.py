@@ -99,11 +99,19 @@ def embedded_agents(bus: InProcessBus, state_dir: Path) -> list[Service]:
 
 
 @asynccontextmanager
-async def open_target(url: str) -> AsyncIterator[Target]:
-    """Open ``kafka://…`` or ``embedded[:DIR]``; the producer is started and stopped here."""
+async def open_target(
+    url: str, *, topic_prefix: str | None = None, topics: dict[str, int] | None = None
+) -> AsyncIterator[Target]:
+    """Open ``kafka://…`` or ``embedded[:DIR]``; the producer is started and stopped here.
+
+    Kafka only: ``topic_prefix`` overrides ``KAFKA_TOPIC_PREFIX``; ``topics`` (default: every
+    registry topic) are the ones created if missing.
+    """
     if url.startswith("kafka://"):
         settings = kafka_settings(url)
-        await ensure_topics(settings, all_topics())
+        if topic_prefix is not None:
+            settings = settings.model_copy(update={"topic_prefix": topic_prefix})
+        await ensure_topics(settings, all_topics() if topics is None else topics)
         producer: ProducerPort = KafkaTransport(settings, client_id="msp-replay").producer()
         await producer.start()
         try:
