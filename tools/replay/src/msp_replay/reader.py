@@ -87,17 +87,18 @@ class RangeReader:
 
     async def existing(self, topics: list[str]) -> tuple[list[str], list[str]]:
         """(present, missing) among ``topics`` on the cluster."""
-        on_cluster = await self._consumer.topics()
+        on_cluster = (await self._consumer._client.fetch_all_metadata()).topics()
         present = [t for t in topics if self._physical(t) in on_cluster]
         return present, [t for t in topics if t not in present]
 
     async def spans(self, topics: list[str], window: Range, *, resume: bool = False) -> list[Span]:
         """The offsets to read per partition. ``resume``: start at the group's committed offset
         (when there is one and no ``from_offset``)."""
-        await self._consumer.topics()  # metadata for every topic
+        # A fresh look at the cluster (the client's cached metadata only covers topics it already knows).
+        metadata = await self._consumer._client.fetch_all_metadata()
         tps: list[TopicPartition] = []
         for topic in topics:
-            partitions = self._consumer.partitions_for_topic(self._physical(topic))
+            partitions = metadata.partitions_for_topic(self._physical(topic))
             if not partitions:
                 raise ReadError(
                     f"topic {self._physical(topic)!r} does not exist on {self.settings.bootstrap_servers}"
