@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from msp_events import Envelope
 from msp_events.eventlog import read
 

@@ -6,8 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from msp_events.eventlog import count, read
 from typer.testing import CliRunner
+
+from msp_events.eventlog import count, read
 
 from msp_sim.cli import app
 from msp_sim.generate import generate
@@ -16,7 +17,24 @@ from msp_sim.params import Params
 
 def test_generate_command_writes_log_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "small.jsonl"
-    result = CliRunner().invoke(app, ["generate", "--seed", "2", "--clients", "4", "--technicians", "2", "--months", "2", "--start", "2025-03-15", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "generate",
+            "--seed",
+            "2",
+            "--clients",
+            "4",
+            "--technicians",
+            "2",
+            "--months",
+            "2",
+            "--start",
+            "2025-03-15",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert count(out) > 100
     first = next(read(out))
@@ -36,6 +54,10 @@ def test_publish_to_embedded_reaches_the_agents(tmp_path: Path) -> None:
     for db in sorted(state.glob("*.db")):
         with sqlite3.connect(db) as conn:
             tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-            rows += sum(conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables if t != "alembic_version")
+            rows += sum(
+                conn.execute(f'select count(*) from "{t}"').fetchone()[0]
+                for t in tables
+                if t != "alembic_version"
+            )
     assert len(list(state.glob("*.db"))) == 6
     assert rows > 0

@@ -19,8 +19,12 @@ def _peak(params: Params, out: Path) -> tuple[int, int]:
 
 
 def test_peak_memory_does_not_grow_with_the_number_of_months(tmp_path: Path) -> None:
-    short_peak, short_bytes = _peak(Params(seed=11, clients=20, technicians=4, months=1), tmp_path / "short.jsonl")
-    long_peak, long_bytes = _peak(Params(seed=11, clients=20, technicians=4, months=3), tmp_path / "long.jsonl")
+    short_peak, short_bytes = _peak(
+        Params(seed=11, clients=20, technicians=4, months=1), tmp_path / "short.jsonl"
+    )
+    long_peak, long_bytes = _peak(
+        Params(seed=11, clients=20, technicians=4, months=3), tmp_path / "long.jsonl"
+    )
     assert long_bytes > 2.5 * short_bytes
     # Three times the events, but only one month is ever held: the peak stays close to the short run's.
     assert long_peak < 1.6 * short_peak, (short_peak, long_peak)

@@ -26,15 +26,23 @@ def test_something_of_every_kind_is_planted(run: Run) -> None:
 
 def test_over_deployed_assigned_exceeds_purchased(run: Run) -> None:
     for problem in (p for p in run.truth.licences if p.kind == "over_deployed"):
-        quantity = {e.data.quantity for e in run.of_type("licensing.subscription.upserted") if e.data.subscription_id == problem.subscription_id and e.data.status == "active"}
+        quantity = {
+            e.data.quantity
+            for e in run.of_type("licensing.subscription.upserted")
+            if e.data.subscription_id == problem.subscription_id and e.data.status == "active"
+        }
         assert quantity == {problem.purchased}
         holders: dict[date, set[str]] = defaultdict(set)
         for e in run.of_type("licensing.seat.activity"):
-            if e.data.client_id == problem.client_id and any(a.sku_id == problem.sku_id for a in e.data.assigned_licences):
+            if e.data.client_id == problem.client_id and any(
+                a.sku_id == problem.sku_id for a in e.data.assigned_licences
+            ):
                 holders[e.data.observed_at.date()].add(e.data.user_id)
         after = [users for day, users in holders.items() if day >= problem.from_date]
         assert after and all(len(users) == problem.assigned > problem.purchased for users in after)
-        assert all(len(users) <= problem.purchased for day, users in holders.items() if day < problem.from_date)
+        assert all(
+            len(users) <= problem.purchased for day, users in holders.items() if day < problem.from_date
+        )
 
 
 def test_unused_seats_have_no_sign_in_for_30_days(run: Run) -> None:
@@ -73,13 +81,23 @@ def test_churned_clients_leave_with_their_signals(run: Run) -> None:
     for churn in run.truth.churn:
         client = [e.data for e in run.of_type("psa.client.upserted") if e.data.client_id == churn.client_id]
         assert client[-1].status == "churned" and client[-1].churned_on == churn.churned_on
-        agreement = [e.data for e in run.of_type("psa.agreement.upserted") if e.data.agreement_id == churn.agreement_id]
+        agreement = [
+            e.data for e in run.of_type("psa.agreement.upserted") if e.data.agreement_id == churn.agreement_id
+        ]
         assert agreement[-1].cancelled and agreement[-1].cancelled_date == churn.churned_on
         assert any(a.end_date == churn.churned_on and not a.auto_renew for a in agreement)
-        opened = [e.data.opened_at.date() for e in run.of_type("psa.ticket.updated") if e.data.client_id == churn.client_id and e.data.status == "new"]
+        opened = [
+            e.data.opened_at.date()
+            for e in run.of_type("psa.ticket.updated")
+            if e.data.client_id == churn.client_id and e.data.status == "new"
+        ]
         assert max(opened) <= churn.churned_on
         before = [m for m in churn.observed if m.period < churn.signals_from.isoformat()[:7]]
-        during = [m for m in churn.observed if churn.signals_from.isoformat()[:7] < m.period <= churn.notice_on.isoformat()[:7]]
+        during = [
+            m
+            for m in churn.observed
+            if churn.signals_from.isoformat()[:7] < m.period <= churn.notice_on.isoformat()[:7]
+        ]
         if before and during:
             rate = lambda ms: sum(m.sla_breaches for m in ms) / max(1, sum(m.tickets_opened for m in ms))  # noqa: E731
             pay = lambda ms: max((m.mean_days_to_pay or Decimal(0)) for m in ms)  # noqa: E731
@@ -90,7 +108,11 @@ def _series(run: Run, source: str, anomaly: object) -> dict[date, list[Decimal]]
     out: dict[date, list[Decimal]] = defaultdict(list)
     if source == "expense":
         for e in run.of_type("finance.expense.recorded"):
-            if (e.data.department, e.data.vendor, e.data.category) == (anomaly.department, anomaly.vendor, anomaly.category):  # type: ignore[attr-defined]
+            if (e.data.department, e.data.vendor, e.data.category) == (
+                anomaly.department,
+                anomaly.vendor,
+                anomaly.category,
+            ):  # type: ignore[attr-defined]
                 out[e.data.expense_date].append(e.data.amount.amount)
     else:
         for e in run.of_type("cloud.cost.recorded"):
@@ -145,18 +167,38 @@ def test_scope_creep_raises_hours_on_the_fixed_fee(run: Run) -> None:
         last = [hours[p] for p in sorted(hours)][-2:]
         assert before
         assert sum(last) / len(last) > Decimal("1.15") * sum(before) / len(before)
-        fees = {line.amount.amount for e in run.of_type("billing.invoice.issued") if e.data.client_id == erosion.client_id for line in e.data.lines if line.line_type == "agreement_fee"}
+        fees = {
+            line.amount.amount
+            for e in run.of_type("billing.invoice.issued")
+            if e.data.client_id == erosion.client_id
+            for line in e.data.lines
+            if line.line_type == "agreement_fee"
+        }
         assert len(fees) == 1  # never repriced
 
 
 def test_cost_rate_rise_is_effective_dated_and_not_repriced(run: Run) -> None:
     for erosion in (e for e in run.truth.margin_erosion if e.mechanism == "cost_rate_rise"):
-        techs = [e.data for e in run.of_type("psa.technician.upserted") if e.data.technician_id == erosion.technician_id]
+        techs = [
+            e.data
+            for e in run.of_type("psa.technician.upserted")
+            if e.data.technician_id == erosion.technician_id
+        ]
         rates = {(r.effective_from, r.hourly_cost.amount) for t in techs for r in t.cost_rates}
         assert (erosion.starts_on, erosion.new_hourly_cost) in rates
-        announced = [e for e in run.of_type("psa.technician.upserted") if e.data.technician_id == erosion.technician_id and e.time.date() == erosion.starts_on]
+        announced = [
+            e
+            for e in run.of_type("psa.technician.upserted")
+            if e.data.technician_id == erosion.technician_id and e.time.date() == erosion.starts_on
+        ]
         assert announced
-        fees = {line.amount.amount for e in run.of_type("billing.invoice.issued") if e.data.client_id == erosion.client_id for line in e.data.lines if line.line_type == "agreement_fee"}
+        fees = {
+            line.amount.amount
+            for e in run.of_type("billing.invoice.issued")
+            if e.data.client_id == erosion.client_id
+            for line in e.data.lines
+            if line.line_type == "agreement_fee"
+        }
         assert len(fees) == 1
 
 

@@ -73,7 +73,11 @@ def agreement_event(
         end_date, auto_renew = churn.churned_on, False
         if day > churn.churned_on:
             cancelled, cancelled_date = True, churn.churned_on
-            reason = "Client gave notice: not renewing" if churn.mechanism == "non_renewal" else "Terminated for convenience"
+            reason = (
+                "Client gave notice: not renewing"
+                if churn.mechanism == "non_renewal"
+                else "Terminated for convenience"
+            )
 
     def money(x: Decimal) -> Money:
         return Money(amount=x, currency=currency)
@@ -96,10 +100,10 @@ def agreement_event(
         agreement_id=a.agreement_id,
         client_id=client.client_id,
         name=a.name,
-        agreement_type=a.agreement_type,  # type: ignore[arg-type]
+        agreement_type=a.agreement_type,
         start_date=a.start_date,
         end_date=end_date,
-        billing_cycle=a.billing_cycle,  # type: ignore[arg-type]
+        billing_cycle=a.billing_cycle,
         bill_amount=money(fee_on(seed, plan, client, start, day)),
         included_hours=a.included_hours,
         carry_over_unused=False if a.included_hours is not None else None,

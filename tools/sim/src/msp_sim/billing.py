@@ -121,10 +121,28 @@ def generate(ctx: MonthContext) -> None:
             time=issued_at,
         )
         ctx.observed.client(cid, first).invoiced += subtotal
-        _payment(ctx, client.client_id, number, first, subtotal + tax, client.days_to_pay_mean, client.late_payer, client.payment_method)
+        _payment(
+            ctx,
+            client.client_id,
+            number,
+            first,
+            subtotal + tax,
+            client.days_to_pay_mean,
+            client.late_payer,
+            client.payment_method,
+        )
 
 
-def _payment(ctx: MonthContext, cid: str, number: str, invoiced: date, amount: Decimal, mean: float, late: bool, method: str) -> None:
+def _payment(
+    ctx: MonthContext,
+    cid: str,
+    number: str,
+    invoiced: date,
+    amount: Decimal,
+    mean: float,
+    late: bool,
+    method: str,
+) -> None:
     rng = stream(ctx.seed, "payment", number)
     days = rng.gauss(mean, 9.0 if late else 4.0)
     churn = ctx.plan.churn.get(cid)
@@ -142,7 +160,7 @@ def _payment(ctx: MonthContext, cid: str, number: str, invoiced: date, amount: D
             client_id=cid,
             received_on=received,
             amount=Money(amount=amount, currency=ctx.params.currency),
-            method=method,  # type: ignore[arg-type]
+            method=method,
         ),
         source=BILLING_SOURCE,
         time=local_to_utc(received, 10, rng.randint(0, 59)),

@@ -32,15 +32,25 @@ def _bar() -> Progress:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="event log to write (JSONL); truth goes to FILE.truth.json")],
+    out: Annotated[
+        Path, typer.Option("--out", help="event log to write (JSONL); truth goes to FILE.truth.json")
+    ],
     seed: Annotated[int, typer.Option(help="same seed, same bytes")] = 1,
     clients: Annotated[int, typer.Option(min=1)] = 40,
     technicians: Annotated[int, typer.Option(min=1)] = 8,
     months: Annotated[int, typer.Option(min=1)] = 12,
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="first day (moved to the 1st)")] = datetime(2025, 1, 1),
+    start: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="first day (moved to the 1st)")
+    ] = datetime(2025, 1, 1),
 ) -> None:
     """Write a time-ordered CloudEvents log of a plausible MSP, with planted problems and their truth."""
-    params = Params(seed=seed, clients=clients, technicians=technicians, months=months, start=date(start.year, start.month, start.day))
+    params = Params(
+        seed=seed,
+        clients=clients,
+        technicians=technicians,
+        months=months,
+        start=date(start.year, start.month, start.day),
+    )
     with _bar() as bar:
         task = bar.add_task("generating", total=months, detail="")
 
@@ -48,11 +58,15 @@ def generate(
             bar.update(task, completed=done, detail=f"{events:,} events")
 
         stats = run_generate(params, out, progress=progress)
-    err.print(f"wrote {stats.events:,} events ({stats.bytes / 1e6:.1f} MB) to {out} and the truth to {stats.truth_path}")
+    err.print(
+        f"wrote {stats.events:,} events ({stats.bytes / 1e6:.1f} MB) to {out}"
+        f" and the truth to {stats.truth_path}"
+    )
 
 
 async def _publish(log: Path, to: str, speed: float | None, rate: float | None) -> tuple[int, dict[str, int]]:
     from msp_events import eventlog
+
     from msp_replay.targets import open_target
 
     total = eventlog.count(log)

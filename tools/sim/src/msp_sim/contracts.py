@@ -36,18 +36,72 @@ UPLOADER = "contracts@northwind-msp.com"
 VENDORS = (
     ("Datto, Inc.", "RMM and Backup Platform Agreement", "101 Merritt 7, Norwalk, CT 06851", 48_000, False),
     ("ConnectWise, LLC", "PSA Subscription Agreement", "400 N Tampa St, Tampa, FL 33602", 22_000, False),
-    ("SentinelOne, Inc.", "Endpoint Security Reseller Agreement", "444 Castro St, Mountain View, CA 94041", 30_000, False),
-    ("Pax8, Inc.", "Cloud Distribution Agreement", "5500 S Quebec St, Greenwood Village, CO 80111", 12_000, False),
-    ("Comcast Business", "Business Services Agreement", "1701 JFK Blvd, Philadelphia, PA 19103", 6_000, False),
+    (
+        "SentinelOne, Inc.",
+        "Endpoint Security Reseller Agreement",
+        "444 Castro St, Mountain View, CA 94041",
+        30_000,
+        False,
+    ),
+    (
+        "Pax8, Inc.",
+        "Cloud Distribution Agreement",
+        "5500 S Quebec St, Greenwood Village, CO 80111",
+        12_000,
+        False,
+    ),
+    (
+        "Comcast Business",
+        "Business Services Agreement",
+        "1701 JFK Blvd, Philadelphia, PA 19103",
+        6_000,
+        False,
+    ),
     ("Ricoh USA, Inc.", "Equipment Lease Agreement", "300 Eagleview Blvd, Exton, PA 19341", 4_800, False),
-    ("IT Glue", "Documentation Platform Subscription", "1 Bentall Centre, Vancouver, BC V6C 1B5", 9_000, False),
-    ("Proofpoint, Inc.", "Email Security Partner Agreement", "925 W Maude Ave, Sunnyvale, CA 94085", 15_000, False),
-    ("Lumen Technologies", "Dedicated Internet Access Service Agreement", "100 CenturyLink Dr, Monroe, LA 71203", 14_000, True),
-    ("Cisco Meraki", "Managed Network Licensing Agreement", "500 Terry A Francois Blvd, San Francisco, CA 94158", 8_000, True),
+    (
+        "IT Glue",
+        "Documentation Platform Subscription",
+        "1 Bentall Centre, Vancouver, BC V6C 1B5",
+        9_000,
+        False,
+    ),
+    (
+        "Proofpoint, Inc.",
+        "Email Security Partner Agreement",
+        "925 W Maude Ave, Sunnyvale, CA 94085",
+        15_000,
+        False,
+    ),
+    (
+        "Lumen Technologies",
+        "Dedicated Internet Access Service Agreement",
+        "100 CenturyLink Dr, Monroe, LA 71203",
+        14_000,
+        True,
+    ),
+    (
+        "Cisco Meraki",
+        "Managed Network Licensing Agreement",
+        "500 Terry A Francois Blvd, San Francisco, CA 94158",
+        8_000,
+        True,
+    ),
     ("RingCentral, Inc.", "Hosted Voice Services Agreement", "20 Davis Dr, Belmont, CA 94002", 7_500, True),
-    ("Veeam Software", "Cloud Connect Service Provider Agreement", "8800 Lyra Dr, Columbus, OH 43240", 10_000, True),
+    (
+        "Veeam Software",
+        "Cloud Connect Service Provider Agreement",
+        "8800 Lyra Dr, Columbus, OH 43240",
+        10_000,
+        True,
+    ),
 )
-LAWS = ("State of Illinois", "State of Delaware", "State of New York", "State of California", "State of Texas")
+LAWS = (
+    "State of Illinois",
+    "State of Delaware",
+    "State of New York",
+    "State of California",
+    "State of Texas",
+)
 
 
 @dataclass(frozen=True, slots=True)

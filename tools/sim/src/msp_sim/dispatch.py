@@ -36,7 +36,7 @@ def visit_for(
         morning = rng.random() < 0.6
         start = local_to_utc(day, 8 if morning else 13)
         end = local_to_utc(day, 12 if morning else 17)
-    minutes = max(30, int(round(hours * 4)) * 15)
+    minutes = max(30, round(hours * 4) * 15)
     return VisitRequested(
         visit_id=f"V-{ticket_id}",
         client_id=client.client_id,
@@ -51,5 +51,5 @@ def visit_for(
         window_end=max(end, start + timedelta(minutes=minutes)),
         duration_minutes=min(minutes, 8 * 60),
         required_skill=skill,
-        priority=priority,  # type: ignore[arg-type]
+        priority=priority,
     )

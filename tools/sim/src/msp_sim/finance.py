@@ -19,7 +19,14 @@ from msp_events.types.finance import BudgetSet, ExpenseRecorded
 
 from msp_sim.context import MonthContext
 from msp_sim.rng import cents, stream
-from msp_sim.spend_catalog import CLOUD_ACCOUNT, CLOUD_LINES, CLOUD_REGION, DEPARTMENTS, EXPENSE_STREAMS, ExpenseStream
+from msp_sim.spend_catalog import (
+    CLOUD_ACCOUNT,
+    CLOUD_LINES,
+    CLOUD_REGION,
+    DEPARTMENTS,
+    EXPENSE_STREAMS,
+    ExpenseStream,
+)
 from msp_sim.timeline import days_of_month, is_business_day, local_to_utc, month_end, utc_midnight
 
 FINANCE_SOURCE = "finance.quickbooks"
@@ -65,7 +72,7 @@ def generate(ctx: MonthContext) -> None:
                     amount=Money(amount=amount, currency=ctx.params.currency),
                     memo=f"{s.vendor} {s.category.lower()} {day:%b %Y}" if s.cadence == "monthly" else None,
                     submitted_by=None if s.method == "ap_invoice" else f"{s.department} card",
-                    payment_method=s.method,  # type: ignore[arg-type]
+                    payment_method=s.method,
                     merchant_category_code=s.mcc,
                 ),
                 source=FINANCE_SOURCE,
@@ -80,7 +87,9 @@ def generate(ctx: MonthContext) -> None:
             weekend = line.weekend_factor if day.weekday() >= 5 else Decimal(1)
             factor = ctx.plan.spend_multiplier(line.key, day) * rng.uniform(0.96, 1.04)
             amount = cents(baseline * weekend * Decimal(str(round(factor, 4))))
-            digest = hashlib.sha256(f"{day}|{CLOUD_ACCOUNT[0]}|{line.service}|{CLOUD_REGION}|{line.usage_type}|{line.department}".encode()).hexdigest()[:24]
+            digest = hashlib.sha256(
+                f"{day}|{CLOUD_ACCOUNT[0]}|{line.service}|{CLOUD_REGION}|{line.usage_type}|{line.department}".encode()
+            ).hexdigest()[:24]
             kept = ctx.emit(
                 CloudCostRecorded(
                     cost_line_id=f"ce-{digest}",

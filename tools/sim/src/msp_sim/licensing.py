@@ -50,7 +50,12 @@ def extra_users(seed: int, client: Client, indices: tuple[int, ...]) -> list[Use
 def idle_since(ctx: MonthContext, sub: Subscription, index: int, on: date) -> datetime | None:
     """The frozen last sign-in of a planted idle user, if ``index`` is one on ``on``."""
     problem = ctx.plan.licences.get(sub.subscription_id)
-    if problem is None or problem.kind != "unused" or on < problem.from_date or index not in problem.user_indices:
+    if (
+        problem is None
+        or problem.kind != "unused"
+        or on < problem.from_date
+        or index not in problem.user_indices
+    ):
         return None
     return local_to_utc(problem.from_date, 16, 5)
 
@@ -91,7 +96,9 @@ def generate(ctx: MonthContext) -> None:
             _seat(ctx, client, user, [sub], observed_at - timedelta(hours=rng.uniform(1, 60)), observed_at)
 
 
-def _subscription(ctx: MonthContext, client: Client, sub: Subscription, day: date, consumed: int, status: str) -> None:
+def _subscription(
+    ctx: MonthContext, client: Client, sub: Subscription, day: date, consumed: int, status: str
+) -> None:
     at = utc_midnight(day) + timedelta(hours=1, minutes=client.number % 60)
     currency = ctx.params.currency
     ctx.emit(
@@ -114,7 +121,7 @@ def _subscription(ctx: MonthContext, client: Client, sub: Subscription, day: dat
             start_date=sub.start_date,
             commitment_end_date=sub.commitment_end(day),
             auto_renew=status == "active",
-            status=status,  # type: ignore[arg-type]
+            status=status,
             capability_status="enabled" if status == "active" else "deleted",
             updated_at=at,
         ),
@@ -123,7 +130,14 @@ def _subscription(ctx: MonthContext, client: Client, sub: Subscription, day: dat
     )
 
 
-def _seat(ctx: MonthContext, client: Client, user: User, subs: list[Subscription], last: datetime | None, at: datetime) -> None:
+def _seat(
+    ctx: MonthContext,
+    client: Client,
+    user: User,
+    subs: list[Subscription],
+    last: datetime | None,
+    at: datetime,
+) -> None:
     ctx.emit(
         SeatActivity(
             user_id=user.user_id,
@@ -134,7 +148,9 @@ def _seat(ctx: MonthContext, client: Client, user: User, subs: list[Subscription
             department=user.department,
             user_type="member",
             account_enabled=True,
-            assigned_licences=[AssignedLicence(sku_id=s.sku.sku_id, sku_part_number=s.sku.part_number) for s in subs],
+            assigned_licences=[
+                AssignedLicence(sku_id=s.sku.sku_id, sku_part_number=s.sku.part_number) for s in subs
+            ],
             last_sign_in_at=last,
             observed_at=at,
         ),

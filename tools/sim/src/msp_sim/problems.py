@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from msp_sim.spend_catalog import CLOUD_LINES, EXPENSE_STREAMS
 from msp_sim.rng import cents, stream
+from msp_sim.spend_catalog import CLOUD_LINES, EXPENSE_STREAMS
 from msp_sim.timeline import add_months, month_end
 from msp_sim.world import Client, World
 
@@ -162,12 +162,16 @@ def plan_problems(world: World) -> tuple[World, Plan]:
         for i, client in enumerate(pick(managed, n_erosion)):
             begins = add_months(start, rng.randint(1, max(1, params.months // 3)))
             if i % 2 == 0:
-                plan.scope_creep[client.client_id] = ScopeCreep(client.client_id, begins, end, rng.uniform(0.8, 1.6))
+                plan.scope_creep[client.client_id] = ScopeCreep(
+                    client.client_id, begins, end, rng.uniform(0.8, 1.6)
+                )
             else:
                 tech = world.technician(client.primary_technician_id)
                 old = tech.cost_on(begins)
                 new = cents(old * Decimal(str(round(rng.uniform(1.18, 1.3), 3))))
-                plan.cost_rises[client.client_id] = CostRise(client.client_id, tech.technician_id, begins, old, new)
+                plan.cost_rises[client.client_id] = CostRise(
+                    client.client_id, tech.technician_id, begins, old, new
+                )
                 plan.primary_weight[client.client_id] = 30.0
                 history = sorted([*[h for h in tech.cost_history], (begins, new)])
                 # Later scheduled raises keep their percentage on top of the planted one.
@@ -186,8 +190,8 @@ def plan_problems(world: World) -> tuple[World, Plan]:
     latest_from = start + timedelta(days=max(0, horizon - 45))
     kinds = (("over_deployed", 0.05), ("unused", 0.06), ("assigned_unbilled", 0.04))
     cursor = 0
-    for kind, rate in kinds:
-        for _ in range(_count(len(subs), rate, 1 if len(subs) >= 3 else 0)):
+    for kind, share in kinds:
+        for _ in range(_count(len(subs), share, 1 if len(subs) >= 3 else 0)):
             if cursor >= len(subs):
                 break
             client, sub = subs[cursor]
@@ -207,7 +211,9 @@ def plan_problems(world: World) -> tuple[World, Plan]:
                 users = ()
                 shortfall = max(1, round(n * rng.uniform(0.1, 0.3)))
                 shortfall = min(shortfall, max(1, n - 1))
-            plan.licences[sub.subscription_id] = LicencePlan(kind, client.client_id, sub.subscription_id, from_date, users, shortfall)
+            plan.licences[sub.subscription_id] = LicencePlan(
+                kind, client.client_id, sub.subscription_id, from_date, users, shortfall
+            )
     # Spend anomalies: at least one of each shape, on expense streams and cloud lines.
     if horizon >= 75:
         daily_streams = [s.key for s in EXPENSE_STREAMS if s.cadence == "daily"]
@@ -216,7 +222,9 @@ def plan_problems(world: World) -> tuple[World, Plan]:
         rng.shuffle(cloud_keys)
         shapes = ("spike", "level_shift", "drift")
         extra = max(0, round(params.months / 12 * len(params.month_starts()) / 12))
-        jobs = [("expense", shapes[i % 3]) for i in range(3 + extra)] + [("cloud", shapes[(i + 1) % 3]) for i in range(3 + extra)]
+        jobs = [("expense", shapes[i % 3]) for i in range(3 + extra)] + [
+            ("cloud", shapes[(i + 1) % 3]) for i in range(3 + extra)
+        ]
         pools = {"expense": daily_streams, "cloud": cloud_keys}
         for n, (source, shape) in enumerate(jobs, start=1):
             if not pools[source]:

@@ -16,7 +16,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from msp_events import Money
-from msp_events.types.psa import ClientUpserted, CostRate, Site, Skill, TechnicianUpserted, TicketUpdated, TimeEntryLogged
+from msp_events.types.psa import (
+    ClientUpserted,
+    CostRate,
+    Site,
+    Skill,
+    TechnicianUpserted,
+    TicketUpdated,
+    TimeEntryLogged,
+)
 
 from msp_sim.agreements import agreement_event, renewal_dates
 from msp_sim.context import MonthContext
@@ -53,13 +61,76 @@ class Category:
 
 
 CATEGORIES = (
-    Category("access", 0.28, "Service Desk", "service_request", "Microsoft 365", 0.0, "Microsoft", ("Password reset", "Account locked out", "MFA re-registration")),
-    Category("licensing", 0.16, "Service Desk", "service_request", "Microsoft 365", 0.0, "Microsoft", ("New starter setup", "Shared mailbox access", "Add Teams phone licence")),
-    Category("remote", 0.11, "Service Desk", "incident", "Networking", 0.05, "Cisco", ("VPN not connecting", "Remote desktop unavailable")),
-    Category("printer", 0.09, "Service Desk", "incident", "Printers", 0.3, "HP", ("Printer offline", "Scan to e-mail failing")),
-    Category("apps", 0.08, "Service Desk", "incident", "Windows", 0.0, "Microsoft", ("Outlook keeps crashing", "Line-of-business app error")),
-    Category("engineering", 0.2, "Projects", "change", "Servers", 0.2, "Dell", ("Replace failing laptop", "Firewall rule change", "Server disk space low")),
-    Category("alerts", 0.08, "Alerts", "alert", "Backup", 0.0, "Datto", ("Backup job failed", "Disk usage above 90 %", "Threat quarantined")),
+    Category(
+        "access",
+        0.28,
+        "Service Desk",
+        "service_request",
+        "Microsoft 365",
+        0.0,
+        "Microsoft",
+        ("Password reset", "Account locked out", "MFA re-registration"),
+    ),
+    Category(
+        "licensing",
+        0.16,
+        "Service Desk",
+        "service_request",
+        "Microsoft 365",
+        0.0,
+        "Microsoft",
+        ("New starter setup", "Shared mailbox access", "Add Teams phone licence"),
+    ),
+    Category(
+        "remote",
+        0.11,
+        "Service Desk",
+        "incident",
+        "Networking",
+        0.05,
+        "Cisco",
+        ("VPN not connecting", "Remote desktop unavailable"),
+    ),
+    Category(
+        "printer",
+        0.09,
+        "Service Desk",
+        "incident",
+        "Printers",
+        0.3,
+        "HP",
+        ("Printer offline", "Scan to e-mail failing"),
+    ),
+    Category(
+        "apps",
+        0.08,
+        "Service Desk",
+        "incident",
+        "Windows",
+        0.0,
+        "Microsoft",
+        ("Outlook keeps crashing", "Line-of-business app error"),
+    ),
+    Category(
+        "engineering",
+        0.2,
+        "Projects",
+        "change",
+        "Servers",
+        0.2,
+        "Dell",
+        ("Replace failing laptop", "Firewall rule change", "Server disk space low"),
+    ),
+    Category(
+        "alerts",
+        0.08,
+        "Alerts",
+        "alert",
+        "Backup",
+        0.0,
+        "Datto",
+        ("Backup job failed", "Disk usage above 90 %", "Threat quarantined"),
+    ),
 )
 PRIORITIES = ("p1", "p2", "p3", "p4")
 PRIORITY_WEIGHTS = (0.04, 0.18, 0.55, 0.23)
@@ -119,7 +190,11 @@ def client_event(ctx: MonthContext, client: Client, at: datetime, churned: bool)
         created_on=client.created_on,
         churned_on=churn.churned_on if churned and churn else None,
         churn_reason=(
-            ("Did not renew: service dissatisfaction" if churn.driver == "service_dissatisfaction" else "Did not renew: budget pressure")
+            (
+                "Did not renew: service dissatisfaction"
+                if churn.driver == "service_dissatisfaction"
+                else "Did not renew: budget pressure"
+            )
             if churned and churn
             else None
         ),
@@ -132,7 +207,13 @@ def technician_event(ctx: MonthContext, tech: Technician, day: date, at: datetim
     rates = []
     for i, (effective, rate) in enumerate(known):
         to = known[i + 1][0] - timedelta(days=1) if i + 1 < len(known) else None
-        rates.append(CostRate(effective_from=effective, effective_to=to, hourly_cost=Money(amount=rate, currency=ctx.params.currency)))
+        rates.append(
+            CostRate(
+                effective_from=effective,
+                effective_to=to,
+                hourly_cost=Money(amount=rate, currency=ctx.params.currency),
+            )
+        )
     return TechnicianUpserted(
         technician_id=tech.technician_id,
         name=tech.name,
@@ -183,7 +264,11 @@ def master_data(ctx: MonthContext) -> None:
                 changes.append((churn.churned_on + timedelta(days=1), churn.churned_on, at))
                 ctx.emit(client_event(ctx, client, at, True), source=PSA_SOURCE, time=at)
         for as_of, _, at in changes:
-            ctx.emit(agreement_event(p.seed, ctx.plan, client, p.start, as_of, at, p.currency), source=PSA_SOURCE, time=at)
+            ctx.emit(
+                agreement_event(p.seed, ctx.plan, client, p.start, as_of, at, p.currency),
+                source=PSA_SOURCE,
+                time=at,
+            )
 
 
 # --- tickets and time ---------------------------------------------------------------------
@@ -248,7 +333,9 @@ def _opened_at(rng: random.Random, day: date) -> datetime:
     return local_to_utc(day, hour, rng.randint(0, 59), rng.randint(0, 59))
 
 
-def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, client: Client, day: date, seq: int) -> None:
+def _ticket(
+    ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, client: Client, day: date, seq: int
+) -> None:
     cid = client.client_id
     category = weighted(rng, CATEGORIES, [c.weight for c in CATEGORIES])
     priority = weighted(rng, PRIORITIES, PRIORITY_WEIGHTS)
@@ -258,10 +345,14 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
     fix_by = _due(opened, RESOLUTION[priority])
     dissatisfaction = ctx.plan.dissatisfaction(cid, day)
     churn = ctx.plan.churn.get(cid)
-    breach_rate = BASE_BREACH_RATE + ((churn.sla_breach_rate - BASE_BREACH_RATE) * dissatisfaction if churn else 0.0)
+    breach_rate = BASE_BREACH_RATE + (
+        (churn.sla_breach_rate - BASE_BREACH_RATE) * dissatisfaction if churn else 0.0
+    )
     miss = rng.random() < breach_rate
     miss_response = miss and rng.random() < 0.4
-    responded = opened + (respond_by - opened) * (rng.uniform(1.2, 3.0) if miss_response else rng.uniform(0.1, 0.9))
+    responded = opened + (respond_by - opened) * (
+        rng.uniform(1.2, 3.0) if miss_response else rng.uniform(0.1, 0.9)
+    )
     hours = min(12.0, lognormal_median(rng, 0.75, 0.7))
     if miss and not miss_response:
         closed = fix_by + (fix_by - opened) * rng.uniform(0.05, 0.8)
@@ -276,7 +367,9 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
     csat = None
     csat_at = None
     if rng.random() < CSAT_RESPONSE_RATE:
-        negative = max((1 - client.csat_positive) * 0.4, (churn.negative_csat_rate * dissatisfaction) if churn else 0.0)
+        negative = max(
+            (1 - client.csat_positive) * 0.4, (churn.negative_csat_rate * dissatisfaction) if churn else 0.0
+        )
         neutral = (1 - client.csat_positive) * 0.6
         roll = rng.random()
         csat = "negative" if roll < negative else "neutral" if roll < negative + neutral else "positive"
@@ -295,9 +388,9 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
             agreement_id=client.agreement.agreement_id,
             summary=summary,
             board=category.board,
-            priority=priority,  # type: ignore[arg-type]
-            status=status,  # type: ignore[arg-type]
-            ticket_type=category.ticket_type,  # type: ignore[arg-type]
+            priority=priority,
+            status=status,
+            ticket_type=category.ticket_type,
             opened_at=opened,
             respond_by=respond_by,
             fix_by=fix_by,
@@ -306,12 +399,17 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
             site_id=site.site_id,
             product_vendor=category.vendor,
             updated_at=at,
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
 
     ctx.emit(state("new", opened), source=PSA_SOURCE, time=opened)
     ctx.emit(
-        state("scheduled" if onsite else "in_progress", responded, responded_at=responded, assigned_technician_id=tech.technician_id),
+        state(
+            "scheduled" if onsite else "in_progress",
+            responded,
+            responded_at=responded,
+            assigned_technician_id=tech.technician_id,
+        ),
         source=PSA_SOURCE,
         time=responded,
     )
@@ -329,12 +427,24 @@ def _ticket(ctx: MonthContext, rng: random.Random, dispatcher: Dispatcher, clien
         visit = visit_for(rng, client, site, ticket_id, priority, responded, hours, category.skill)
         ctx.emit(visit, source=PSA_SOURCE, time=responded)
         work_start = visit.window_start
-        _time_entry(ctx, client, tech, ticket_id, priority, 1, work_start - timedelta(minutes=30), 0.5, "Travel")
+        _time_entry(
+            ctx, client, tech, ticket_id, priority, 1, work_start - timedelta(minutes=30), 0.5, "Travel"
+        )
         _time_entry(ctx, client, tech, ticket_id, priority, 2, work_start, hours, "Onsite")
     elif hours > 1.5:
         first = hours * rng.uniform(0.3, 0.6)
         _time_entry(ctx, client, tech, ticket_id, priority, 1, responded, first, "Remote Support")
-        _time_entry(ctx, client, tech, ticket_id, priority, 2, max(responded + timedelta(hours=first), closed - timedelta(hours=hours - first)), hours - first, "Remote Support")
+        _time_entry(
+            ctx,
+            client,
+            tech,
+            ticket_id,
+            priority,
+            2,
+            max(responded + timedelta(hours=first), closed - timedelta(hours=hours - first)),
+            hours - first,
+            "Remote Support",
+        )
     else:
         _time_entry(ctx, client, tech, ticket_id, priority, 1, responded, hours, "Remote Support")
 
@@ -369,7 +479,9 @@ def _time_entry(
         option, billed = "billable", hours
         deducted = hours * BLOCK_DEDUCTION[priority]
         rate = Money(amount=agreement.hourly_rate, currency=currency)
-        balance = ctx.state.block_balance.get(client.client_id, agreement.included_hours or Decimal(0)) - deducted
+        balance = (
+            ctx.state.block_balance.get(client.client_id, agreement.included_hours or Decimal(0)) - deducted
+        )
         if agreement.included_hours is not None and balance < agreement.included_hours * Decimal("0.3"):
             ctx.state.block_purchases[(client.client_id, period(work_date))] += 1
             balance += agreement.included_hours
@@ -398,7 +510,7 @@ def _time_entry(
             hours=hours,
             work_type=work_type,
             work_role=tech.role,
-            billable_option=option,  # type: ignore[arg-type]
+            billable_option=option,
             hours_billed=billed,
             hours_deducted=deducted,
             hourly_rate=rate,
@@ -448,4 +560,3 @@ def generate(ctx: MonthContext) -> None:
     master_data(ctx)
     tickets(ctx)
     internal_time(ctx)
-

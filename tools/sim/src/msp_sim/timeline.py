@@ -110,10 +110,48 @@ def ticket_day_weight(day: date) -> float:
     return weight
 
 
-MONTH_FACTOR = {1: 1.15, 2: 1.0, 3: 1.02, 4: 1.0, 5: 0.98, 6: 0.95, 7: 0.92, 8: 0.93, 9: 1.05, 10: 1.02, 11: 0.97, 12: 0.88}
+MONTH_FACTOR = {
+    1: 1.15,
+    2: 1.0,
+    3: 1.02,
+    4: 1.0,
+    5: 0.98,
+    6: 0.95,
+    7: 0.92,
+    8: 0.93,
+    9: 1.05,
+    10: 1.02,
+    11: 0.97,
+    12: 0.88,
+}
 """January (new-year changes, onboarding waves) is busiest; summer and December are quieter."""
 
-HOUR_WEIGHTS = (0.2, 0.2, 0.15, 0.15, 0.15, 0.2, 0.4, 1.2, 2.6, 2.4, 2.0, 1.6, 1.1, 1.6, 1.6, 1.4, 1.2, 0.7, 0.4, 0.3, 0.3, 0.25, 0.2, 0.2)
+HOUR_WEIGHTS = (
+    0.2,
+    0.2,
+    0.15,
+    0.15,
+    0.15,
+    0.2,
+    0.4,
+    1.2,
+    2.6,
+    2.4,
+    2.0,
+    1.6,
+    1.1,
+    1.6,
+    1.6,
+    1.4,
+    1.2,
+    0.7,
+    0.4,
+    0.3,
+    0.3,
+    0.25,
+    0.2,
+    0.2,
+)
 """Local hour-of-day shape: most calls in business hours, the majority in the morning."""
 
 MONDAY_HOUR_BOOST = {7: 1.5, 8: 1.8, 9: 1.6, 10: 1.3}

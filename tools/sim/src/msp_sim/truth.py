@@ -32,7 +32,9 @@ class MonthObservation(_Model):
     labour_hours: Decimal = Field(description="hours of client time entries worked in the month")
     labour_cost: Decimal = Field(description="sum of hours x the technician's cost rate on the work date")
     invoiced: Decimal = Field(description="invoice lines (ex tax) dated in the month")
-    mean_days_to_pay: Decimal | None = Field(description="mean days from invoice date to payment, paid invoices")
+    mean_days_to_pay: Decimal | None = Field(
+        description="mean days from invoice date to payment, paid invoices"
+    )
 
 
 class MarginErosion(_Model):
@@ -41,7 +43,8 @@ class MarginErosion(_Model):
     mechanism: Literal["scope_creep", "cost_rate_rise"]
     starts_on: date = Field(description="first day the mechanism acts")
     ticket_volume_multiplier_at_end: Decimal | None = Field(
-        description="scope creep: planned ticket volume at the end of the run relative to before (linear ramp)"
+        description="scope creep: planned ticket volume at the end of the run relative to before "
+        "(linear ramp)"
     )
     technician_id: str | None = Field(description="cost rate rise: the client's primary technician")
     old_hourly_cost: Decimal | None
@@ -79,9 +82,12 @@ class LicenceProblem(_Model):
     assigned: int = Field(description="seats assigned in the tenant from from_date")
     billed: int = Field(description="quantity on the client's invoice line from from_date")
     user_ids: list[str] = Field(
-        description="over_deployed: users assigned beyond purchase; unused: users with no sign-in since from_date"
+        description="over_deployed: users assigned beyond purchase; unused: users with no sign-in "
+        "since from_date"
     )
-    detectable_from: date = Field(description="first day a correct detector can see it (unused: from_date + 30 days)")
+    detectable_from: date = Field(
+        description="first day a correct detector can see it (unused: from_date + 30 days)"
+    )
 
 
 class SpendAnomaly(_Model):
@@ -96,9 +102,13 @@ class SpendAnomaly(_Model):
     start: date
     end: date = Field(description="last affected day (level shift and drift run to the end of the log)")
     baseline_daily: Decimal = Field(description="expected amount per active day without the anomaly")
-    magnitude: Decimal = Field(description="multiplier on the baseline: whole window (spike, shift) or at end (drift)")
+    magnitude: Decimal = Field(
+        description="multiplier on the baseline: whole window (spike, shift) or at end (drift)"
+    )
     observed_baseline_mean: Decimal = Field(description="mean amount per event in the 28 days before start")
-    observed_window_mean: Decimal = Field(description="mean amount per event in the window (drift: its last 14 days)")
+    observed_window_mean: Decimal = Field(
+        description="mean amount per event in the window (drift: its last 14 days)"
+    )
 
 
 class ContractNotice(_Model):
@@ -111,7 +121,9 @@ class ContractNotice(_Model):
     term_months: int
     auto_renews: bool
     renewal_term_months: int | None
-    notice_days: int | None = Field(description="notice to terminate renewal; None when it does not auto-renew")
+    notice_days: int | None = Field(
+        description="notice to terminate renewal; None when it does not auto-renew"
+    )
     term_end: date = Field(description="end of the term running when the document was received")
     notice_deadline: date | None = Field(description="term_end - notice_days: last day to give notice")
     near_notice: bool = Field(description="the deadline falls between receipt and the end of the log")
@@ -122,7 +134,9 @@ class ContractNotice(_Model):
 class Utilisation(_Model):
     technician_id: str
     kind: Literal["over", "under"]
-    load_weight: Decimal = Field(description="planned share of ticket assignments relative to a normal technician")
+    load_weight: Decimal = Field(
+        description="planned share of ticket assignments relative to a normal technician"
+    )
     observed_utilisation: Decimal = Field(description="client hours / net available hours over the whole run")
     team_median_utilisation: Decimal
 
@@ -153,7 +167,8 @@ DEFINITIONS = {
     "utilisation": "client-facing hours (non-absence time entries charged to a client) / net available hours "
     "(business days x 8 h - absence hours), per technician",
     "unused": "an assigned licence whose user has had no successful sign-in for 30 days or more",
-    "over_deployed": "seats assigned in the tenant (seat-activity snapshots) exceed the subscription quantity",
+    "over_deployed": "seats assigned in the tenant (seat-activity snapshots) exceed the "
+    "subscription quantity",
     "assigned_unbilled": "the invoice licence line quantity is below the seats assigned",
     "near_notice": "a contract whose notice deadline falls between its receipt and the end of the log",
     "labour_cost": "hours x technician hourly_cost in force on work_date (work-type multiplier 1)",

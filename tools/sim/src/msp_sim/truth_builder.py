@@ -36,7 +36,19 @@ def _months(params: Params, observed: Observations, client_id: str) -> list[Mont
     for first in params.month_starts():
         m = observed.clients.get((client_id, period(first)))
         if m is None:
-            out.append(MonthObservation(period=period(first), tickets_opened=0, sla_breaches=0, csat_responses=0, csat_negative=0, labour_hours=Decimal(0), labour_cost=Decimal(0), invoiced=Decimal(0), mean_days_to_pay=None))
+            out.append(
+                MonthObservation(
+                    period=period(first),
+                    tickets_opened=0,
+                    sla_breaches=0,
+                    csat_responses=0,
+                    csat_negative=0,
+                    labour_hours=Decimal(0),
+                    labour_cost=Decimal(0),
+                    invoiced=Decimal(0),
+                    mean_days_to_pay=None,
+                )
+            )
             continue
         out.append(
             MonthObservation(
@@ -48,7 +60,9 @@ def _months(params: Params, observed: Observations, client_id: str) -> list[Mont
                 labour_hours=m.labour_hours,
                 labour_cost=cents(m.labour_cost),
                 invoiced=cents(m.invoiced),
-                mean_days_to_pay=Decimal(str(round(statistics.fmean(m.days_to_pay), 1))) if m.days_to_pay else None,
+                mean_days_to_pay=Decimal(str(round(statistics.fmean(m.days_to_pay), 1)))
+                if m.days_to_pay
+                else None,
             )
         )
     return out
@@ -65,23 +79,55 @@ def _utilisation(params: Params, observed: Observations, technician_id: str) -> 
     return (client_hours / available).quantize(PCT) if available else Decimal(0)
 
 
-def build_truth(params: Params, world: World, plan: Plan, observed: Observations, contracts: list[VendorContract]) -> Truth:
+def _mean(values: list[Decimal]) -> Decimal:
+    return cents(sum(values, Decimal(0)) / len(values)) if values else Decimal(0)
+
+
+def build_truth(
+    params: Params, world: World, plan: Plan, observed: Observations, contracts: list[VendorContract]
+) -> Truth:
     clients = {c.client_id: c for c in world.clients}
     erosion = []
     for cid in sorted(set(plan.scope_creep) | set(plan.cost_rises)):
         agreement_id = clients[cid].agreement.agreement_id
         if cid in plan.scope_creep:
             sc = plan.scope_creep[cid]
-            erosion.append(MarginErosion(client_id=cid, agreement_id=agreement_id, mechanism="scope_creep", starts_on=sc.starts_on, ticket_volume_multiplier_at_end=Decimal(str(round(1 + sc.growth, 3))), technician_id=None, old_hourly_cost=None, new_hourly_cost=None, fee_repriced=False, observed=_months(params, observed, cid)))
+            erosion.append(
+                MarginErosion(
+                    client_id=cid,
+                    agreement_id=agreement_id,
+                    mechanism="scope_creep",
+                    starts_on=sc.starts_on,
+                    ticket_volume_multiplier_at_end=Decimal(str(round(1 + sc.growth, 3))),
+                    technician_id=None,
+                    old_hourly_cost=None,
+                    new_hourly_cost=None,
+                    fee_repriced=False,
+                    observed=_months(params, observed, cid),
+                )
+            )
         else:
             cr = plan.cost_rises[cid]
-            erosion.append(MarginErosion(client_id=cid, agreement_id=agreement_id, mechanism="cost_rate_rise", starts_on=cr.effective_from, ticket_volume_multiplier_at_end=None, technician_id=cr.technician_id, old_hourly_cost=cr.old_rate, new_hourly_cost=cr.new_rate, fee_repriced=False, observed=_months(params, observed, cid)))
+            erosion.append(
+                MarginErosion(
+                    client_id=cid,
+                    agreement_id=agreement_id,
+                    mechanism="cost_rate_rise",
+                    starts_on=cr.effective_from,
+                    ticket_volume_multiplier_at_end=None,
+                    technician_id=cr.technician_id,
+                    old_hourly_cost=cr.old_rate,
+                    new_hourly_cost=cr.new_rate,
+                    fee_repriced=False,
+                    observed=_months(params, observed, cid),
+                )
+            )
     churn = [
         Churn(
             client_id=cid,
             agreement_id=clients[cid].agreement.agreement_id,
-            mechanism=c.mechanism,  # type: ignore[arg-type]
-            driver=c.driver,  # type: ignore[arg-type]
+            mechanism=c.mechanism,
+            driver=c.driver,
             signals_from=c.signals_from,
             notice_on=c.notice_on,
             churned_on=c.churned_on,
@@ -110,7 +156,20 @@ def build_truth(params: Params, world: World, plan: Plan, observed: Observations
             users = []
             assigned, billed = purchased, purchased - lp.billed_shortfall
             detectable = lp.from_date
-        licences.append(LicenceProblem(kind=lp.kind, client_id=lp.client_id, subscription_id=sub_id, sku_id=sub.sku.sku_id, from_date=lp.from_date, purchased=purchased, assigned=assigned, billed=billed, user_ids=users, detectable_from=detectable))  # type: ignore[arg-type]
+        licences.append(
+            LicenceProblem(
+                kind=lp.kind,
+                client_id=lp.client_id,
+                subscription_id=sub_id,
+                sku_id=sub.sku.sku_id,
+                from_date=lp.from_date,
+                purchased=purchased,
+                assigned=assigned,
+                billed=billed,
+                user_ids=users,
+                detectable_from=detectable,
+            )
+        )
     expense = {s.key: s for s in EXPENSE_STREAMS}
     cloud = {c.key: c for c in CLOUD_LINES}
     spend = []
@@ -119,13 +178,46 @@ def build_truth(params: Params, world: World, plan: Plan, observed: Observations
         before = [a for d, a in points if sp.start - timedelta(days=28) <= d < sp.start]
         window_from = sp.end - timedelta(days=13) if sp.shape == "drift" else sp.start
         window = [a for d, a in points if window_from <= d <= sp.end]
-        mean = lambda xs: cents(sum(xs, Decimal(0)) / len(xs)) if xs else Decimal(0)  # noqa: E731
         if sp.source == "expense":
             s = expense[key]
-            spend.append(SpendAnomaly(anomaly_id=sp.anomaly_id, source="expense", shape=sp.shape, department=s.department, vendor=s.vendor, category=s.category, service=None, linked_account_id=None, start=sp.start, end=sp.end, baseline_daily=s.baseline(params.clients), magnitude=Decimal(str(sp.magnitude)), observed_baseline_mean=mean(before), observed_window_mean=mean(window)))  # type: ignore[arg-type]
+            spend.append(
+                SpendAnomaly(
+                    anomaly_id=sp.anomaly_id,
+                    source="expense",
+                    shape=sp.shape,
+                    department=s.department,
+                    vendor=s.vendor,
+                    category=s.category,
+                    service=None,
+                    linked_account_id=None,
+                    start=sp.start,
+                    end=sp.end,
+                    baseline_daily=s.baseline(params.clients),
+                    magnitude=Decimal(str(sp.magnitude)),
+                    observed_baseline_mean=_mean(before),
+                    observed_window_mean=_mean(window),
+                )
+            )
         else:
             c = cloud[key]
-            spend.append(SpendAnomaly(anomaly_id=sp.anomaly_id, source="cloud", shape=sp.shape, department=c.department, vendor=None, category=None, service=c.service, linked_account_id=CLOUD_ACCOUNT[0], start=sp.start, end=sp.end, baseline_daily=c.baseline(params.clients), magnitude=Decimal(str(sp.magnitude)), observed_baseline_mean=mean(before), observed_window_mean=mean(window)))  # type: ignore[arg-type]
+            spend.append(
+                SpendAnomaly(
+                    anomaly_id=sp.anomaly_id,
+                    source="cloud",
+                    shape=sp.shape,
+                    department=c.department,
+                    vendor=None,
+                    category=None,
+                    service=c.service,
+                    linked_account_id=CLOUD_ACCOUNT[0],
+                    start=sp.start,
+                    end=sp.end,
+                    baseline_daily=c.baseline(params.clients),
+                    magnitude=Decimal(str(sp.magnitude)),
+                    observed_baseline_mean=_mean(before),
+                    observed_window_mean=_mean(window),
+                )
+            )
     notices = []
     for vc in contracts:
         if vc.received_at.date() > params.end:
@@ -154,11 +246,25 @@ def build_truth(params: Params, world: World, plan: Plan, observed: Observations
     team = {t.technician_id: _utilisation(params, observed, t.technician_id) for t in world.technicians}
     median = Decimal(str(statistics.median(team.values()))).quantize(PCT) if team else Decimal(0)
     utilisation = [
-        Utilisation(technician_id=tid, kind="over" if w > 1 else "under", load_weight=Decimal(str(w)), observed_utilisation=team[tid], team_median_utilisation=median)
+        Utilisation(
+            technician_id=tid,
+            kind="over" if w > 1 else "under",
+            load_weight=Decimal(str(w)),
+            observed_utilisation=team[tid],
+            team_median_utilisation=median,
+        )
         for tid, w in sorted(plan.load_weights.items())
     ]
     return Truth(
-        run=RunInfo(seed=params.seed, clients=params.clients, technicians=params.technicians, months=params.months, start=params.start, end=params.end, currency=params.currency),
+        run=RunInfo(
+            seed=params.seed,
+            clients=params.clients,
+            technicians=params.technicians,
+            months=params.months,
+            start=params.start,
+            end=params.end,
+            currency=params.currency,
+        ),
         definitions=DEFINITIONS,
         margin_erosion=erosion,
         churn=churn,

@@ -53,11 +53,28 @@ class Sku:
 
 
 SKUS = {
-    "basic": Sku("3b555118-da6a-4418-894f-7df1e2096870", "O365_BUSINESS_ESSENTIALS", "Microsoft 365 Business Basic", Decimal("6.00")),
-    "standard": Sku("f245ecc8-75af-4f8e-b61f-27d8114de5f3", "O365_BUSINESS_PREMIUM", "Microsoft 365 Business Standard", Decimal("12.50")),
-    "premium": Sku("cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", "SPB", "Microsoft 365 Business Premium", Decimal("22.00")),
+    "basic": Sku(
+        "3b555118-da6a-4418-894f-7df1e2096870",
+        "O365_BUSINESS_ESSENTIALS",
+        "Microsoft 365 Business Basic",
+        Decimal("6.00"),
+    ),
+    "standard": Sku(
+        "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
+        "O365_BUSINESS_PREMIUM",
+        "Microsoft 365 Business Standard",
+        Decimal("12.50"),
+    ),
+    "premium": Sku(
+        "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", "SPB", "Microsoft 365 Business Premium", Decimal("22.00")
+    ),
     "e3": Sku("05e9a617-0261-4cee-bb44-138d3ef5d965", "SPE_E3", "Microsoft 365 E3", Decimal("36.00")),
-    "copilot": Sku("639dec6b-bb19-468b-871c-c5c441c4b0cb", "Microsoft_365_Copilot", "Microsoft 365 Copilot", Decimal("30.00")),
+    "copilot": Sku(
+        "639dec6b-bb19-468b-871c-c5c441c4b0cb",
+        "Microsoft_365_Copilot",
+        "Microsoft 365 Copilot",
+        Decimal("30.00"),
+    ),
 }
 
 
@@ -184,7 +201,18 @@ TIERS = (("Essentials", Decimal("110")), ("Pro", Decimal("150")), ("Premium", De
 TIER_WEIGHTS = (0.2, 0.6, 0.2)
 ROLES = (("Service Desk L1", 1, 52_000), ("Engineer L2", 2, 70_000), ("Senior Engineer L3", 3, 92_000))
 ROLE_WEIGHTS = (0.5, 0.35, 0.15)
-SKILL_POOL = ("Windows", "Microsoft 365", "Networking", "Firewall", "Printers", "Servers", "Azure", "Security", "VoIP", "Backup")
+SKILL_POOL = (
+    "Windows",
+    "Microsoft 365",
+    "Networking",
+    "Firewall",
+    "Printers",
+    "Servers",
+    "Azure",
+    "Security",
+    "VoIP",
+    "Backup",
+)
 LOADED_MULTIPLIER = Decimal("1.45")
 """Wages to fully loaded cost: ECEC benefits (1.34-1.42x) plus a little overhead."""
 PAID_HOURS_PER_YEAR = Decimal("2080")
@@ -225,7 +253,7 @@ def build_technicians(params: Params) -> tuple[Technician, ...]:
         skills = sorted(rng.sample(SKILL_POOL, k=2 + level), key=SKILL_POOL.index)
         metro = rng.choice(names.METROS[:6])
         lat, lon = _jitter(rng, metro[2], metro[3], 25)
-        pto = set()
+        pto: set[date] = set()
         for year in range(params.start.year, params.end.year + 1):
             year_rng = stream(params.seed, "pto", n, year)
             days_off = year_rng.randint(10, 15)
@@ -254,11 +282,17 @@ def build_technicians(params: Params) -> tuple[Technician, ...]:
     return tuple(techs)
 
 
-def _subscriptions(params: Params, rng: random.Random, client_id: str, tier: str, n_users: int) -> tuple[Subscription, ...]:
+def _subscriptions(
+    params: Params, rng: random.Random, client_id: str, tier: str, n_users: int
+) -> tuple[Subscription, ...]:
     base = weighted(
         rng,
         ("basic", "standard", "premium", "e3"),
-        {"Essentials": (0.35, 0.45, 0.2, 0.0), "Pro": (0.05, 0.35, 0.55, 0.05), "Premium": (0.0, 0.1, 0.7, 0.2)}[tier],
+        {
+            "Essentials": (0.35, 0.45, 0.2, 0.0),
+            "Pro": (0.05, 0.35, 0.55, 0.05),
+            "Premium": (0.0, 0.1, 0.7, 0.2),
+        }[tier],
     )
     plans: list[tuple[str, tuple[int, ...]]] = [(base, tuple(range(n_users)))]
     if tier != "Essentials" and n_users >= 5 and rng.random() < 0.3:
@@ -288,7 +322,9 @@ def _subscriptions(params: Params, rng: random.Random, client_id: str, tier: str
     return tuple(subs)
 
 
-def _agreement(params: Params, rng: random.Random, client_id: str, tier: str, price: Decimal, n_users: int, created: date) -> Agreement:
+def _agreement(
+    params: Params, rng: random.Random, client_id: str, tier: str, price: Decimal, n_users: int, created: date
+) -> Agreement:
     kind = weighted(rng, ("managed_services", "block_hours", "time_and_materials"), (0.7, 0.15, 0.15))
     rate = rng.choice((Decimal("135.00"), Decimal("150.00"), Decimal("165.00"), Decimal("175.00")))
     term = weighted(rng, (12, 36, 0), (0.5, 0.4, 0.1))
@@ -299,26 +335,73 @@ def _agreement(params: Params, rng: random.Random, client_id: str, tier: str, pr
         premium = {12: Decimal("1.0"), 36: Decimal("0.95"), 0: Decimal("1.1")}[term]
         fee = cents(price * n_users * premium)
         return Agreement(
-            f"A{client_id[1:]}-1", client_id, f"Managed Services - {tier}", kind, start, end, "monthly",
-            fee, None, rate, None, True, term > 0, 12 if term else None, notice,
+            f"A{client_id[1:]}-1",
+            client_id,
+            f"Managed Services - {tier}",
+            kind,
+            start,
+            end,
+            "monthly",
+            fee,
+            None,
+            rate,
+            None,
+            True,
+            term > 0,
+            12 if term else None,
+            notice,
         )
     if kind == "block_hours":
         block = rng.choice((Decimal("10"), Decimal("20"), Decimal("40")))
         block_rate = cents(rate * Decimal("0.86"))
         return Agreement(
-            f"A{client_id[1:]}-1", client_id, f"Block of Time - {block} h", kind, start, end, "one_time",
-            cents(block * block_rate), block, block_rate, rate, True, term > 0, 12 if term else None, notice,
+            f"A{client_id[1:]}-1",
+            client_id,
+            f"Block of Time - {block} h",
+            kind,
+            start,
+            end,
+            "one_time",
+            cents(block * block_rate),
+            block,
+            block_rate,
+            rate,
+            True,
+            term > 0,
+            12 if term else None,
+            notice,
         )
     return Agreement(
-        f"A{client_id[1:]}-1", client_id, "Time and Materials", kind, start, end, "monthly",
-        Decimal("0.00"), None, rate, None, False, term > 0, 12 if term else None, notice,
+        f"A{client_id[1:]}-1",
+        client_id,
+        "Time and Materials",
+        kind,
+        start,
+        end,
+        "monthly",
+        Decimal("0.00"),
+        None,
+        rate,
+        None,
+        False,
+        term > 0,
+        12 if term else None,
+        notice,
     )
 
 
-def build_client(params: Params, n: int, technicians: tuple[Technician, ...], managers: tuple[tuple[str, str], ...]) -> Client:
+def build_client(
+    params: Params, n: int, technicians: tuple[Technician, ...], managers: tuple[tuple[str, str], ...]
+) -> Client:
     rng = stream(params.seed, "client", n)
     client_id = f"C{n:04d}"
-    name = f"{rng.choice(names.COMPANY_FIRST)} {(second := rng.choice(names.COMPANY_SECOND))} {rng.choice(names.COMPANY_SUFFIX)}"
+    name = " ".join(
+        (
+            rng.choice(names.COMPANY_FIRST),
+            second := rng.choice(names.COMPANY_SECOND),
+            rng.choice(names.COMPANY_SUFFIX),
+        )
+    )
     domain = f"{_slug(name.rsplit(' ', 1)[0])}{n}.com"
     tier, price = weighted(rng, TIERS, TIER_WEIGHTS)
     n_users = max(3, min(150, round(lognormal_median(rng, 15, 0.9))))
