@@ -8,6 +8,6 @@ share (ids, code lists, billable options, line typing, cost history) are in ``co
 from __future__ import annotations
 
 from msp_ingest.options import Kind
-from msp_ingest.psa import connectwise
+from msp_ingest.psa import autotask, connectwise, halo
 
-KINDS: list[Kind] = [*connectwise.KINDS]
+KINDS: list[Kind] = [*connectwise.KINDS, *autotask.KINDS, *halo.KINDS]

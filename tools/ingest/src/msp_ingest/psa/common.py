@@ -71,6 +71,12 @@ T = TypeVar("T", bound=str)
 
 ClientStatus = Literal["prospect", "active", "inactive", "churned"]
 AgreementKind = Literal["managed_services", "block_hours", "time_and_materials", "project"]
+AGREEMENT_KINDS: tuple[AgreementKind, ...] = (
+    "managed_services",
+    "block_hours",
+    "time_and_materials",
+    "project",
+)
 BillingCycle = Literal["monthly", "quarterly", "semi_annual", "annual", "one_time"]
 BillCustomer = Literal["billable", "do_not_bill", "no_charge"]
 Priority = Literal["p1", "p2", "p3", "p4"]
@@ -600,6 +606,14 @@ def agreement_kind(
         kind = c.kinds.lookup(row, c.kind, options)
         if kind is not None:
             return kind
+    configured = setting(options, f"agreement_type.{text(row, c.name)}")
+    if configured is not None:
+        for kind in AGREEMENT_KINDS:
+            if kind == configured:
+                return kind
+        raise FieldError(
+            col(row, c.name), f"--set agreement_type...={configured}: use one of {AGREEMENT_KINDS}"
+        )
     if fee.amount > 0:
         return "block_hours" if hours else "managed_services"
     return "time_and_materials"
@@ -1129,7 +1143,7 @@ def convert_time_entry(row: Row, c: TimeEntryColumns, options: Options) -> Itera
     if option == "billable":
         rate = opt_money(row, c.hourly_rate, c.currency, options, minimum=Decimal(0))
         charged = opt_money(row, c.charge_amount, c.currency, options, minimum=Decimal(0))
-        if rate is None and charged is not None and billed:
+        if rate is None and charged is not None and charged.amount > 0 and billed:
             rate = Money(
                 amount=(charged.amount / billed).quantize(Decimal("0.01")), currency=charged.currency
             )
