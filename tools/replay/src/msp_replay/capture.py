@@ -16,7 +16,7 @@ from msp_events.envelope import Envelope
 from msp_events.runtime.settings import KafkaSettings
 
 from msp_replay.filters import Where
-from msp_replay.reader import Range, RangeReader, raw_document
+from msp_replay.reader import Range, RangeReader, ReadError, raw_document
 
 FIRST_ERRORS = 5
 
@@ -24,6 +24,7 @@ FIRST_ERRORS = 5
 @dataclass
 class CaptureReport:
     topics: list[str]
+    missing_topics: list[str] = field(default_factory=list)
     read: int = 0
     written: int = 0
     outside_window: int = 0
@@ -45,6 +46,7 @@ async def capture(
     window: Range = Range(),
     where: Where = Where(),
     raw_errors: Path | None = None,
+    skip_missing: bool = False,
     on_total: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CaptureReport:
@@ -59,7 +61,13 @@ async def capture(
             raw_errors.parent.mkdir(parents=True, exist_ok=True)
             raw_file = raw_errors.open("w", encoding="utf-8")
         async with RangeReader(settings, client_id="msp-replay-capture") as reader:
-            spans = await reader.spans(topics, window)
+            present, report.missing_topics = await reader.existing(topics)
+            if report.missing_topics and not skip_missing:
+                raise ReadError(
+                    f"{', '.join(settings.topic_prefix + t for t in report.missing_topics)} not found on "
+                    f"{settings.bootstrap_servers}"
+                )
+            spans = await reader.spans(present, window)
             if on_total is not None:
                 on_total(sum(s.size for s in spans))
             async for record in reader.read(spans, progress=progress):

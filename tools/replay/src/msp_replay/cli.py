@@ -126,6 +126,7 @@ def capture(
                     window=window,
                     where=filters,
                     raw_errors=raw_errors,
+                    skip_missing=every,
                     on_total=set_total,
                     progress=advance,
                 )
@@ -133,10 +134,12 @@ def capture(
         except ReadError as exc:
             raise _fail(str(exc)) from None
     console.print(
-        f"{report.written} events written to {out} from {len(topics)} topics "
+        f"{report.written} events written to {out} from {len(topics) - len(report.missing_topics)} topics "
         f"({report.read} records read, {report.outside_window} outside the time range, "
         f"{report.filtered_out} not matching {escape(filters.describe())})"
     )
+    if report.missing_topics:
+        console.print(f"{len(report.missing_topics)} registry topics do not exist there (skipped)")
     if report.undecodable:
         reasons = ", ".join(f"{n} {reason}" for reason, n in report.errors.most_common())
         errors.print(f"[yellow]{report.undecodable} records did not decode[/yellow] ({reasons}):")
