@@ -10,7 +10,7 @@ INFRA_ENV := .infra/env
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit demo bench-runtime clean
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit demo bench-runtime bench-data-in clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ demo: install ## run the six agents in one process (embedded default) on a small
 
 bench-runtime: install infra-up ## raw aiokafka vs the runtime (inbox + outbox + PostgreSQL)
 	$(PY) bench/runtime.py
+
+bench-data-in: install infra-up ## simulator, play and capture rates vs baselines; 1,000-client memory peak
+	$(PY) bench/data_in.py --big
 
 clean: ## remove local state (databases of the embedded default, caches)
 	rm -rf .data .demo .pytest_cache .mypy_cache .ruff_cache
