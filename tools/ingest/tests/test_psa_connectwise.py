@@ -1,0 +1,260 @@
+"""ConnectWise PSA samples: every row imports and every event field equals the source value."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from msp_events.registry import spec_for
+
+from msp_ingest import importer
+from msp_ingest.kinds import ALL
+from msp_ingest.options import Options
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "psa" / "connectwise"
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads((SAMPLES / name).read_text())
+    return records
+
+
+def run(kind: str, *files: str, **extra: str) -> dict[str, Any]:
+    options = Options(currency="USD", extra={k: str(SAMPLES / v) for k, v in extra.items()})
+    result = importer.run(ALL[kind].build(options), [SAMPLES / f for f in files])
+    assert result.report.rejections == [], result.report.rejections
+    assert result.report.rows_read == len({e.id for e in result.envelopes})
+    return {spec_for(e.data).key_of(e.data): e.data for e in result.envelopes}
+
+
+def d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def day(value: str) -> date:
+    return date.fromisoformat(value[:10])
+
+
+def ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_companies() -> None:
+    clients = run("connectwise.companies", "companies.json")
+    records = load("companies.json")
+    assert sorted(clients) == sorted(str(r["id"]) for r in records)
+    status = {"Owner": "active", "Client": "active", "Prospect": "prospect"}
+    for r in records:
+        c = clients[str(r["id"])]
+        assert c.name == r["name"]
+        assert c.status == status[r["types"][0]["name"]]
+        assert c.city == r["city"]
+        assert c.state == r["state"]
+        assert c.postal_code == r.get("zip")
+        assert c.address_line1 == r.get("addressLine1")
+        assert c.country == "US"
+        assert c.industry == r.get("market", {}).get("name")
+        assert c.employee_count == r["numberOfEmployees"]
+        assert c.created_on == day(r["dateAcquired"])
+        assert c.updated_at == ts(r["_info"]["lastUpdated"])
+        assert c.currency == r.get("currency", {}).get("currencyCode", "USD")
+
+
+def test_agreements_with_additions_from_a_separate_file() -> None:
+    agreements = run("connectwise.agreements", "agreements.json", additions="additions.json")
+    additions = load("additions.json")
+    kinds = {"Managed Services": "managed_services", "Block Time": "block_hours", "T&M": "time_and_materials"}
+    for r in load("agreements.json"):
+        a = agreements[str(r["id"])]
+        assert a.client_id == str(r["company"]["id"])
+        assert a.name == r["name"]
+        assert a.agreement_type == kinds[r["type"]["name"]]
+        assert a.start_date == day(r["startDate"])
+        assert a.end_date == (None if r["noEndingDateFlag"] else day(r["endDate"]))
+        assert a.bill_amount.amount == d(r["billAmount"])
+        assert a.bill_amount.currency == "USD"
+        hours = d(r["applicationLimit"]) if r.get("applicationUnits") == "Hours" else None
+        assert a.included_hours == hours
+        assert a.covers_labour == r.get("coverAgreementTime")
+        assert a.carry_over_unused == r.get("carryOverUnused")
+        assert a.cancelled == r["cancelledFlag"]
+        assert a.cancelled_date == (day(r["dateCancelled"]) if "dateCancelled" in r else None)
+        assert a.cancellation_reason == r.get("reasonCancelled")
+        assert a.hourly_rate == (None if "hourlyRate" not in r else a.hourly_rate)
+        assert a.opportunity_id == (str(r["opportunity"]["id"]) if "opportunity" in r else None)
+        mine = [x for x in additions if x["agreementId"] == r["id"]]
+        assert [x.addition_id for x in a.additions] == [str(x["id"]) for x in mine]
+        for got, x in zip(a.additions, mine, strict=True):
+            assert got.product_id == x["product"]["identifier"]
+            assert got.description == x["description"]
+            assert got.quantity == d(x["quantity"])
+            assert got.unit_price.amount == d(x["unitPrice"])
+            assert got.unit_cost.amount == d(x["unitCost"])
+            assert got.vendor_sku == x.get("vendorSku")
+            assert got.effective_date == day(x["effectiveDate"])
+            assert got.cancelled_date == (day(x["cancelledDate"]) if "cancelledDate" in x else None)
+            assert got.bill_customer == {"Billable": "billable", "NoCharge": "no_charge"}[x["billCustomer"]]
+
+
+def test_an_addition_without_its_agreement_is_rejected_at_its_own_line(tmp_path: Path) -> None:
+    extra = tmp_path / "additions.csv"
+    extra.write_text(
+        "agreementId,product_identifier,quantity,unitPrice,unitCost\n"
+        "101,M365-E3,5,36.00,30.00\n"
+        "999,M365-E3,5,36.00,30.00\n"
+    )
+    options = Options(currency="USD", extra={"additions": str(extra)})
+    result = importer.run(ALL["connectwise.agreements"].build(options), [SAMPLES / "agreements.json"])
+    assert [(Path(r.file).name, r.line, r.field, r.reason) for r in result.report.rejections] == [
+        ("additions.csv", 3, "agreementId", "agreement '999' is not in the agreements export")
+    ]
+    harbor = next(e.data for e in result.envelopes if e.data.agreement_id == "101")
+    assert [a.product_id for a in harbor.additions] == ["M365-E3"]
+
+
+def test_members_with_effective_dated_costs() -> None:
+    members = run("connectwise.members", "members.json", cost_history="cost_history.csv")
+    for r in load("members.json"):
+        m = members[str(r["id"])]
+        assert m.name == f"{r['firstName']} {r['lastName']}"
+        assert m.email == r["primaryEmail"]
+        assert m.work_role == r["workRole"]["name"]
+        assert m.time_zone == "America/Los_Angeles"
+        assert m.daily_capacity_hours == d(r["dailyCapacity"])
+        assert m.hourly_rate is not None and m.hourly_rate.amount == d(r["hourlyRate"])
+        assert m.active is not r["inactiveFlag"]
+        current = m.cost_rates[-1]
+        assert current.hourly_cost.amount == d(r["hourlyCost"])
+        assert current.effective_from == day(r.get("hourlyCostEffectiveDate") or r["hireDate"])
+        assert current.effective_to is None
+    with (SAMPLES / "cost_history.csv").open(newline="") as file:
+        history = list(csv.DictReader(file))
+    alex = members["178"].cost_rates
+    assert [(r.effective_from, r.effective_to, r.hourly_cost.amount) for r in alex] == [
+        (day(history[0]["effectiveFrom"]), date(2024, 12, 31), d(history[0]["hourlyCost"])),
+        (day(history[1]["effectiveFrom"]), date(2025, 12, 31), d(history[1]["hourlyCost"])),
+        (date(2026, 1, 1), None, Decimal("48.0")),
+    ]
+
+
+def test_tickets() -> None:
+    tickets = run("connectwise.tickets", "tickets.json")
+    priority = {"1": "p1", "2": "p2", "3": "p3", "4": "p4"}
+    status = {"Completed": "resolved", "In Progress": "in_progress", "Closed": "closed", "New": "new"}
+    for r in load("tickets.json"):
+        t = tickets[str(r["id"])]
+        assert t.client_id == str(r["company"]["id"])
+        assert t.agreement_id == str(r["agreement"]["id"])
+        assert t.summary == r["summary"]
+        assert t.board == r["board"]["name"]
+        assert t.priority == priority[r["priority"]["name"].split()[1]]
+        assert t.status == status[r["status"]["name"]]
+        assert t.opened_at == ts(r["_info"]["dateEntered"])
+        assert t.updated_at == ts(r["_info"]["lastUpdated"])
+        assert t.responded_at == (ts(r["dateResponded"]) if "dateResponded" in r else None)
+        assert t.closed_at == (ts(r["closedDate"]) if "closedDate" in r else None)
+        assert t.sla_breached is (r.get("isInSla") is False)
+        assert t.estimated_hours == (d(r["budgetHours"]) if "budgetHours" in r else None)
+        assert t.actual_hours == (d(r["actualHours"]) if "actualHours" in r else None)
+        assert t.assigned_technician_id == (str(r["owner"]["id"]) if "owner" in r else None)
+    assert tickets["5004"].ticket_type == "alert"
+    assert tickets["5002"].ticket_type == "service_request"
+
+
+def test_time_entries() -> None:
+    entries = run("connectwise.time-entries", "time_entries.json")
+    option = {"Billable": "billable", "DoNotBill": "non_billable", "NoCharge": "no_charge"}
+    for r in load("time_entries.json"):
+        e = entries[str(r["id"])]
+        assert e.client_id == str(r["company"]["id"])
+        assert e.technician_id == str(r["member"]["id"])
+        assert e.agreement_id == (str(r["agreement"]["id"]) if "agreement" in r else None)
+        is_ticket = r["chargeToType"] == "ServiceTicket"
+        assert e.ticket_id == (str(r["chargeToId"]) if is_ticket else None)
+        assert e.time_start == ts(r["timeStart"])
+        assert e.time_end == ts(r["timeEnd"])
+        assert e.work_date == day(r["timeStart"])
+        assert e.hours == d(r["actualHours"])
+        assert e.work_type == r["workType"]["name"]
+        assert e.work_role == r.get("workRole", {}).get("name")
+        assert e.billable_option == option[r["billableOption"]]
+        assert e.hours_billed == d(r["hoursBilled"])
+        assert e.hours_deducted == (d(r["hoursDeduct"]) if "hoursDeduct" in r else None)
+        rate = r.get("hourlyRate") if e.billable_option == "billable" else None
+        assert (e.hourly_rate.amount if e.hourly_rate else None) == (d(rate) if rate is not None else None)
+        assert e.work_type_cost_multiplier == (
+            d(r["workType"]["costMultiplier"]) if "costMultiplier" in r["workType"] else None
+        )
+        assert e.absence is (r["workType"]["name"] == "PTO")
+        assert e.notes == r.get("notes")
+
+
+def test_work_type_multiplier_and_work_date_time_zone_come_from_settings() -> None:
+    options = Options(
+        currency="USD", extra={"cost_multiplier.Onsite": "1.25", "timezone": "America/Los_Angeles"}
+    )
+    result = importer.run(ALL["connectwise.time-entries"].build(options), [SAMPLES / "time_entries.json"])
+    by_id = {e.data.time_entry_id: e.data for e in result.envelopes}
+    assert by_id["9003"].work_type_cost_multiplier == Decimal("1.25")
+    assert by_id["9005"].work_type_cost_multiplier == Decimal("1.5")  # the export's own column wins
+    assert by_id["9005"].work_date == date(2026, 1, 8)  # 23:30 UTC is the afternoon in Seattle
+    assert by_id["9008"].work_date == date(2026, 1, 11)
+
+
+def test_invoices_from_header_totals_and_from_line_rows() -> None:
+    invoices = run("connectwise.invoices", "invoices.json", "invoice_lines.csv")
+    totals = {"agreementAmount": "agreement_fee", "serviceTotal": "labour", "productTotal": "product"}
+    for r in load("invoices.json"):
+        i = invoices[str(r["id"])]
+        assert i.invoice_number == r["invoiceNumber"]
+        assert i.client_id == str(r["company"]["id"])
+        assert i.invoice_date == day(r["date"])
+        assert i.due_date == day(r["dueDate"])
+        assert i.currency == r["currency"]["currencyCode"]
+        assert i.total.amount == d(r["total"])
+        assert i.tax is not None and i.tax.amount == d(r["salesTax"])
+        expected = [(kind, d(r[name])) for name, kind in totals.items() if r[name]]
+        assert [(line.line_type, line.amount.amount) for line in i.lines] == expected
+        agreement = str(r["applyToId"]) if r["applyToType"] == "Agreement" else None
+        assert all(line.agreement_id == agreement for line in i.lines if line.line_type == "agreement_fee")
+    with (SAMPLES / "invoice_lines.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    for invoice_id in {r["id"] for r in rows}:
+        mine = [r for r in rows if r["id"] == invoice_id]
+        i = invoices[invoice_id]
+        assert i.total.amount == d(mine[0]["total"])
+        assert i.client_id == mine[0]["company_id"]
+        assert len(i.lines) == len(mine)
+        for line, r in zip(i.lines, mine, strict=True):
+            assert line.description == r["description"]
+            assert line.quantity == d(r["quantity"])
+            assert line.unit_price.amount == d(r["unitPrice"])
+            assert line.amount.amount == d(r["amount"])
+            assert line.unit_cost == (None if not r["unitCost"] else line.unit_cost)
+            assert line.product_id == (r["productId"] or None)
+            assert line.vendor_sku == (r["vendorSku"] or None)
+            assert line.agreement_id == (r["agreementId"] or None)
+            assert line.period_start == (day(r["periodStart"]) if r["periodStart"] else None)
+    # the inference: explicit type, a product with a vendor SKU is a licence
+    assert [line.line_type for line in invoices["7101"].lines] == [
+        "agreement_fee",
+        "licence",
+        "agreement_fee",
+    ]
+    assert [line.line_type for line in invoices["7102"].lines] == ["labour", "product"]
+
+
+def test_payments() -> None:
+    payments = run("connectwise.payments", "payments.json")
+    method = {"ACH": "ach", "Check": "check", "Credit Card": "card"}
+    for r in load("payments.json"):
+        p = payments[str(r["id"])]
+        assert p.invoice_id == str(r["invoice"]["id"])
+        assert p.client_id == str(r["company"]["id"])
+        assert p.received_on == day(r["paymentDate"])
+        assert p.amount.amount == d(r["amount"])
+        assert p.method == method[r["type"]]
