@@ -101,6 +101,8 @@ def publish(
         table.add_column("events", justify="right")
         for event_type, n in sorted(counts.items()):
             table.add_row(event_type, f"{n:,}")
+        if not counts:
+            table.add_row("(the agents published nothing)", "0")
         Console().print(table)
 
 
