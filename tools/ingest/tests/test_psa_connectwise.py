@@ -258,3 +258,26 @@ def test_payments() -> None:
         assert p.received_on == day(r["paymentDate"])
         assert p.amount.amount == d(r["amount"])
         assert p.method == method[r["type"]]
+
+
+def test_a_bad_cost_history_row_rejects_its_member_with_the_history_line(tmp_path: Path) -> None:
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "memberId,effectiveFrom,hourlyCost\n178,2024-03-01,44.00\n180,2024-13-01,58.00\n178,2026-01-01,47.00\n"
+    )
+    options = Options(currency="USD", extra={"cost_history": str(history)})
+    result = importer.run(ALL["connectwise.members"].build(options), [SAMPLES / "members.json"])
+    assert [(r.line, r.field, r.reason) for r in result.report.rejections] == [
+        (
+            1,
+            "hourlyCost",
+            "48.0 USD from 2026-01-01 contradicts the cost history (47.00 USD from the same day)",
+        ),
+        (
+            3,
+            "effectiveFrom",
+            "'2024-13-01' is not a date (expected YYYY-MM-DD or MM/DD/YYYY) "
+            "(cost history at history.csv line 3)",
+        ),
+    ]
+    assert [e.data.technician_id for e in result.envelopes] == ["179"]

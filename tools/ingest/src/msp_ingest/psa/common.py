@@ -848,7 +848,7 @@ class TechnicianImport:
         self.history_columns = history
         self.options = options
         self._history: dict[str, list[tuple[Row, CostRate]]] | None = None
-        self._errors: list[FieldError] = []
+        self._errors: dict[str | None, list[FieldError]] = {}
 
     def rows(self, path: Path) -> Iterator[Row]:
         return read_records(path)
@@ -860,21 +860,22 @@ class TechnicianImport:
             if path:
                 h = self.history_columns
                 for row in read_records(Path(path)):
+                    member = opt_ident(row, h.member) if has(row, h.member) else None
                     try:
+                        if member is None:
+                            raise FieldError(col(row, h.member), "is missing")
                         rate = CostRate(
                             effective_from=day(row, h.effective_from),
                             hourly_cost=money(
                                 row, h.hourly_cost, h.currency, self.options, minimum=Decimal(0)
                             ),
                         )
-                        member = ident(row, h.member)
                     except FieldError as exc:
-                        # reported on every member row it would have applied to: rates must not go missing
-                        self._errors.append(
-                            FieldError(
-                                exc.field,
-                                f"{exc.reason} (cost history at {Path(row.file).name} line {row.line})",
-                            )
+                        # rejects the member it belongs to (every member when the id itself is
+                        # missing): a rate must never silently go missing from a cost history
+                        at = f"cost history at {Path(row.file).name} line {row.line}"
+                        self._errors.setdefault(member, []).append(
+                            FieldError(exc.field, f"{exc.reason} ({at})")
                         )
                         continue
                     self._history.setdefault(member, []).append((row, rate))
@@ -895,14 +896,19 @@ class TechnicianImport:
             cost = money(row, c.hourly_cost, c.currency, self.options, minimum=Decimal(0))
             current = CostRate(effective_from=start, hourly_cost=cost)
         history = [rate for _, rate in self._load().get(member, [])]
-        if self._errors:
-            raise self._errors[0]
+        errors = self._errors.get(member, []) + self._errors.get(None, [])
+        if errors:
+            raise errors[0]
         capacity = opt_number(row, c.capacity) or Decimal(setting(self.options, "daily_capacity") or "8")
         if not Decimal(0) < capacity <= Decimal(24):
             raise FieldError(col(row, c.capacity), f"{capacity} hours a day is not between 0 and 24")
         active = True
         if flag(row, c.active) is False or flag(row, c.inactive) is True:
             active = False
+        try:
+            rates = cost_rates(current, history)
+        except FieldError as exc:
+            raise FieldError(col(row, c.hourly_cost), exc.reason) from None
         technician = TechnicianUpserted(
             technician_id=member,
             name=technician_name(row, c),
@@ -912,7 +918,7 @@ class TechnicianImport:
             daily_capacity_hours=capacity,
             weekly_billable_hours_target=opt_number(row, c.weekly_target, minimum=Decimal(0)),
             include_in_utilisation=flag(row, c.in_utilisation) is not False,
-            cost_rates=cost_rates(current, history),
+            cost_rates=rates,
             hourly_rate=opt_money(row, c.hourly_rate, c.currency, self.options, minimum=Decimal(0)),
             active=active,
             updated_at=updated,
