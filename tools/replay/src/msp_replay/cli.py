@@ -273,6 +273,8 @@ def redrive(
         f"{report.redriven} dead letters of {consumer} {verb}; {report.read} read, "
         f"{report.filtered_out} not matching {escape(filters.describe())}"
     )
+    if report.missing_topics:
+        console.print(f"no dead-letter topic yet (skipped): {', '.join(report.missing_topics)}")
     if report.committed:
         console.print(
             f"position committed in group {redrive_mod.group_for(consumer)}: a rerun starts after it"
