@@ -110,7 +110,8 @@ async def raw_read(settings: KafkaSettings, topics: dict[str, int]) -> tuple[int
 
 
 async def bench_kafka(log: Path) -> list[tuple[str, int, float, int, float]]:
-    topics = {t: n for t, n in known_topics().items() if t in {e.spec.topic for e in eventlog.read(log)}}
+    in_log = {e.spec.topic for e in eventlog.read(log)}
+    topics = {t: n for t, n in known_topics().items() if t in in_log}
     run = uuid.uuid4().hex[:8]
     raw = KafkaSettings(bootstrap_servers=BOOTSTRAP, topic_prefix=f"bench-raw-{run}.")
     ours = KafkaSettings(bootstrap_servers=BOOTSTRAP, topic_prefix=f"bench-play-{run}.")
