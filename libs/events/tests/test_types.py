@@ -377,6 +377,23 @@ EXAMPLES: dict[str, EventData] = {
         problem_client=False,
         summary="Margin fell from 41.2 % to 18.4 %: 31 extra hours of firewall incidents.",
     ),
+    "client.churn.risk.changed": agents.ClientChurnRiskChanged(
+        client_id="C-1001",
+        as_of=date(2025, 2, 28),
+        probability=Decimal("0.31"),
+        band="high",
+        previous_band="medium",
+        method="model",
+        horizon_months=3,
+        signals=[
+            agents.ChurnSignal(signal="notice_given", value=Decimal("1"), contribution=Decimal("1.92")),
+            agents.ChurnSignal(signal="sla_breach_rate", value=Decimal("0.34"), contribution=Decimal("0.71")),
+            agents.ChurnSignal(signal="days_late", value=Decimal("24.5"), contribution=Decimal("0.38")),
+        ],
+        model_trained_at=datetime(2025, 3, 1, tzinfo=UTC),
+        training_rows=5120,
+        summary="Churn risk rose from medium to high (31 %): notice given, 34 % of tickets missed SLA.",
+    ),
     "sales.opportunity.identified": agents.SalesOpportunityIdentified(
         suggestion_id="SUG-C-1001-true-up-SPB",
         client_id="C-1001",
@@ -565,6 +582,7 @@ def test_registry_entry_is_sound(spec: EventSpec) -> None:
 def test_owners_follow_the_convention() -> None:
     agent_outputs = {
         "client.profitability.changed": "cpi",
+        "client.churn.risk.changed": "cpi",
         "sales.opportunity.identified": "spo",
         "resource.utilization.alert": "ram",
         "license.compliance.violation": "sli",

@@ -1,4 +1,4 @@
-"""The six cross-agent events: what one agent concludes that another must act on.
+"""The cross-agent events: what one agent concludes that another must act on.
 
 Each carries the numbers behind the conclusion and a one-sentence ``summary`` (the "why"), so the
 consumer can act, and explain its action, without asking the producer anything.
@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from msp_events.money import Money
 from msp_events.registry import EventData, event
@@ -81,6 +81,68 @@ class ClientProfitabilityChanged(EventData):
             self.revenue, self.cost, self.effective_hourly_rate, *(d.change for d in self.drivers)
         )
         return self
+
+
+ChurnRiskBand = Literal["low", "medium", "high"]
+"""Churn-risk band of a client. Model: probability of churning within the horizon, high ≥ 0.25,
+medium ≥ 0.08, low below (the base rate is about 3 % a quarter). Health score (stand-in until enough
+churn outcomes exist): high below 40 points, medium 40-69, low 70 and above (Breadbox RED/YELLOW/GREEN).
+CPI's defaults; an MSP can move the cut-offs."""
+
+
+class ChurnSignal(BaseModel):
+    """One signal behind a client's churn risk, with how much it pushed the risk up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signal: str = Field(
+        description="signal name: ticket_trend, sla_breach_rate, csat_negative_rate, days_late, "
+        "margin_trend, tenure_months, months_to_end or notice_given"
+    )
+    value: Decimal = Field(description="the signal's value for the client (unit in CPI's docs/churn.md)")
+    contribution: Decimal = Field(
+        description="how much it raised the risk: log-odds (coefficient x standardised value) for the "
+        "model, health points lost for the health score"
+    )
+
+
+@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=("spo",))
+class ClientChurnRiskChanged(EventData):
+    """A client's churn-risk band changed (published once per change, never twice for one band).
+
+    SPO turns a rising risk into a retention offer (a QBR, a re-scope, a renewal incentive) while
+    there is still time before the agreement ends, and stops pushing upsells to a client about to
+    leave. The top signals say why, so the offer can address the cause (service quality, price,
+    payment trouble) without asking CPI anything.
+    """
+
+    client_id: str = Field(description="client whose churn risk changed")
+    as_of: date = Field(description="last day of the month whose signals were scored")
+    probability: Decimal = Field(
+        ge=0,
+        le=1,
+        description="method 'model': calibrated probability of churning within horizon_months; "
+        "method 'health_score': 1 - health/100, a risk index that is not a calibrated probability",
+    )
+    band: ChurnRiskBand = Field(description="risk band now (cut-offs in the band type's docs)")
+    previous_band: ChurnRiskBand | None = Field(
+        default=None, description="band last published for the client; None the first time"
+    )
+    method: Literal["health_score", "model"] = Field(
+        description="'model' once CPI's history holds enough churn outcomes to train on, else the "
+        "weighted 'health_score' that stands in"
+    )
+    horizon_months: int = Field(ge=1, description="months ahead the probability refers to")
+    signals: list[ChurnSignal] = Field(
+        default_factory=list, description="top contributing signals, largest contribution first"
+    )
+    model_trained_at: AwareDatetime | None = Field(
+        default=None, description="when the scoring model was trained (clock time); None for the health score"
+    )
+    training_rows: int = Field(
+        ge=0, description="client-months the model was trained on (0 for the health score)"
+    )
+    summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
 @event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli", "cpi"))
