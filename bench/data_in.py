@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -133,15 +132,25 @@ async def bench_kafka(log: Path) -> list[tuple[str, int, float, int, float]]:
     ]
 
 
+# Linux keeps a process's peak RSS across exec, so a child forked from this (large) process would
+# report our peak, not its own. A small wrapper interpreter forks the measured command instead
+# and reports the peak of its own children.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def peak_rss_mb(args: list[str]) -> tuple[float, float]:
-    """Peak RSS (MB) and wall seconds of a child process."""
+    """Peak RSS (MB) and wall seconds of a command, measured by a small wrapper process."""
     started = time.perf_counter()
-    child = subprocess.run(args, capture_output=True, text=True, check=False)
+    child = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *args], capture_output=True, text=True, check=False
+    )
     if child.returncode != 0:
         raise RuntimeError(child.stderr[-2000:])
-    elapsed = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_maxrss / 1024, elapsed
+    return int(child.stdout.split()[-1]) / 1024, time.perf_counter() - started
 
 
 def bench_memory(tmp: Path, clients: int, months: int) -> None:
@@ -188,12 +197,16 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also the 1,000 clients x 36 months memory case")
     parser.add_argument("--big-clients", type=int, default=1000)
     parser.add_argument("--big-months", type=int, default=36)
+    parser.add_argument("--memory-only", action="store_true", help="only the memory case")
     args = parser.parse_args()
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # leader elections on fresh topics are retried
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         log = tmp / "sim.jsonl"
+        if args.memory_only:
+            bench_memory(tmp, args.big_clients, args.big_months)
+            return
         params = Params(seed=1, clients=args.clients, technicians=args.technicians, months=args.months)
         console.print(f"generating {args.clients} clients x {args.months} months …")
         events, generate_s, reencode_s = bench_generate(params, log)
