@@ -1,0 +1,51 @@
+"""Data-quality counters beside every margin: what the number could not include, never a silent 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cpi.domain.ledger import MonthLines, cents
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    uncosted_hours: Decimal
+    """Hours whose technician has no cost rate (in the client's currency) on the work date."""
+    unlinked_hours: Decimal
+    """Hours charged to no agreement."""
+    uncosted_revenue: Decimal
+    """Product/licence revenue with no known cost (no unit cost, subscription or addition)."""
+    currency_mismatches: int
+    """Facts in another currency than the client's: counted here, kept out of every sum."""
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.uncosted_hours or self.unlinked_hours or self.uncosted_revenue or self.currency_mismatches
+        )
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.uncosted_hours:
+            out.append(
+                f"{self.uncosted_hours} h have no cost rate on their work date: labour cost is understated"
+            )
+        if self.unlinked_hours:
+            out.append(f"{self.unlinked_hours} h are charged to no agreement")
+        if self.uncosted_revenue:
+            out.append(f"{cents(self.uncosted_revenue)} of product/licence revenue has no known cost")
+        if self.currency_mismatches:
+            out.append(
+                f"{self.currency_mismatches} facts in another currency were left out (never converted)"
+            )
+        return out
+
+
+def quality(lines: MonthLines) -> DataQuality:
+    return DataQuality(
+        uncosted_hours=lines.uncosted_hours,
+        unlinked_hours=lines.unlinked_hours,
+        uncosted_revenue=lines.uncosted_revenue,
+        currency_mismatches=lines.currency_mismatches,
+    )
