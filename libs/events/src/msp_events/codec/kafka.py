@@ -8,6 +8,7 @@ replay files and some producers use.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from msp_events.codec.errors import DecodeError, Reason
 from msp_events.envelope import ATTRIBUTE_NAMES, Envelope
-from msp_events.registry import REGISTRY, UnknownEventType
+from msp_events.registry import REGISTRY, EventData, UnknownEventType
 
 Headers = list[tuple[str, bytes]]
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
@@ -92,9 +93,15 @@ def from_attributes(attributes: dict[str, Any]) -> Envelope[Any]:
             Reason.UNKNOWN_TYPE, f"{exc.args[0]}; the registry in msp_events declares it"
         ) from None
     try:
-        return Envelope[spec.model].model_validate(attributes)  # type: ignore[name-defined]
+        return _typed_envelope(spec.model).model_validate(attributes)
     except ValidationError as exc:
         raise DecodeError(Reason.SCHEMA_INVALID, _summarise(type_name, exc)) from None
+
+
+@functools.cache
+def _typed_envelope(model: type[EventData]) -> type[Envelope[Any]]:
+    """``Envelope[Model]``, built once per type: pydantic's own lookup costs ~25 µs per message."""
+    return Envelope[model]  # type: ignore[valid-type]
 
 
 def _json(value: bytes | None, what: str) -> Any:
