@@ -10,6 +10,7 @@ from msp_events.runtime.transport import Transport
 from msp_events.runtime.wiring import transport_for
 
 from cpi import api, handlers
+from cpi.churn import api as churn_api
 from cpi.settings import Settings
 from cpi.store import MIGRATIONS
 from cpi.store.tables import METADATA
@@ -27,4 +28,4 @@ def create_service(settings: Settings | None = None, transport: Transport | None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_http_app(create_service(settings), [api.router])
+    return build_http_app(create_service(settings), [api.router, churn_api.router])
