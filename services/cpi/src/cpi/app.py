@@ -11,6 +11,8 @@ from msp_events.runtime.wiring import transport_for
 
 from cpi import api, handlers
 from cpi.churn import api as churn_api
+from cpi.domain.alerts import Policy
+from cpi.services import LedgerConfig
 from cpi.settings import Settings
 from cpi.store import MIGRATIONS
 from cpi.store.tables import METADATA
@@ -20,11 +22,23 @@ def create_service(settings: Settings | None = None, transport: Transport | None
     settings = settings or Settings()
     return Service(
         settings=settings,
-        router=handlers.router,
+        router=handlers.build_router(ledger_config(settings)),
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,
     )
+
+
+def ledger_config(settings: Settings) -> LedgerConfig:
+    policy = Policy(
+        strong_pct=settings.band_strong_pct,
+        healthy_pct=settings.band_healthy_pct,
+        thin_pct=settings.band_thin_pct,
+        target_pct=settings.target_margin_pct,
+        change_points=settings.margin_change_points,
+        max_drivers=settings.max_drivers,
+    )
+    return LedgerConfig(policy=policy, grace_days=settings.close_grace_days)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

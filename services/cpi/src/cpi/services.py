@@ -1,17 +1,483 @@
-"""CPI's use cases: each runs inside the unit of work the runtime opened for one event."""
+"""CPI's use cases: each runs inside the unit of work the runtime opened for one event.
+
+A fact use case stores the fact (newer wins, keyed by the entity's id), marks the ledger keys it
+changed, and ends with ``_settle``: the marked keys are recomputed set-wise, closed months a late
+fact changed are re-judged, and months the clock has closed since the last message are judged.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import delete, select, text
+from sqlmodel import Session
+
+from msp_events.money import Money
 from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import (
+    ClientProfitabilityChanged,
+    LicenseComplianceViolation,
+    MarginDriver,
+)
+from msp_events.types.billing import InvoiceIssued
+from msp_events.types.licensing import SubscriptionUpserted
+from msp_events.types.psa import AgreementUpserted, TechnicianUpserted, TimeEntryLogged
 
+from cpi.domain.alerts import Judgement, Policy, judge, summary
 from cpi.domain.clients import ClientVersion, supersedes
-from cpi.store.repository import ClientRepository
+from cpi.domain.costing import (
+    LEDGER_QUANTUM,
+    RateInput,
+    RatePeriod,
+    first_difference,
+    normalise_rates,
+    per_month,
+    split_over_months,
+)
+from cpi.domain.ledger import MonthLines, cents
+from cpi.domain.months import add_months, last_closed_month, month_of, months_between
+from cpi.store import ledger
+from cpi.store.repository import ClientRepository, client_month_lines
+from cpi.store.tables import (
+    Agreement,
+    AgreementAddition,
+    Client,
+    Invoice,
+    InvoiceLineMonth,
+    LedgerClose,
+    LicenceLeakage,
+    MarginJudgement,
+    SubscriptionVersion,
+    Technician,
+    TechnicianRate,
+    TimeEntry,
+)
+
+COSTED_SUBSCRIPTION = ("active", "pending")
+LEAKAGE_KINDS = ("over_deployed", "unused_seats", "unbilled_seats", "expired")
+"""Findings that cost the MSP money; ``over_billed`` (the client pays too much) is not leakage."""
 
 
-def record_client(uow: UnitOfWork, client: ClientVersion) -> bool:
-    """Keep the client's latest master data; returns False for a stale (older) version."""
+@dataclass(frozen=True)
+class LedgerConfig:
+    policy: Policy = field(default_factory=Policy)
+    grace_days: int = 5
+
+
+def _q(amount: Decimal) -> Decimal:
+    return amount.quantize(LEDGER_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def _newer(as_of: datetime, digest: str, row_as_of: datetime | None, row_digest: str | None) -> bool:
+    return row_as_of is None or (as_of, digest) > (row_as_of, row_digest or "")
+
+
+# -- master data -----------------------------------------------------------------------------------
+
+
+def record_client(uow: UnitOfWork, client: ClientVersion, config: LedgerConfig | None = None) -> bool:
+    """Keep the client's latest master data; returns False for a stale (older) version. A new or
+    changed client releases its held facts and re-prices its months (its currency may change)."""
     clients = ClientRepository(uow.session)
-    if not supersedes(client, clients.get(client.client_id)):
-        return False
-    clients.save(client)
-    return True
+    fresh = supersedes(client, clients.get(client.client_id))
+    if fresh:
+        clients.save(client)
+        ledger.mark_client(uow.session, uow.cause.id, client.client_id)
+    _settle(uow, config or LedgerConfig())
+    return fresh
+
+
+def record_agreement(uow: UnitOfWork, a: AgreementUpserted, at: datetime, config: LedgerConfig) -> None:
+    session = uow.session
+    as_of, digest = a.updated_at or at, a.digest()
+    row = session.get(Agreement, a.agreement_id)
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    old_client = row.client_id if row is not None else None
+    end = a.cancelled_date if a.cancelled and a.cancelled_date else a.end_date
+    fixed = a.agreement_type == "managed_services" or bool(a.covers_labour)
+    values = {
+        "client_id": a.client_id,
+        "name": a.name,
+        "agreement_type": a.agreement_type,
+        "currency": a.bill_amount.currency,
+        "bill_amount": a.bill_amount.amount,
+        "billing_cycle": a.billing_cycle,
+        "monthly_fee": per_month(a.bill_amount.amount, a.billing_cycle) if fixed else None,
+        "included_hours": a.included_hours,
+        "monthly_included_hours": per_month(a.included_hours, a.billing_cycle)
+        if a.included_hours is not None
+        else None,
+        "fixed_fee": fixed,
+        "start_date": a.start_date,
+        "end_date": end,
+        "start_month": month_of(a.start_date),
+        "end_month": month_of(end) if end else None,
+        "as_of": as_of,
+        "digest": digest,
+    }
+    row = row or Agreement(agreement_id=a.agreement_id, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.execute(delete(AgreementAddition).where(AgreementAddition.agreement_id == a.agreement_id))  # type: ignore[arg-type]
+    for n, add in enumerate(a.additions):
+        first = add.effective_date or a.start_date
+        cycle_cost = add.quantity * add.unit_cost.amount
+        cycle_price = add.quantity * add.unit_price.amount
+        monthly_cost = per_month(cycle_cost, a.billing_cycle)
+        session.add(
+            AgreementAddition(
+                agreement_id=a.agreement_id,
+                line_no=n,
+                product_id=add.product_id,
+                vendor_sku=add.vendor_sku,
+                quantity=add.quantity,
+                monthly_price=per_month(cycle_price, a.billing_cycle) or _q(cycle_price),
+                monthly_cost=monthly_cost if monthly_cost is not None else _q(cycle_cost),
+                currency=add.unit_cost.currency,
+                from_month=month_of(first),
+                # a one-time line is costed in its first month only
+                to_month=month_of(first)
+                if monthly_cost is None
+                else (month_of(add.cancelled_date) if add.cancelled_date else None),
+            )
+        )
+    for client_id in {a.client_id, old_client} - {None}:
+        ledger.mark_client(session, uow.cause.id, str(client_id))
+    _settle(uow, config)
+
+
+def _periods(session: Session, technician_id: str) -> list[RatePeriod]:
+    rows = session.execute(
+        select(TechnicianRate)
+        .where(TechnicianRate.technician_id == technician_id)  # type: ignore[arg-type]
+        .order_by(TechnicianRate.valid_from)  # type: ignore[arg-type]
+    ).scalars()
+    return [RatePeriod(r.valid_from, r.valid_to, r.hourly_cost, r.currency) for r in rows]
+
+
+def record_technician(uow: UnitOfWork, t: TechnicianUpserted, at: datetime, config: LedgerConfig) -> None:
+    """Keep the technician's cost-rate periods; a changed rate re-costs the entries worked on or
+    after the first date it changes (never earlier ones); a new technician releases held time."""
+    session = uow.session
+    as_of, digest = t.updated_at or at, t.digest()
+    row = session.get(Technician, t.technician_id)
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    new = normalise_rates(
+        [
+            RateInput(r.effective_from, r.effective_to, r.hourly_cost.amount, r.hourly_cost.currency)
+            for r in t.cost_rates
+        ]
+    )
+    if row is None:
+        since: date | None = date.min
+        row = Technician(technician_id=t.technician_id, name=t.name, as_of=as_of, digest=digest)
+    else:
+        since = first_difference(_periods(session, t.technician_id), new)
+    row.name, row.as_of, row.digest = t.name, as_of, digest
+    session.add(row)
+    if since is not None:
+        session.execute(delete(TechnicianRate).where(TechnicianRate.technician_id == t.technician_id))  # type: ignore[arg-type]
+        for p in new:
+            session.add(
+                TechnicianRate(
+                    technician_id=t.technician_id,
+                    valid_from=p.valid_from,
+                    valid_to=p.valid_to,
+                    hourly_cost=p.hourly_cost,
+                    currency=p.currency,
+                )
+            )
+        ledger.mark_technician(session, uow.cause.id, t.technician_id, since)
+    _settle(uow, config)
+
+
+# -- transactions ---------------------------------------------------------------------------------
+
+
+def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime, config: LedgerConfig) -> None:
+    """Keep the entry (a correction re-sent with the same id replaces it: the later event wins)."""
+    session = uow.session
+    digest = e.digest()
+    row = session.get(TimeEntry, e.time_entry_id)
+    if row is not None and not _newer(at, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
+    rate = e.hourly_rate
+    values = {
+        "client_id": e.client_id,
+        "technician_id": e.technician_id,
+        "agreement_id": e.agreement_id or ledger.NO_AGREEMENT,
+        "work_date": e.work_date,
+        "month": month_of(e.work_date),
+        "hours": e.hours,
+        "hours_deducted": e.hours_deducted if e.hours_deducted is not None else e.hours,
+        "multiplier": e.work_type_cost_multiplier if e.work_type_cost_multiplier is not None else Decimal(1),
+        "time_value": _q(e.hours * rate.amount) if rate is not None else None,
+        "value_currency": rate.currency if rate is not None else None,
+        "absence": e.absence,
+        "as_of": at,
+        "digest": digest,
+    }
+    row = row or TimeEntry(time_entry_id=e.time_entry_id, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.add(row)
+    keys.append((row.client_id, row.agreement_id, row.month))
+    ledger.mark_keys(session, uow.cause.id, keys)
+    _settle(uow, config, [row.month])
+
+
+def _line_months(start: date | None, end: date | None, fallback: date) -> list[str]:
+    if start is None or end is None or end < start:
+        return [month_of(start or fallback)]
+    return list(months_between(month_of(start), month_of(end)))
+
+
+def record_invoice(uow: UnitOfWork, inv: InvoiceIssued, at: datetime, config: LedgerConfig) -> None:
+    """Keep the invoice's lines, each spread evenly over the months of its service period (cents,
+    remainder in the last month); an adjusted invoice re-sent with the same id replaces them."""
+    session = uow.session
+    as_of, digest = inv.issued_at or at, inv.digest()
+    row = session.get(Invoice, inv.invoice_id)
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    old = session.execute(
+        select(InvoiceLineMonth).where(InvoiceLineMonth.invoice_id == inv.invoice_id)  # type: ignore[arg-type]
+    ).scalars()
+    keys = [(r.client_id, r.agreement_id, r.month) for r in old]
+    session.execute(delete(InvoiceLineMonth).where(InvoiceLineMonth.invoice_id == inv.invoice_id))  # type: ignore[arg-type]
+    row = row or Invoice(
+        invoice_id=inv.invoice_id,
+        client_id=inv.client_id,
+        currency=inv.currency,
+        invoice_date=inv.invoice_date,
+        as_of=as_of,
+        digest=digest,
+    )
+    row.client_id, row.currency, row.invoice_date, row.as_of, row.digest = (
+        inv.client_id,
+        inv.currency,
+        inv.invoice_date,
+        as_of,
+        digest,
+    )
+    session.add(row)
+    months_used: set[str] = set()
+    for n, line in enumerate(inv.lines):
+        months = _line_months(line.period_start, line.period_end, inv.invoice_date)
+        amounts = split_over_months(line.amount.amount, len(months))
+        cost = _q(line.quantity * line.unit_cost.amount) if line.unit_cost is not None else None
+        costs = split_over_months(cost, len(months)) if cost is not None else [None] * len(months)
+        agreement = line.agreement_id or ledger.NO_AGREEMENT
+        for month, amount, share in zip(months, amounts, costs, strict=True):
+            session.add(
+                InvoiceLineMonth(
+                    invoice_id=inv.invoice_id,
+                    line_no=n,
+                    month=month,
+                    client_id=inv.client_id,
+                    agreement_id=agreement,
+                    line_type=line.line_type,
+                    vendor_sku=line.vendor_sku,
+                    amount=amount,
+                    cost=share,
+                    currency=line.amount.currency,
+                )
+            )
+            keys.append((inv.client_id, agreement, month))
+            months_used.add(month)
+    ledger.mark_keys(session, uow.cause.id, keys)
+    _settle(uow, config, months_used)
+
+
+def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, config: LedgerConfig) -> None:
+    """Keep the subscription's state as seen in the month it was reported; each state applies from
+    that month until the next one (the first also back to the start date), so a quantity change
+    never re-prices months before it."""
+    session = uow.session
+    as_of, digest = s.updated_at or at, s.digest()
+    observed = month_of(as_of)
+    row = session.get(SubscriptionVersion, (s.subscription_id, observed))
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    clients = {v.client_id for v in _versions(session, s.subscription_id)} | {s.client_id}
+    values = {
+        "client_id": s.client_id,
+        "sku_id": s.sku_id,
+        "quantity": s.quantity,
+        "monthly_cost": _q(s.unit_cost.amount * s.quantity),
+        "monthly_price": _q(s.unit_price.amount * s.quantity),
+        "currency": s.unit_cost.currency,
+        "costed": s.status in COSTED_SUBSCRIPTION,
+        "from_month": observed,
+        "to_month": None,
+        "as_of": as_of,
+        "digest": digest,
+    }
+    row = row or SubscriptionVersion(subscription_id=s.subscription_id, observed_month=observed, **values)
+    start = month_of(s.start_date) if s.start_date else None
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
+    ordered = _versions(session, s.subscription_id)
+    for i, version in enumerate(ordered):
+        version.from_month = (
+            version.observed_month if i or start is None else min(start, version.observed_month)
+        )
+        version.to_month = add_months(ordered[i + 1].observed_month, -1) if i + 1 < len(ordered) else None
+        session.add(version)
+    for client_id in sorted(clients):
+        ledger.mark_client(session, uow.cause.id, client_id)
+    _settle(uow, config)
+
+
+def _versions(session: Session, subscription_id: str) -> list[SubscriptionVersion]:
+    return list(
+        session.execute(
+            select(SubscriptionVersion)
+            .where(SubscriptionVersion.subscription_id == subscription_id)  # type: ignore[arg-type]
+            .order_by(SubscriptionVersion.observed_month)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def record_leakage(
+    uow: UnitOfWork, v: LicenseComplianceViolation, at: datetime, config: LedgerConfig
+) -> None:
+    """Attach a licence finding's monthly exposure to the client's month it was reported in (the
+    latest report of the finding in a month wins); ``over_billed`` findings are kept out."""
+    session = uow.session
+    if v.kind not in LEAKAGE_KINDS:
+        return _settle(uow, config)
+    month, digest = month_of(at), v.digest()
+    row = session.get(LicenceLeakage, (v.violation_id, month))
+    if row is not None and not _newer(at, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
+    values = {
+        "client_id": v.client_id,
+        "agreement_id": v.agreement_id or ledger.NO_AGREEMENT,
+        "kind": v.kind,
+        "sku_id": v.sku_id,
+        "seats_affected": v.seats_affected,
+        "exposure": v.monthly_exposure.amount,
+        "currency": v.monthly_exposure.currency,
+        "summary": v.summary,
+        "as_of": at,
+        "digest": digest,
+    }
+    row = row or LicenceLeakage(violation_id=v.violation_id, month=month, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.add(row)
+    keys.append((row.client_id, row.agreement_id, month))
+    ledger.mark_keys(session, uow.cause.id, keys)
+    _settle(uow, config, [month])
+
+
+def on_clock(uow: UnitOfWork, config: LedgerConfig) -> None:
+    """The clock moved: extend the calendar (recurring lines of a new month) and judge the months
+    that have closed."""
+    _settle(uow, config)
+
+
+# -- settling: recompute, re-judge, close ---------------------------------------------------------
+
+
+def _settle(uow: UnitOfWork, config: LedgerConfig, months: Iterable[str] = ()) -> None:
+    session, token = uow.session, uow.cause.id
+    wanted = set(months)
+    tick = uow.clock
+    if tick is not None:
+        wanted.add(month_of(tick))
+    ledger.mark_months(session, token, ledger.ensure_months(session, wanted))
+    touched = ledger.recompute(session, token)
+    close = session.get(LedgerClose, "ledger") or LedgerClose(name="ledger")
+    last = close.last_closed_month
+    for client_id, month in touched:
+        if last is not None and month <= last:
+            _judge(uow, config, month, client_id)
+    closable = last_closed_month(uow.now.date(), config.grace_days)
+    if last is None or closable > last:
+        first = (
+            add_months(last, 1)
+            if last is not None
+            else session.execute(text("SELECT MIN(month) FROM ledger_months")).scalar_one_or_none()
+        )
+        if first is not None:
+            for month in months_between(first, closable):
+                _judge(uow, config, month)
+        close.last_closed_month = closable
+        session.add(close)
+
+
+def _judge(uow: UnitOfWork, config: LedgerConfig, month: str, client_id: str | None = None) -> None:
+    """Judge ``month`` for one client (a late fact) or for every client with a ledger row in it."""
+    session = uow.session
+    window = [add_months(month, -i) for i in range(4)]
+    lines = client_month_lines(session, window, client_id)
+    clients = sorted({c for (c, m) in lines if m == month})
+    stored = {
+        j.client_id: j
+        for j in session.execute(
+            select(MarginJudgement)
+            .where(MarginJudgement.month == month)  # type: ignore[arg-type]
+            .where(MarginJudgement.client_id.in_(clients))  # type: ignore[attr-defined]
+        ).scalars()
+    }
+    for client in clients:
+        current, currency = lines[(client, month)]
+        history = [lines[(client, m)][0] if (client, m) in lines else None for m in window[1:]]
+        previous = stored.get(client)
+        verdict = judge(month, current, history, previous.band if previous else None, config.policy)
+        if verdict is None:
+            continue
+        if previous is None:
+            previous = MarginJudgement(
+                client_id=client,
+                month=month,
+                band=verdict.band,
+                margin_pct=verdict.margin_pct,
+                published=verdict.publish,
+                judged_at=uow.now,
+            )
+        else:
+            previous.band, previous.margin_pct, previous.judged_at = verdict.band, verdict.margin_pct, uow.now
+            previous.published = previous.published or verdict.publish
+        session.add(previous)
+        if verdict.publish:
+            uow.emit(_event(session, client, current, currency, verdict, config.policy))
+
+
+def _event(
+    session: Session, client_id: str, lines: MonthLines, currency: str, j: Judgement, policy: Policy
+) -> ClientProfitabilityChanged:
+    def money(amount: Decimal) -> Money:
+        return Money(amount=cents(amount), currency=currency)
+
+    client = session.get(Client, client_id)
+    hours = lines.labour_hours
+    return ClientProfitabilityChanged(
+        client_id=client_id,
+        period=j.month,
+        gross_margin_pct=j.margin_pct,
+        previous_gross_margin_pct=j.previous_margin_pct,
+        target_gross_margin_pct=policy.target_pct,
+        band=j.band,
+        previous_band=j.previous_band,
+        direction=j.direction,
+        revenue=money(lines.billed),
+        cost=money(lines.cost),
+        labour_hours=hours,
+        effective_hourly_rate=money((lines.billed - lines.direct_cost) / hours) if hours else None,
+        drivers=[MarginDriver(line=d.line, change=money(d.change), detail=d.detail) for d in j.drivers],
+        problem_client=j.problem_client,
+        summary=summary(client.name if client is not None else client_id, j),
+    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlmodel import Session
 
 from cpi.domain.clients import ClientVersion
-from cpi.store.tables import Client
+from cpi.domain.ledger import MonthLines
+from cpi.store.ledger import COLUMNS
+from cpi.store.tables import Client, LedgerRow
 
 
 class ClientRepository:
@@ -25,10 +31,10 @@ class ClientRepository:
         self.session.add(row)
 
     def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[ClientVersion]:
-        query = select(Client).order_by(Client.name, Client.client_id).offset(offset).limit(limit)
+        query = select(Client).order_by(Client.name, Client.client_id).offset(offset).limit(limit)  # type: ignore[arg-type]
         if status is not None:
             query = query.where(Client.status == status)
-        return [_to_domain(row) for row in self.session.exec(query)]
+        return [_to_domain(row) for row in self.session.execute(query).scalars()]
 
 
 def _to_domain(row: Client) -> ClientVersion:
@@ -41,3 +47,32 @@ def _to_domain(row: Client) -> ClientVersion:
         as_of=row.as_of,
         digest=row.digest,
     )
+
+
+def client_month_lines(
+    session: Session, months: Sequence[str], client_id: str | None = None
+) -> dict[tuple[str, str], tuple[MonthLines, str]]:
+    """Each client's ledger lines per month (its agreements added up), with its currency."""
+    sums = [func.sum(getattr(LedgerRow, name)) for name in COLUMNS]
+    query = (
+        select(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency, *sums)  # type: ignore[call-overload]
+        .where(LedgerRow.month.in_(list(months)))  # type: ignore[attr-defined]
+        .group_by(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency)
+    )
+    if client_id is not None:
+        query = query.where(LedgerRow.client_id == client_id)
+    out: dict[tuple[str, str], tuple[MonthLines, str]] = {}
+    for client, month, currency, *values in session.execute(query):
+        out[(client, month)] = (lines_of(values), currency)
+    return out
+
+
+def lines_of(values: Sequence[object]) -> MonthLines:
+    """MonthLines from values in ``COLUMNS`` order (None, from an empty sum, as zero)."""
+    kwargs = {}
+    for name, value in zip(COLUMNS, values, strict=True):
+        if name in ("currency_mismatches", "leakage_findings"):
+            kwargs[name] = int(value or 0)  # type: ignore[call-overload]
+        else:
+            kwargs[name] = value if value is not None else Decimal(0)
+    return MonthLines(**kwargs)  # type: ignore[arg-type]

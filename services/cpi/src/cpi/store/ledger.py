@@ -1,0 +1,334 @@
+"""The month ledger, computed set-wise in SQL for the keys a message touched.
+
+Every use case marks the ``(client, agreement, month)`` keys its fact changed in ``ledger_dirty``
+(tagged with the message's id); ``recompute`` then deletes those ledger rows and rebuilds them in
+one ``INSERT … SELECT … GROUP BY`` over the fact tables (time entries joined with the technician's
+rate period by work date, invoice lines, agreement additions and subscriptions spread over the month
+calendar, licence leakage). ``recompute_ledger(session)`` marks every key and runs the same code, so
+the incremental path and a full rebuild cannot disagree.
+
+Facts whose client is unknown (or has no currency), and time entries whose technician is unknown,
+join nothing: they are *held* (``held_counts``) and applied when the master data arrives, because
+that use case marks the client's (or technician's) keys.
+
+PostgreSQL and SQLite run the same statements; only the labour-cost product differs, because
+``ExactNumeric`` stores scaled integers on SQLite (10^-4 units): there the product of three scaled
+values is rounded back half-up by integer arithmetic, on PostgreSQL by ``ROUND(…, 4)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from cpi.domain.months import first_day, last_day, months_between
+
+FAR = "9999-12"
+NO_AGREEMENT = ""
+FULL_RECOMPUTE = "full-recompute"
+
+COLUMNS = (
+    "revenue_fee",
+    "revenue_labour",
+    "revenue_product",
+    "revenue_licence",
+    "revenue_other",
+    "cost_labour",
+    "cost_addition",
+    "cost_licence",
+    "cost_product",
+    "cost_other",
+    "labour_hours",
+    "prepaid_hours",
+    "time_value",
+    "uncosted_hours",
+    "unlinked_hours",
+    "uncosted_revenue",
+    "currency_mismatches",
+    "leakage",
+    "leakage_findings",
+)
+
+Key = tuple[str, str, str]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _labour(dialect: str) -> str:
+    if dialect == "sqlite":  # three values scaled by 10^4: the product is scaled by 10^12
+        return "((t.hours * r.hourly_cost * t.multiplier + 50000000) / 100000000)"
+    return "ROUND(t.hours * r.hourly_cost * t.multiplier, 4)"
+
+
+def _branch(keys: str, values: dict[str, str], body: str) -> str:
+    columns = ", ".join(f"{values.get(name, '0')} AS {name}" for name in COLUMNS)
+    return f"SELECT {keys}, c.currency AS currency, {columns}\n{body}"
+
+
+_SKU_COSTED_ELSEWHERE = """(il.vendor_sku IS NOT NULL AND (
+    EXISTS (SELECT 1 FROM subscriptions s WHERE s.client_id = il.client_id AND s.sku_id = il.vendor_sku)
+    OR EXISTS (SELECT 1 FROM agreement_additions a JOIN agreements g ON g.agreement_id = a.agreement_id
+               WHERE g.client_id = il.client_id AND a.vendor_sku = il.vendor_sku)))"""
+
+_SUBSCRIPTION_AGREEMENT = """COALESCE((SELECT MIN(a.agreement_id) FROM agreement_additions a
+    JOIN agreements g ON g.agreement_id = a.agreement_id
+    WHERE g.client_id = s.client_id AND a.vendor_sku = s.sku_id), '')"""
+
+
+def _ledger_select(dialect: str) -> str:
+    ok_t = "r.currency = c.currency"
+    time = _branch(
+        "t.client_id, t.agreement_id, t.month",
+        {
+            "cost_labour": f"CASE WHEN {ok_t} THEN {_labour(dialect)} ELSE 0 END",
+            "labour_hours": "t.hours",
+            "prepaid_hours": "CASE WHEN t.agreement_id <> '' THEN t.hours_deducted ELSE 0 END",
+            "time_value": "CASE WHEN t.value_currency = c.currency THEN t.time_value ELSE 0 END",
+            "uncosted_hours": f"CASE WHEN r.currency IS NULL OR NOT ({ok_t}) THEN t.hours ELSE 0 END",
+            "unlinked_hours": "CASE WHEN t.agreement_id = '' THEN t.hours ELSE 0 END",
+            "currency_mismatches": "CASE WHEN r.currency <> c.currency OR t.value_currency <> c.currency "
+            "THEN 1 ELSE 0 END",
+        },
+        """FROM ledger_dirty d
+JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
+JOIN clients c ON c.client_id = t.client_id
+JOIN technicians w ON w.technician_id = t.technician_id
+LEFT JOIN technician_rates r ON r.technician_id = t.technician_id AND r.valid_from <= t.work_date
+     AND (r.valid_to IS NULL OR r.valid_to >= t.work_date)
+WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
+    )
+    ok = "il.currency = c.currency"
+    elsewhere = _SKU_COSTED_ELSEWHERE
+
+    def line(kind: str) -> str:
+        return f"CASE WHEN {ok} AND il.line_type = '{kind}' THEN il.amount ELSE 0 END"
+
+    invoice = _branch(
+        "il.client_id, il.agreement_id, il.month",
+        {
+            "revenue_fee": line("agreement_fee"),
+            "revenue_labour": line("labour"),
+            "revenue_product": line("product"),
+            "revenue_licence": line("licence"),
+            "revenue_other": f"CASE WHEN {ok} AND il.line_type IN ('expense', 'other') "
+            "THEN il.amount ELSE 0 END",
+            "cost_licence": f"CASE WHEN {ok} AND il.line_type = 'licence' AND il.cost IS NOT NULL "
+            f"AND NOT {elsewhere} THEN il.cost ELSE 0 END",
+            "cost_product": f"CASE WHEN {ok} AND il.line_type = 'product' AND il.cost IS NOT NULL "
+            f"AND NOT {elsewhere} THEN il.cost ELSE 0 END",
+            "cost_other": f"CASE WHEN {ok} AND il.line_type IN ('expense', 'other') AND il.cost IS NOT NULL "
+            "THEN il.cost ELSE 0 END",
+            "uncosted_revenue": f"CASE WHEN {ok} AND il.line_type IN ('product', 'licence') "
+            f"AND il.cost IS NULL AND NOT {elsewhere} THEN il.amount ELSE 0 END",
+            "currency_mismatches": f"CASE WHEN {ok} THEN 0 ELSE 1 END",
+        },
+        """FROM ledger_dirty d
+JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
+     AND il.month = d.month
+JOIN clients c ON c.client_id = il.client_id
+WHERE d.token = :token AND c.currency IS NOT NULL""",
+    )
+    addition = _branch(
+        "d.client_id, d.agreement_id, d.month",
+        {
+            "cost_addition": """CASE WHEN a.currency = c.currency
+                AND NOT (a.vendor_sku IS NOT NULL AND EXISTS (
+                SELECT 1 FROM subscriptions s WHERE s.client_id = d.client_id AND s.sku_id = a.vendor_sku
+                AND s.costed AND d.month >= s.from_month AND d.month <= COALESCE(s.to_month, :far)))
+                THEN a.monthly_cost ELSE 0 END""",
+            "currency_mismatches": "CASE WHEN a.currency = c.currency THEN 0 ELSE 1 END",
+        },
+        """FROM ledger_dirty d
+JOIN agreements g ON g.agreement_id = d.agreement_id AND g.client_id = d.client_id
+JOIN agreement_additions a ON a.agreement_id = g.agreement_id
+JOIN clients c ON c.client_id = d.client_id
+WHERE d.token = :token AND c.currency IS NOT NULL
+  AND d.month >= g.start_month AND d.month <= COALESCE(g.end_month, :far)
+  AND d.month >= a.from_month AND d.month <= COALESCE(a.to_month, :far)""",
+    )
+    subscription = _branch(
+        "d.client_id, d.agreement_id, d.month",
+        {
+            "cost_licence": "CASE WHEN s.currency = c.currency THEN s.monthly_cost ELSE 0 END",
+            "currency_mismatches": "CASE WHEN s.currency = c.currency THEN 0 ELSE 1 END",
+        },
+        f"""FROM ledger_dirty d
+JOIN subscriptions s ON s.client_id = d.client_id
+     AND d.month >= s.from_month AND d.month <= COALESCE(s.to_month, :far)
+JOIN clients c ON c.client_id = d.client_id
+WHERE d.token = :token AND s.costed AND c.currency IS NOT NULL
+  AND d.agreement_id = {_SUBSCRIPTION_AGREEMENT}""",
+    )
+    leakage = _branch(
+        "k.client_id, k.agreement_id, k.month",
+        {
+            "leakage": "CASE WHEN k.currency = c.currency THEN k.exposure ELSE 0 END",
+            "leakage_findings": "CASE WHEN k.currency = c.currency THEN 1 ELSE 0 END",
+            "currency_mismatches": "CASE WHEN k.currency = c.currency THEN 0 ELSE 1 END",
+        },
+        """FROM ledger_dirty d
+JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agreement_id AND k.month = d.month
+JOIN clients c ON c.client_id = k.client_id
+WHERE d.token = :token AND c.currency IS NOT NULL""",
+    )
+    sums = ", ".join(f"SUM(u.{name})" for name in COLUMNS)
+    union = "\nUNION ALL\n".join((time, invoice, addition, subscription, leakage))
+    return f"""INSERT INTO ledger (client_id, agreement_id, month, currency, {", ".join(COLUMNS)})
+SELECT u.client_id, u.agreement_id, u.month, u.currency, {sums}
+FROM ({union}) u
+GROUP BY u.client_id, u.agreement_id, u.month, u.currency"""
+
+
+# -- marking keys ------------------------------------------------------------------------------------
+
+
+def mark_keys(session: Session, token: str, keys: Iterable[Key]) -> None:
+    rows = [{"token": token, "c": c, "a": a, "m": m} for c, a, m in sorted(set(keys))]
+    if rows:
+        session.flush()
+        session.execute(
+            text(
+                "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
+                "VALUES (:token, :c, :a, :m) ON CONFLICT DO NOTHING"
+            ),
+            rows,
+        )
+
+
+def _mark_select(session: Session, token: str, select_sql: str, params: dict[str, Any]) -> None:
+    session.flush()
+    session.execute(
+        text(
+            "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
+            f"SELECT DISTINCT :token, k.client_id, k.agreement_id, k.month FROM ({select_sql}) k "
+            "WHERE k.client_id IS NOT NULL ON CONFLICT DO NOTHING"
+        ),
+        {"token": token, **params},
+    )
+
+
+def _client_keys(where: str) -> str:
+    """Every key a client (or all clients) can have: its fact keys, its ledger rows, and each of
+    its agreements (and 'no agreement') in every calendar month."""
+    return f"""
+SELECT client_id, agreement_id, month FROM time_entries WHERE {where}
+UNION SELECT client_id, agreement_id, month FROM invoice_lines WHERE {where}
+UNION SELECT client_id, agreement_id, month FROM licence_leakage WHERE {where}
+UNION SELECT client_id, agreement_id, month FROM ledger WHERE {where}
+UNION SELECT g.client_id, g.agreement_id, m.month FROM agreements g JOIN ledger_months m
+      ON m.month >= g.start_month AND m.month <= COALESCE(g.end_month, :far) WHERE g.{where}
+UNION SELECT s.client_id, '', m.month FROM subscriptions s JOIN ledger_months m
+      ON m.month >= s.from_month AND m.month <= COALESCE(s.to_month, :far) WHERE s.{where}"""
+
+
+def mark_client(session: Session, token: str, client_id: str) -> None:
+    _mark_select(session, token, _client_keys("client_id = :client"), {"client": client_id, "far": FAR})
+
+
+def mark_technician(session: Session, token: str, technician_id: str, from_date: Any) -> None:
+    """The keys of the technician's time worked on or after ``from_date`` (a rate change)."""
+    _mark_select(
+        session,
+        token,
+        "SELECT client_id, agreement_id, month FROM time_entries "
+        "WHERE technician_id = :tech AND work_date >= :day",
+        {"tech": technician_id, "day": from_date},
+    )
+
+
+def mark_months(session: Session, token: str, months: Sequence[str]) -> None:
+    """New calendar months: every agreement and subscription client in them (recurring lines)."""
+    if not months:
+        return
+    _mark_select(
+        session,
+        token,
+        """SELECT g.client_id, g.agreement_id, m.month FROM agreements g JOIN ledger_months m
+               ON m.month >= g.start_month AND m.month <= COALESCE(g.end_month, :far)
+               WHERE m.month >= :lo AND m.month <= :hi
+           UNION SELECT s.client_id, '', m.month FROM subscriptions s JOIN ledger_months m
+               ON m.month >= s.from_month AND m.month <= COALESCE(s.to_month, :far)
+               WHERE m.month >= :lo AND m.month <= :hi""",
+        {"far": FAR, "lo": min(months), "hi": max(months)},
+    )
+
+
+def ensure_months(session: Session, months: Iterable[str]) -> list[str]:
+    """Extend the calendar so it covers ``months`` without gaps; returns the months added."""
+    wanted = set(months)
+    if not wanted:
+        return []
+    lo, hi = session.execute(text("SELECT MIN(month), MAX(month) FROM ledger_months")).one()
+    bounds = wanted | ({lo, hi} if lo is not None else set())
+    added = [m for m in months_between(min(bounds), max(bounds)) if lo is None or m < lo or m > hi]
+    if added:
+        session.execute(
+            text("INSERT INTO ledger_months (month, first_day, last_day) VALUES (:m, :f, :l)"),
+            [{"m": m, "f": first_day(m), "l": last_day(m)} for m in added],
+        )
+    return added
+
+
+# -- recomputing ---------------------------------------------------------------------------------------
+
+
+def recompute(session: Session, token: str) -> list[tuple[str, str]]:
+    """Rebuild the ledger rows of the keys marked with ``token``; returns the (client, month)
+    pairs touched, sorted."""
+    session.flush()
+    params = {"token": token, "far": FAR}
+    touched = [
+        (str(c), str(m))
+        for c, m in session.execute(
+            text("SELECT DISTINCT client_id, month FROM ledger_dirty WHERE token = :token ORDER BY 1, 2"),
+            params,
+        )
+    ]
+    if not touched:
+        return []
+    session.execute(
+        text(
+            "DELETE FROM ledger WHERE EXISTS (SELECT 1 FROM ledger_dirty d WHERE d.token = :token "
+            "AND d.client_id = ledger.client_id AND d.agreement_id = ledger.agreement_id "
+            "AND d.month = ledger.month)"
+        ),
+        params,
+    )
+    session.execute(text(_ledger_select(_dialect(session))), params)
+    session.execute(text("DELETE FROM ledger_dirty WHERE token = :token"), params)
+    return touched
+
+
+def recompute_ledger(session: Session, keys: Iterable[Key] | None = None) -> int:
+    """Rebuild the ledger for ``keys`` (``None``: every key any fact or ledger row has), with the
+    same statement the incremental path uses; returns the number of (client, month) pairs."""
+    token = FULL_RECOMPUTE
+    if keys is None:
+        _mark_select(session, token, _client_keys("client_id IS NOT NULL"), {"far": FAR})
+    else:
+        mark_keys(session, token, keys)
+    return len(recompute(session, token))
+
+
+def held_counts(session: Session, client_id: str | None = None) -> dict[str, int]:
+    """Facts waiting for master data: time entries whose client (or its currency) or technician is
+    unknown, invoice lines and leakage findings of unknown clients."""
+    where = "" if client_id is None else "AND f.client_id = :client"
+    params = {"client": client_id}
+    no_client = (
+        "NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = f.client_id AND c.currency IS NOT NULL)"
+    )
+    queries = {
+        "time_entries_unknown_client": "SELECT COUNT(*) FROM time_entries f "
+        f"WHERE NOT f.absence AND {no_client} {where}",
+        "time_entries_unknown_technician": "SELECT COUNT(*) FROM time_entries f WHERE NOT f.absence "
+        f"AND NOT EXISTS (SELECT 1 FROM technicians w WHERE w.technician_id = f.technician_id) {where}",
+        "invoices_unknown_client": f"SELECT COUNT(*) FROM invoices f WHERE {no_client} {where}",
+        "leakage_unknown_client": f"SELECT COUNT(*) FROM licence_leakage f WHERE {no_client} {where}",
+    }
+    return {name: int(session.execute(text(sql), params).scalar_one()) for name, sql in queries.items()}
