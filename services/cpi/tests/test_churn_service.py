@@ -254,3 +254,33 @@ async def test_churn_risk_api(cpi: RunningService) -> None:
 
 async def test_migrations_match_the_churn_tables(cpi: RunningService) -> None:
     assert cpi.schema_drift(METADATA) == []
+
+
+async def test_through_the_broker_a_clock_tick_scores_and_publishes_once(cpi: RunningService) -> None:
+    created = ClientUpserted(
+        client_id="C900", name="Acme", status="active", created_on=date(2024, 1, 1), updated_at=t(START)
+    )
+    events: list[Envelope[Any]] = [Envelope.build(created, source="psa.connectwise", time=t(START))]
+    for i in range(6):
+        for k in range(3):
+            opened = t(month(i).replace(day=2 + k))
+            ticket = TicketUpdated(
+                ticket_id=f"T9{i}{k}",
+                client_id="C900",
+                board="Service Desk",
+                priority="p2",
+                status="closed",
+                opened_at=opened,
+                sla_breached=i >= 3,
+                csat_rating="negative" if i >= 3 else None,
+                updated_at=opened,
+            )
+            events.append(Envelope.build(ticket, source="psa.connectwise", time=opened))
+    await cpi.deliver(*events)
+    for day in (date(2025, 7, 1), date(2025, 7, 2)):
+        await cpi.deliver(Envelope.build(ClockTicked(now=t(day, 0)), source="platform.clock", time=t(day, 0)))
+    with cpi.session() as session:
+        scores = latest_scores(session)
+    assert scores["C900"].method == "health_score" and scores["C900"].band in ("medium", "high")
+    [record] = cpi.system.bus.records("client.churn.risk.changed")  # the second tick is in the same month
+    assert b"C900" in bytes(record.value)
