@@ -24,7 +24,7 @@ from cpi.store.ledger import recompute_ledger
 from cpi.store.tables import LedgerRow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cpi_ledger_facts import (  # noqa: E402
+from cpi_ledger_facts import (
     T0,
     addition,
     agreement,

@@ -141,6 +141,12 @@ async def test_the_api_lists_clients_by_name(cpi: Running) -> None:
             "status": "prospect",
             "tier": None,
             "currency": "USD",
+            "month": None,  # no ledger yet: no figures
+            "gross_margin_pct": None,
+            "band": None,
+            "effective_rate": None,
+            "churn_risk": None,
+            "churn_band": None,
         }
     ]
     assert [c["client_id"] for c in second] == ["C-1001"]
