@@ -421,6 +421,7 @@ async def replay(
     kafka_bootstrap: str | None = None,
     topic_prefix: str | None = None,
     timeout_s: float = 60.0,
+    order: Literal["log", "broker"] = "log",
 ) -> ReplayResult:
     """Feed ``log`` (a JSONL path or envelopes) into one service and collect what it published.
 
@@ -428,6 +429,13 @@ async def replay(
     fixture), else a temporary SQLite file. ``transport="kafka"`` uses ``kafka_bootstrap`` (else
     the settings' bootstrap servers) and a unique topic prefix (``topic_prefix`` to choose it), so
     runs never see each other. Events on topics the service does not consume are left out.
+
+    ``order="log"`` (the default) makes the service handle the events in the log's order, also
+    across topics: each run of consecutive same-topic events is published only when the service
+    has finished the ones before. That is what a recorded log means, and it makes the outputs the
+    same on both transports (a broker interleaves topics as it likes; a clock tick handled before
+    the time entries logged ahead of it would close a month early). ``order="broker"`` publishes
+    everything at once and lets the broker interleave, to test that the state converges anyway.
     """
     inputs = list(eventlog.read(log)) if isinstance(log, str | Path) else list(log)
     with tempfile.TemporaryDirectory(prefix="msp-replay-") as tmp:
@@ -458,7 +466,7 @@ async def replay(
         bus = InProcessBus() if transport == "inprocess" else None
         chosen: Transport = bus if bus is not None else KafkaTransport(kafka, client_id="msp-replay-harness")
         service = create_service(run_settings, transport=chosen)
-        return await _run(service, chosen, bus, inputs, timeout_s)
+        return await _run(service, chosen, bus, inputs, timeout_s, order)
 
 
 async def _run(
@@ -467,25 +475,30 @@ async def _run(
     bus: InProcessBus | None,
     inputs: list[Envelope[Any]],
     timeout_s: float,
+    order: Literal["log", "broker"] = "log",
 ) -> ReplayResult:
     consumed = set(service.input_topics)
     fed = [e for e in inputs if e.spec.topic in consumed]
+    runs = _topic_runs(fed) if order == "log" else [fed]
+    deadline = time.monotonic() + timeout_s
     await service.start()
     try:
         producer = transport.producer()
         await producer.start()
         try:
-            await producer.send_all([eventlog.to_outgoing(e) for e in fed])
+            done = 0
+            for run in runs:
+                await producer.send_all([eventlog.to_outgoing(e) for e in run])
+                done += len(run)
+                await _wait_until(service, deadline, _processed_at_least(service, done), len(fed))
         finally:
             await producer.stop()
-        deadline = time.monotonic() + timeout_s
-        while _processed(service) < len(fed) or not service.is_idle() or _pending_outbox(service):
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{service.name} finished {_processed(service):.0f} of {len(fed)} events and has "
-                    f"{_pending_outbox(service)} unrelayed outbox rows after {timeout_s}s"
-                )
-            await asyncio.sleep(0.05)
+        await _wait_until(
+            service,
+            deadline,
+            lambda: _processed(service) >= len(fed) and service.is_idle() and not _pending_outbox(service),
+            len(fed),
+        )
         input_ids = {e.id for e in fed}
         output_topics = sorted(
             {s.topic for s in (*REGISTRY.owned_by(service.name), *REGISTRY.owned_by("agents"))}
@@ -496,12 +509,12 @@ async def _run(
                 envelope = decode(record.value, record.headers)
                 if envelope.id not in input_ids:
                     outputs.append(envelope)
-        order = {e.id: i for i, e in enumerate(fed)}
+        position = {e.id: i for i, e in enumerate(fed)}
         dead: list[DeadLetter] = []
         for topic in service.input_topics:
             for record in await _records(transport, bus, dead_letter_topic(service.name, topic)):
                 dead.append(_dead_letter(topic, record))
-        dead.sort(key=lambda d: (order.get(d.header("ce_id") or "", len(order)), d.topic, d.reason))
+        dead.sort(key=lambda d: (position.get(d.header("ce_id") or "", len(position)), d.topic, d.reason))
     finally:
         await service.stop()
     return ReplayResult(
@@ -511,6 +524,31 @@ async def _run(
         outputs=_ordered(outputs),
         dead_letters=dead,
     )
+
+
+def _processed_at_least(service: Service, count: int) -> Callable[[], bool]:
+    return lambda: _processed(service) >= count
+
+
+def _topic_runs(events: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:
+    """Consecutive events of one topic, in log order."""
+    runs: list[list[Envelope[Any]]] = []
+    for event in events:
+        if runs and runs[-1][-1].spec.topic == event.spec.topic:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
+async def _wait_until(service: Service, deadline: float, condition: Callable[[], bool], total: int) -> None:
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{service.name} finished {_processed(service):.0f} of {total} events and has "
+                f"{_pending_outbox(service)} unrelayed outbox rows before the timeout"
+            )
+        await asyncio.sleep(0.01)
 
 
 async def _records(transport: Transport, bus: InProcessBus | None, topic: str) -> list[Record]:
