@@ -175,3 +175,28 @@ async def test_the_environment_variable_rewrites_the_golden(
     monkeypatch.delenv("MSP_UPDATE_GOLDEN")
     assert_matches_golden(result.outputs, golden)
     assert len(read_documents(golden)) == 2
+
+
+@pytest.mark.parametrize("order", ["day", "broker"])
+async def test_every_feeding_order_reaches_the_same_outputs_for_order_free_handlers(
+    order: str, tmp_path: Path
+) -> None:
+    log = recorded_log(tmp_path / "in.jsonl")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    in_log_order = await replay(service_factory(tmp_path / "a"), settings(), log)
+    other = await replay(service_factory(tmp_path / "b"), settings(), log, order=order)  # type: ignore[arg-type]
+    assert [e.id for e in other.outputs] == [e.id for e in in_log_order.outputs]
+    assert other.dead_letter_documents() == in_log_order.dead_letter_documents()
+
+
+def test_day_runs_split_the_log_at_utc_midnight() -> None:
+    from msp_events.testing.replay import _day_runs
+
+    hours = [0, 5, 23, 24, 47, 49]  # days 0, 0, 0, 1, 1, 2
+    log = [client(f"C-{h}", "x", 60 * h - 8 * 60) for h in hours]  # T0 is 08:00
+    assert [[e.subject for e in run] for run in _day_runs(log)] == [
+        ["client/C-0", "client/C-5", "client/C-23"],
+        ["client/C-24", "client/C-47"],
+        ["client/C-49"],
+    ]
