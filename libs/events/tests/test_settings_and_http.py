@@ -69,3 +69,15 @@ async def test_readyz_is_503_naming_what_is_down_and_metrics_are_exposed(tmp_pat
         assert name in metrics.text
     assert {"/livez", "/readyz", "/metrics"} <= set(docs.json()["paths"])
     service.engine.dispose()
+
+
+def test_the_committed_asyncapi_documents_do_not_depend_on_the_local_kafka_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from msp_events.asyncapi import service_document
+
+    default = service_document("cpi")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9192")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    assert service_document("cpi") == default
+    assert "127.0.0.1:9092" in default

@@ -56,7 +56,9 @@ def service_document(
 ) -> str:
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}; one of {SERVICES}")
-    broker = faststream_broker(settings or KafkaSettings())
+    # The committed documents describe the local default server, whatever KAFKA_* says here:
+    # otherwise `catalog --check` would fail on a machine whose broker listens elsewhere.
+    broker = faststream_broker(settings or KafkaSettings.model_construct())
     for spec in registry.consumed_by(service):
         _subscriber(broker, spec, service)
     for spec in registry:
