@@ -8,14 +8,16 @@ events CPI consumes through CPI with the replay harness (in-process transport, a
 ``order="day"``: each UTC day at once, waiting between days), then scores what CPI published.
 
 **Flagged.** An alert is a published ``client.profitability.changed`` (CPI publishes on a band
-crossing, a move of more than ``CPI_MARGIN_CHANGE_POINTS`` from the trailing 3-month mean, or a
-re-judgement into another band). An alert for month M *flags* the client when its direction is
-``down`` and at least one of:
+crossing with hysteresis, a sustained and material move from the trailing 3-month margin, or a
+re-judgement into another band: ``cpi.domain.alerts``). An alert for month M *flags* the client when
+its direction is ``down`` and at least one of:
 
 * ``thin/critical``: its band is thin or critical (margin below 40 %);
 * ``problem client``: ``problem_client`` (this and the previous month below 20 %);
-* ``trailing mean``: its margin is more than ``change_points`` below the mean of the client's up to 3
-  previous judged months (CPI's own stored judgements), the trigger CPI applies.
+* ``trailing mean``: CPI's trailing-mean trigger holds downwards on the client's final ledger lines
+  (``trailing_move``: the last ``CPI_MARGIN_SUSTAIN_MONTHS`` months, each of them, more than
+  ``CPI_MARGIN_CHANGE_POINTS`` under the 3 months before, and at least
+  ``CPI_MARGIN_MIN_PROFIT_CHANGE`` of profit), the trigger CPI applies.
 
 A strong → healthy crossing that is not also a trailing-mean drop is an alert but not a flag.
 
@@ -65,7 +67,7 @@ from msp_events.envelope import Envelope
 from msp_events.testing.replay import replay
 
 from cpi.app import create_service, ledger_config
-from cpi.domain.alerts import Policy, trailing_mean
+from cpi.domain.alerts import Policy, trailing_move
 from cpi.domain.ledger import MonthLines, cents
 from cpi.domain.months import add_months, month_of
 from cpi.handlers import build_router
@@ -206,7 +208,7 @@ class Score:
 
 def flags_of(
     alerts: Sequence[dict[str, Any]],
-    judgements: dict[tuple[str, str], Decimal],
+    lines: dict[tuple[str, str], MonthLines],
     policy: Policy,
     only: frozenset[str] = frozenset(RULES),
 ) -> dict[str, list[Flag]]:
@@ -224,9 +226,11 @@ def flags_of(
         if a["problem_client"]:
             reasons.append("problem client")
             rules.add("problem client")
-        mean = trailing_mean([judgements.get((client, add_months(month, -i))) for i in (1, 2, 3)])
-        if mean is not None and mean - margin > policy.change_points:
-            reasons.append(f"trailing mean {mean}")
+        current = lines.get((client, month))
+        history = [lines.get((client, add_months(month, -i))) for i in range(1, policy.history_months + 1)]
+        move = trailing_move(current, history, policy) if current is not None else None
+        if move is not None and move.points < 0 and move.triggers(policy):
+            reasons.append(f"trailing mean {move.recent_pct} vs {move.baseline_pct}")
             rules.add("trailing mean")
         if rules & only:
             top = a["drivers"][0]["detail"] if a["drivers"] else ""
@@ -255,7 +259,7 @@ def score(
     only: frozenset[str] = frozenset(RULES),
 ) -> Score:
     policy = policy or Policy()
-    flags = flags_of(alerts, judgements, policy, only)
+    flags = flags_of(alerts, lines, policy, only)
     planted = {e.client_id: e for e in truth.margin_erosion}
     churn = {c.client_id: c for c in truth.churn}
     hours = _observed_hours(truth)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from cpi.domain.alerts import Policy, band_of, drivers, judge, trailing_mean
+from cpi.domain.alerts import Policy, band_of, drivers, judge, settled_band, trailing_mean, trailing_move
 from cpi.domain.costing import (
     RateInput,
     first_difference,
@@ -171,14 +172,75 @@ def test_a_band_crossing_triggers() -> None:
     assert (j.direction, j.previous_margin_pct) == ("down", D(70))
 
 
-def test_the_trailing_mean_triggers_within_a_band() -> None:
-    # history 80, 78, 79 % (mean 79); now 61 %: still strong, but 18 points below the mean (> 10)
-    history = [month("1000", "200"), month("1000", "220"), month("1000", "210")]
-    j = judge("2026-04", month("1000", "390"), history, None, POLICY)
-    assert j is not None and (j.trigger, j.band, j.trailing_mean_pct) == ("trailing_mean", "strong", D(79))
-    # 72 %: 7 points from the mean, same band: no news
-    quiet = judge("2026-04", month("1000", "280"), history, None, POLICY)
+def test_the_trailing_mean_triggers_on_a_move_held_two_months() -> None:
+    # most recent first: last month 65 %, then 80, 80, 80 % (the 3-month baseline: 80 %)
+    history = [month("10000", "3500"), month("10000", "2000"), month("10000", "2000"), month("10000", "2000")]
+    # now 64 %: still strong; the last 2 months (6400 + 6500) / 20000 = 64.5 %, 15.5 points under
+    # 80 % (> 10), and each month on its own is more than 10 under (16, 15): sustained erosion
+    j = judge("2026-05", month("10000", "3600"), history, None, POLICY)
+    assert j is not None and (j.trigger, j.band, j.direction) == ("trailing_mean", "strong", "down")
+    assert (j.recent_pct, j.trailing_mean_pct) == (D("64.5"), D(80))
+    # 72 %: the window is (7200 + 6500) / 20000 = 68.5 %, 11.5 under, but 72 % is only 8 under: quiet
+    quiet = judge("2026-05", month("10000", "2800"), history, None, POLICY)
     assert quiet is not None and not quiet.publish
+
+
+def test_a_one_month_spike_is_not_a_trailing_mean_move() -> None:
+    # 95 % for four months (fee 10000, labour 500), then 62 %: the month alone is 33 points under,
+    # the 2-month window (6200 + 9500) / 20000 = 78.5 % is 16.5 under, but last month (95 %) did not
+    # move: a spike, not erosion (and 62 % is still strong: no crossing)
+    history = [month("10000", "500")] * 4
+    j = judge("2026-05", month("10000", "3800"), history, None, POLICY)
+    assert j is not None and not j.publish and j.recent_pct == D("78.5")
+    # with sustain_months=1 (the month against the 3 before it) the spike is news
+    one = judge("2026-05", month("10000", "3800"), history, None, replace(POLICY, sustain_months=1))
+    assert one is not None and (one.trigger, one.trailing_mean_pct) == ("trailing_mean", D(95))
+
+
+def test_a_trailing_mean_move_must_be_material() -> None:
+    # the same shape as above (80, 80, 80, 65, now 64 %) on a fee of 1000 a month: the 2 months
+    # made 650 + 640 = 1290 against 80 % of 2000 = 1600, 310 less: under the 500 floor, not news;
+    # on a fee of 2000 a month it is 2580 against 3200, 620 less: news
+    def case(fee: int) -> list[MonthLines]:
+        return [month(str(fee), str(fee * 35 // 100))] + [month(str(fee), str(fee // 5))] * 3
+
+    small = judge("2026-05", month("1000", "360"), case(1000), None, POLICY)
+    assert small is not None and not small.publish
+    big = judge("2026-05", month("2000", "720"), case(2000), None, POLICY)
+    assert big is not None and big.trigger == "trailing_mean"
+    assert trailing_move(month("1000", "360"), case(1000), POLICY).profit_change == D(-310)  # type: ignore[union-attr]
+    assert trailing_move(month("2000", "720"), case(2000), POLICY).profit_change == D(-620)  # type: ignore[union-attr]
+
+
+def test_a_band_crossing_needs_the_hysteresis_margin() -> None:
+    # previous 42 % (healthy); now 38 %: thin, but only 2 points under 40 (< 5): no crossing
+    assert not judge("2026-02", month("1000", "620"), [month("1000", "580")], None, POLICY).publish  # type: ignore[union-attr]
+    # 35 %: 5 points inside thin: crossed, from healthy
+    j = judge("2026-02", month("1000", "650"), [month("1000", "580")], None, POLICY)
+    assert j is not None and (j.trigger, j.band, j.previous_band, j.direction) == (
+        "band_crossed",
+        "thin",
+        "healthy",
+        "down",
+    )
+    # upwards the same: 38 % -> 43 % is 3 points inside healthy (quiet), -> 45 % is 5 (crossed)
+    assert not judge("2026-02", month("1000", "570"), [month("1000", "620")], None, POLICY).publish  # type: ignore[union-attr]
+    up = judge("2026-02", month("1000", "550"), [month("1000", "620")], None, POLICY)
+    assert up is not None and (up.trigger, up.direction) == ("band_crossed", "up")
+
+
+def test_a_slow_slide_leaves_its_band_once_it_is_clearly_out() -> None:
+    # 42, 39, 36 % (oldest first): 39 and 36 are thin but within 5 points of 40, so the client is
+    # still settled in healthy; 33 % is 7 points inside thin: crossed from healthy
+    assert settled_band([D(42), D(39), D(36)], POLICY) == "healthy"
+    assert settled_band([D(42), D(34), D(38)], POLICY) == "thin"  # 34 crossed; 38 is still thin
+    history = [month("1000", "640"), month("1000", "610"), month("1000", "580")]  # 36, 39, 42 %
+    j = judge("2026-04", month("1000", "670"), history, None, POLICY)
+    assert j is not None and (j.trigger, j.previous_band, j.previous_margin_pct) == (
+        "band_crossed",
+        "healthy",
+        D(36),
+    )
 
 
 def test_a_first_month_is_not_news_and_a_month_without_revenue_is_not_judged() -> None:
@@ -192,6 +254,9 @@ def test_a_rejudged_month_is_published_only_when_its_band_changes() -> None:
     assert not judge("2026-02", now, [month("1000", "300")], "thin", POLICY).publish  # type: ignore[union-attr]
     again = judge("2026-02", now, [month("1000", "300")], "healthy", POLICY)
     assert again is not None and (again.publish, again.trigger) == (True, "rejudged")
+    # with the band hysteresis: last judged healthy, a late fact moves it to 38 % (2 points inside
+    # thin, < 5): not news
+    assert not judge("2026-02", month("1000", "620"), [month("1000", "300")], "healthy", POLICY).publish  # type: ignore[union-attr]
 
 
 def test_problem_client_after_two_months_below_20_percent() -> None:

@@ -106,15 +106,20 @@ async def test_the_log_replays_to_the_golden_margin_events(
     bands = [(e.data.client_id, e.data.period, e.data.band, e.data.problem_client) for e in margin_events]
     # The harness feeds the log in its order (across topics too), so each month is judged once, at
     # the tick after its grace period, with all its facts in. Contoso crosses to thin in February
-    # and to critical in March, and is a problem client in April (two months below 20 %); Fabrikam
-    # crosses to healthy in March.
+    # (30 %, 10 points inside) and to critical in March (10 %), and is a problem client in April
+    # (two months below 20 %; published by the trailing-mean trigger: March + April make 12.5 %
+    # against 50 % in January + February, each month far below, 750 of profit lost); Fabrikam
+    # crosses to healthy in March (50 %, 10 points inside).
     assert bands == [
         ("C-1", "2026-02", "thin", False),
         ("C-2", "2026-03", "healthy", False),
         ("C-1", "2026-03", "critical", False),
-        # Fabrikam's April (52 %) stays healthy and is 8.3 points under its 3-month mean
-        # ((65 + 66 + 50) / 3 = 60.33), inside the 10-point threshold: nothing to publish.
         ("C-1", "2026-04", "critical", True),
+        # Fabrikam's April (52 %) is news since the 2-month persistence rule: March + April make
+        # (1000 + 1040) / 4000 = 51 % against (1300 + 1320) / 4000 = 65.5 % in January + February,
+        # 14.5 points (> 10), each month more than 10 under (50, 52), and 580 of profit (>= 500).
+        # The first rule (April alone against the mean of 65, 66, 50 = 60.33) saw 8.3 points.
+        ("C-2", "2026-04", "healthy", False),
     ]
 
 

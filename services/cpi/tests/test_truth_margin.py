@@ -66,22 +66,28 @@ def test_every_planted_erosion_is_flagged(evaluation: Any) -> None:
     assert not missed, missed
     assert (score.tp, score.fn) == (2, 0)
     assert score.recall == 1.0
-    # both within two closed months of the start (measured: scope creep in its first month,
-    # the cost-rate rise two months later, when the raised hours had piled up)
-    assert all(v.lead_months <= 2 for v in score.verdicts.values() if v.outcome == "TP")
+    # both within three closed months of the start. Measured: scope creep one month after its
+    # start, the cost-rate rise three months after. The first rule (one month against its trailing
+    # mean) saw them a month earlier (0 and 2), and with them every one-month labour spike; the
+    # trailing-mean trigger now wants the move held for 2 closed months (CPI_MARGIN_SUSTAIN_MONTHS),
+    # which costs exactly that month. The bound moves by that one month and no more.
+    assert all(v.lead_months <= 3 for v in score.verdicts.values() if v.outcome == "TP")
 
 
 def test_precision_beats_flagging_every_client(evaluation: Any) -> None:
-    # CPI's rule (a month more than 10 points under its trailing 3-month mean, or in the thin band)
-    # also fires on the ordinary month-to-month labour noise of small fixed-fee clients and on
-    # block-hours clients, whose prepaid block is revenue in the month it is invoiced: measured here
-    # 2 TP of 15 flagged clients (0.13), and 0.05 on 60 clients x 12 months (README). A bound near
-    # 0.13 would only pin that noise; the bound that means something is the baseline of flagging
-    # every client, 2/25 = 0.08: CPI's flags must still discriminate. It fails when CPI's margins
-    # stop meaning anything (labour over-costed so every client is thin, alerts for everyone).
+    # The first rule (a month more than 10 points under its trailing 3-month mean, or any band
+    # change) fired on the ordinary month-to-month labour noise of small fixed-fee clients: 2 TP of
+    # 15 flagged clients here (0.13), 0.05-0.07 on 60 clients x 12 months. The rule now wants a
+    # trailing-mean move held for 2 months and worth 500 of profit, and a band crossing 5 points
+    # deep: measured 2 TP of 8 flagged (0.25). The bound is the first rule's measured 0.13 (never
+    # weaker than it was), above the flag-everyone base rate 2/25 = 0.08; what is left is mostly
+    # block-hours clients, whose prepaid block is revenue in the month it is invoiced (a
+    # revenue-recognition matter of the ledger, not of the alert rule), and single months deep in
+    # thin (a band crossing is news by the words).
     score = evaluation.score
     base_rate = len(evaluation.truth.margin_erosion) / CLIENTS
     assert score.precision > base_rate, (score.tp, score.fp, score.explained)
+    assert score.precision > 0.13, (score.tp, score.fp, score.explained)
 
 
 def test_labour_is_costed_as_the_truth_observes_it(evaluation: Any) -> None:

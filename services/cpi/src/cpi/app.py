@@ -36,6 +36,9 @@ def ledger_config(settings: Settings) -> LedgerConfig:
         thin_pct=settings.band_thin_pct,
         target_pct=settings.target_margin_pct,
         change_points=settings.margin_change_points,
+        hysteresis_points=settings.band_hysteresis_points,
+        sustain_months=settings.margin_sustain_months,
+        min_profit_change=settings.margin_min_profit_change,
         max_drivers=settings.max_drivers,
     )
     return LedgerConfig(policy=policy, grace_days=settings.close_grace_days)

@@ -421,7 +421,7 @@ def _settle(uow: UnitOfWork, config: LedgerConfig, months: Iterable[str] = ()) -
 def _judge(uow: UnitOfWork, config: LedgerConfig, month: str, client_id: str | None = None) -> None:
     """Judge ``month`` for one client (a late fact) or for every client with a ledger row in it."""
     session = uow.session
-    window = [add_months(month, -i) for i in range(4)]
+    window = [add_months(month, -i) for i in range(config.policy.history_months + 1)]
     lines = client_month_lines(session, window, client_id)
     clients = sorted({c for (c, m) in lines if m == month})
     stored = {

@@ -21,7 +21,27 @@ class Settings(ServiceSettings):
     margin_change_points: Decimal = Field(
         default=Decimal(10),
         alias="CPI_MARGIN_CHANGE_POINTS",
-        description="publish when a month's margin is more than this many points from its 3-month mean",
+        description="publish when the margin of the last CPI_MARGIN_SUSTAIN_MONTHS months, and each of "
+        "them, is more than this many points from the revenue-weighted margin of the 3 months before",
+    )
+    margin_sustain_months: int = Field(
+        default=2,
+        ge=1,
+        alias="CPI_MARGIN_SUSTAIN_MONTHS",
+        description="consecutive closed months a move must hold before the trailing-mean trigger fires",
+    )
+    margin_min_profit_change: Decimal = Field(
+        default=Decimal(500),
+        ge=0,
+        alias="CPI_MARGIN_MIN_PROFIT_CHANGE",
+        description="materiality: a trailing-mean move must change those months' profit by at least this "
+        "amount (client currency)",
+    )
+    band_hysteresis_points: Decimal = Field(
+        default=Decimal(5),
+        ge=0,
+        alias="CPI_BAND_HYSTERESIS_POINTS",
+        description="a band crossing counts only when the margin is this many points inside the new band",
     )
     close_grace_days: int = Field(
         default=5,

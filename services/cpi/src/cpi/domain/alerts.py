@@ -4,11 +4,25 @@ When a closed month is judged (see ``judge``):
 
 * it is never published on its first judgement when nothing can be compared (no earlier month with
   revenue): a first month is not a change;
-* on its first judgement it is published when its band differs from the previous month's band
-  (a *crossing*) or its margin is more than ``change_points`` away from the mean of the (up to 3)
-  previous months that had revenue (the *trailing-mean* trigger);
-* once judged, it is published again only when a late fact moves it to another band than the one
-  it was last judged in (a *re-judgement*); the same judgement is never published twice.
+* on its first judgement it is published when
+  - its margin *crosses* out of the band the client was settled in: the band of the previous months
+    with hysteresis (``hysteresis_points``, default 5): a margin leaves a band only when it is at
+    least that many points inside the new one, so a client hovering at 40 % does not flap between
+    healthy and thin (``settled_band``), or
+  - the *trailing-mean* trigger: the revenue-weighted margin of the last ``sustain_months`` months
+    (default 2, the judged one included) is more than ``change_points`` (default 10) from the
+    revenue-weighted margin of the 3 months before them, each of those months is past the threshold
+    on its own, on the same side (a one-month spike is noise; sustained erosion is news), and the
+    move is material: it changed those months' profit by at least ``min_profit_change`` (default
+    500, the client's currency) (``trailing_move``);
+* the *problem client* flag is set when this and the previous month are both below ``thin_pct``;
+* once judged, it is published again only when a late fact moves it out of the band it was last
+  judged in (with the same hysteresis: a *re-judgement*); the same judgement is never published
+  twice.
+
+``sustain_months=1``, ``hysteresis_points=0`` and ``min_profit_change=0`` give the first rule (a
+single month against its trailing mean, any band change), except that the trailing margin is now
+revenue-weighted. Defaults chosen against the simulator's truth: see the README.
 """
 
 from __future__ import annotations
@@ -18,7 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from cpi.domain.ledger import ZERO, MonthLines, cents, gross_margin_pct, pct
+from cpi.domain.ledger import ZERO, MonthLines, cents, gross_margin_pct, pct, total
 
 Band = Literal["strong", "healthy", "thin", "critical"]
 Line = Literal[
@@ -43,6 +57,21 @@ class Policy:
     change_points: Decimal = Decimal(10)
     problem_months: int = 2
     max_drivers: int = 5
+    hysteresis_points: Decimal = Decimal(5)
+    """A band crossing counts only when the margin is at least this many points inside the new band."""
+    sustain_months: int = 2
+    """The trailing-mean trigger compares the revenue-weighted margin of the last this-many months
+    (the judged one included) with the 3 months before them, and each of those months must be past
+    the threshold on its own: a one-month spike is noise (1 = the judged month alone)."""
+    baseline_months: int = 3
+    min_profit_change: Decimal = Decimal(500)
+    """Materiality: the trailing-mean move must change the window's profit by at least this amount
+    (its revenue x the points moved), so a few points on a tiny invoice are not news."""
+
+    @property
+    def history_months(self) -> int:
+        """How many months before the judged one ``judge`` looks at."""
+        return max(self.sustain_months - 1 + self.baseline_months, 1)
 
 
 def band_of(margin_pct: Decimal, policy: Policy) -> Band:
@@ -121,10 +150,94 @@ class Judgement:
     trigger: Trigger | None
     previous_margin_pct: Decimal | None
     previous_band: Band | None
+    """The band the client was in before this month, with hysteresis (see ``settled_band``)."""
     trailing_mean_pct: Decimal | None
+    """The revenue-weighted margin of the ``baseline_months`` before the trailing-mean window."""
     direction: Literal["up", "down"]
     problem_client: bool
     drivers: tuple[Driver, ...]
+    recent_pct: Decimal | None = None
+    previous_month_band: Band | None = None
+    """The previous month's own band (no hysteresis)."""
+    """The revenue-weighted margin of the trailing-mean window (the judged month and the
+    ``sustain_months - 1`` before it)."""
+
+
+_RANK: dict[Band, int] = {"critical": 0, "thin": 1, "healthy": 2, "strong": 3}
+
+
+def depth_inside(margin_pct: Decimal, band: Band, towards: Band, policy: Policy) -> Decimal:
+    """How many points ``margin_pct`` (in ``band``) is inside ``band``, measured from the boundary
+    on the side of ``towards`` (the band it came from)."""
+    if _RANK[band] < _RANK[towards]:  # came down: distance under the band's upper bound
+        upper = {"critical": policy.thin_pct, "thin": policy.healthy_pct, "healthy": policy.strong_pct}
+        return upper[band] - margin_pct if band in upper else Decimal(0)
+    lower = {"thin": policy.thin_pct, "healthy": policy.healthy_pct, "strong": policy.strong_pct}
+    return margin_pct - lower[band] if band in lower else Decimal(0)
+
+
+def crosses(margin_pct: Decimal, settled: Band, policy: Policy) -> bool:
+    """A margin leaves ``settled`` only when it is ``hysteresis_points`` or more inside its new band."""
+    band = band_of(margin_pct, policy)
+    return band != settled and depth_inside(margin_pct, band, settled, policy) >= policy.hysteresis_points
+
+
+def settled_band(margins: Sequence[Decimal | None], policy: Policy) -> Band | None:
+    """The band a series of margins (oldest first; None = no revenue) ends in, with hysteresis:
+    it starts in the first known margin's band and moves only on a ``crosses``."""
+    state: Band | None = None
+    for margin in margins:
+        if margin is None:
+            continue
+        if state is None or crosses(margin, state, policy):
+            state = band_of(margin, policy)
+    return state
+
+
+@dataclass(frozen=True)
+class Move:
+    """The trailing-mean comparison: the window's margin against the baseline's."""
+
+    recent_pct: Decimal
+    baseline_pct: Decimal
+    points: Decimal
+    """recent - baseline: negative is erosion."""
+    profit_change: Decimal
+    """The window's profit minus what it would have been at the baseline margin."""
+    sustained: bool
+    """Every month of the window is past ``change_points`` on the same side of the baseline."""
+
+    def triggers(self, policy: Policy) -> bool:
+        return (
+            abs(self.points) > policy.change_points
+            and self.sustained
+            and abs(self.profit_change) >= policy.min_profit_change
+        )
+
+
+def trailing_move(current: MonthLines, history: Sequence[MonthLines | None], policy: Policy) -> Move | None:
+    """Compare the revenue-weighted margin of the judged month and the ``sustain_months - 1``
+    before it (each must have revenue) with the revenue-weighted margin of the
+    ``baseline_months`` before those; None when either has no revenue."""
+    k = max(policy.sustain_months, 1)
+    window = [current, *history[: k - 1]]
+    if len(window) < k or any(m is None or gross_margin_pct(m) is None for m in window):
+        return None
+    months = [m for m in window if m is not None]
+    base = total([m for m in history[k - 1 : k - 1 + policy.baseline_months] if m is not None])
+    baseline = gross_margin_pct(base)
+    if baseline is None:
+        return None
+    recent = total(months)
+    recent_pct = gross_margin_pct(recent)
+    assert recent_pct is not None
+    points = recent_pct - baseline
+    singles = [gross_margin_pct(m) for m in months]
+    sign = 1 if points > 0 else -1
+    sustained = all(p is not None and (p - baseline) * sign > policy.change_points for p in singles)
+    profit = recent.billed - recent.cost
+    change = cents(profit - recent.billed * baseline / 100)
+    return Move(recent_pct, baseline, points, change, sustained)
 
 
 def judge(
@@ -134,26 +247,32 @@ def judge(
     last_judged_band: str | None,
     policy: Policy,
 ) -> Judgement | None:
-    """Judge ``month`` from its lines and the (up to 3) previous months, most recent first (None =
-    no row for that month). None when the month has no revenue (no margin to judge)."""
+    """Judge ``month`` from its lines and the ``policy.history_months`` previous months, most recent
+    first (None = no row for that month). None when the month has no revenue (no margin to judge)."""
     margin = gross_margin_pct(current)
     if margin is None:
         return None
     band = band_of(margin, policy)
     previous = history[0] if history else None
     previous_margin = gross_margin_pct(previous) if previous is not None else None
-    previous_band = band_of(previous_margin, policy) if previous_margin is not None else None
-    mean = trailing_mean([gross_margin_pct(h) if h is not None else None for h in history[:3]])
+    past = [gross_margin_pct(h) if h is not None else None for h in reversed(history)]
+    settled = settled_band(past, policy)
+    move = trailing_move(current, history, policy)
     trigger: Trigger | None = None
     if last_judged_band is not None:
-        trigger = "rejudged" if band != last_judged_band else None
-    elif previous_band is not None and band != previous_band:
+        last: Band = last_judged_band  # type: ignore[assignment]
+        trigger = "rejudged" if crosses(margin, last, policy) else None
+    elif settled is not None and crosses(margin, settled, policy):
         trigger = "band_crossed"
-    elif mean is not None and abs(margin - mean) > policy.change_points:
+    elif move is not None and move.triggers(policy):
         trigger = "trailing_mean"
-    reference = previous_margin if previous_margin is not None else mean
-    if reference is None:
-        reference = policy.target_pct
+    if trigger == "band_crossed" and settled is not None:
+        down = _RANK[band] < _RANK[settled]
+    elif trigger == "trailing_mean" and move is not None:
+        down = move.points < 0
+    else:
+        reference = previous_margin if previous_margin is not None else policy.target_pct
+        down = margin < reference
     problem = margin < policy.thin_pct and previous_margin is not None and previous_margin < policy.thin_pct
     return Judgement(
         month=month,
@@ -162,23 +281,33 @@ def judge(
         publish=trigger is not None,
         trigger=trigger,
         previous_margin_pct=previous_margin,
-        previous_band=previous_band,
-        trailing_mean_pct=mean,
-        direction="up" if margin >= reference else "down",
+        previous_band=settled,
+        trailing_mean_pct=move.baseline_pct if move is not None else None,
+        direction="down" if down else "up",
         problem_client=problem,
         drivers=tuple(drivers(current, previous, policy.max_drivers)),
+        recent_pct=move.recent_pct if move is not None else None,
+        previous_month_band=band_of(previous_margin, policy) if previous_margin is not None else None,
     )
 
 
 def summary(client_name: str, judgement: Judgement) -> str:
     """One sentence for people."""
     j = judgement
-    moved = "rose" if j.direction == "up" else "fell"
+    if j.previous_margin_pct is not None:  # month over month, whatever the trigger's direction
+        moved = "rose" if j.margin_pct >= j.previous_margin_pct else "fell"
+    else:
+        moved = "rose" if j.direction == "up" else "fell"
     text = f"{client_name}'s gross margin for {j.month} {moved} to {j.margin_pct}% ({j.band})"
     if j.previous_margin_pct is not None:
-        text += f" from {j.previous_margin_pct}% ({j.previous_band})"
-    if j.trigger == "trailing_mean" and j.trailing_mean_pct is not None:
-        text += f", against a 3-month mean of {j.trailing_mean_pct}%"
+        text += f" from {j.previous_margin_pct}% ({j.previous_month_band})"
+    if j.previous_band is not None and j.previous_band != j.previous_month_band:
+        text += f", settled in {j.previous_band} before (band hysteresis)"
+    if j.trigger == "trailing_mean" and j.trailing_mean_pct is not None and j.recent_pct is not None:
+        text += (
+            f"; {j.direction} to {j.recent_pct}% over its recent months from {j.trailing_mean_pct}% in the "
+            "months before them"
+        )
     if j.trigger == "rejudged":
         text += " after late facts re-opened the month"
     if j.drivers:
