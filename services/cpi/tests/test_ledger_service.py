@@ -133,6 +133,49 @@ async def test_the_api_shows_the_month(cpi: Running) -> None:
     assert D(a1["write_down"]["write_down"]) == 0
 
 
+async def test_a_block_of_hours_is_earned_as_its_hours_are_used(cpi: Running) -> None:
+    """A prepaid block is billed when bought but earned when worked: booking the invoice as the
+    month's revenue would swing the margin between +90 % and -300 % and flag every block client."""
+    block = agreement(
+        "B-1",
+        fee="1500",
+        included_hours="10",
+        agreement_type="block_hours",
+        billing_cycle="one_time",
+        covers_labour=False,
+        name="Block of time",
+    )
+    await cpi.deliver(
+        at(T0, client()),
+        at(T0, technician()),
+        at(T0, block),
+        at(
+            T0 + timedelta(days=5),
+            time_entry("E-1", "4", date(2026, 1, 10), agreement_id="B-1", hours_deducted=Decimal("4")),
+        ),
+        at(
+            T0 + timedelta(days=35),
+            time_entry("E-2", "6", date(2026, 2, 10), agreement_id="B-1", hours_deducted=Decimal("6")),
+        ),
+        # the block (10 h for 1500) is invoiced in February, when it ran out
+        at(
+            T0 + timedelta(days=40), invoice("I-1", date(2026, 2, 15), [line("agreement_fee", "1500", "B-1")])
+        ),
+    )
+    # 1500 / 10 h = 150 an hour: January earns 4 h x 150 = 600, February 6 h x 150 = 900; the
+    # invoice itself adds nothing more (1500 = 600 + 900), labour is 4 x 50 and 6 x 50
+    jan, feb = cpi.row("B-1", "2026-01"), cpi.row("B-1", "2026-02")
+    assert (jan["revenue_fee"], jan["cost_labour"]) == (D(600), D(200))
+    assert (feb["revenue_fee"], feb["cost_labour"]) == (D(900), D(300))
+    with cpi.session() as session:
+        recompute_ledger(session)
+        session.commit()
+    assert (cpi.row("B-1", "2026-01")["revenue_fee"], cpi.row("B-1", "2026-02")["revenue_fee"]) == (
+        D(600),
+        D(900),
+    )
+
+
 async def test_a_time_entry_before_its_client_and_technician_is_held_then_applied(cpi: Running) -> None:
     facts = january()
     await cpi.deliver(facts[3])  # the entry alone

@@ -65,6 +65,17 @@ def _labour(dialect: str) -> str:
     return "ROUND(t.hours * r.hourly_cost * t.multiplier, 4)"
 
 
+def _block_revenue(dialect: str) -> str:
+    """A block-hours agreement's revenue, recognised as its hours are used: hours deducted x the
+    block's price per hour (bill_amount / included_hours), half-up to 4 decimals."""
+    if dialect == "sqlite":  # scaled by 10^4 each: (a * b) / c stays scaled by 10^4
+        return "((t.hours_deducted * g.bill_amount + g.included_hours / 2) / g.included_hours)"
+    return "ROUND(t.hours_deducted * g.bill_amount / g.included_hours, 4)"
+
+
+_IS_BLOCK = "g.agreement_type = 'block_hours' AND g.included_hours > 0"
+
+
 def _branch(keys: str, values: dict[str, str], body: str, grouped: bool = False) -> str:
     """One source of ledger lines; ``grouped`` sums it per key first (time entries: ~100 rows a key
     would otherwise be carried, wide, into the final sort and group of the union)."""
@@ -93,6 +104,8 @@ def _ledger_select(dialect: str) -> str:
         "t.client_id, t.agreement_id, t.month",
         {
             "cost_labour": f"CASE WHEN {ok_t} THEN {_labour(dialect)} ELSE 0 END",
+            "revenue_fee": f"CASE WHEN {_IS_BLOCK} AND g.currency = c.currency "
+            f"THEN {_block_revenue(dialect)} ELSE 0 END",
             "labour_hours": "t.hours",
             "prepaid_hours": "CASE WHEN t.agreement_id <> '' THEN t.hours_deducted ELSE 0 END",
             "time_value": "CASE WHEN t.value_currency = c.currency THEN t.time_value ELSE 0 END",
@@ -105,6 +118,7 @@ def _ledger_select(dialect: str) -> str:
 JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
 JOIN clients c ON c.client_id = t.client_id
 JOIN technicians w ON w.technician_id = t.technician_id
+LEFT JOIN agreements g ON g.agreement_id = t.agreement_id
 LEFT JOIN technician_rates r ON r.technician_id = t.technician_id AND r.valid_from <= t.work_date
      AND (r.valid_to IS NULL OR r.valid_to >= t.work_date)
 WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
@@ -116,10 +130,14 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
     def line(kind: str) -> str:
         return f"CASE WHEN {ok} AND il.line_type = '{kind}' THEN il.amount ELSE 0 END"
 
+    # A block purchase is prepaid: billed when bought, earned as its hours are used (time branch).
+    not_block = f"NOT (g.agreement_id IS NOT NULL AND {_IS_BLOCK})"
+
     invoice = _branch(
         "il.client_id, il.agreement_id, il.month",
         {
-            "revenue_fee": line("agreement_fee"),
+            "revenue_fee": f"CASE WHEN {ok} AND il.line_type = 'agreement_fee' AND {not_block} "
+            "THEN il.amount ELSE 0 END",
             "revenue_labour": line("labour"),
             "revenue_product": line("product"),
             "revenue_licence": line("licence"),
@@ -139,6 +157,7 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
 JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
      AND il.month = d.month
 JOIN clients c ON c.client_id = il.client_id
+LEFT JOIN agreements g ON g.agreement_id = il.agreement_id
 WHERE d.token = :token AND c.currency IS NOT NULL""",
     )
     addition = _branch(
