@@ -29,13 +29,18 @@ class UnitOfWork:
         self.cause = cause
         self.service = service
         self.emitted: list[Envelope[Any]] = []
+        self._clock: tuple[datetime | None] | None = None  # read once: only advance_clock changes it
 
     @property
     def clock(self) -> datetime | None:
         """The latest ``clock.ticked`` time this service has seen, if any."""
-        return self.session.execute(
-            select(service_clock.c.now).where(service_clock.c.clock == GLOBAL_CLOCK)
-        ).scalar_one_or_none()
+        if self._clock is None:
+            self._clock = (
+                self.session.execute(
+                    select(service_clock.c.now).where(service_clock.c.clock == GLOBAL_CLOCK)
+                ).scalar_one_or_none(),
+            )
+        return self._clock[0]
 
     @property
     def now(self) -> datetime:
@@ -60,7 +65,9 @@ class UnitOfWork:
         current = self.clock
         if current is None:
             self.session.execute(service_clock.insert().values(clock=GLOBAL_CLOCK, now=now))
+            self._clock = (now,)
         elif now > current:
             self.session.execute(
                 service_clock.update().where(service_clock.c.clock == GLOBAL_CLOCK).values(now=now)
             )
+            self._clock = (now,)

@@ -18,6 +18,7 @@ values is rounded back half-up by integer arithmetic, on PostgreSQL by ``ROUND(â
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -98,6 +99,7 @@ _SUBSCRIPTION_AGREEMENT = """COALESCE((SELECT MIN(a.agreement_id) FROM agreement
     WHERE g.client_id = s.client_id AND a.vendor_sku = s.sku_id), '')"""
 
 
+@functools.cache
 def _ledger_select(dialect: str) -> str:
     ok_t = "r.currency = c.currency"
     time = _branch(
