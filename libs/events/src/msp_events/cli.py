@@ -29,21 +29,11 @@ console = Console()
 REPO = Path(__file__).resolve().parents[4]
 
 
-def _wanted() -> dict[str, int]:
-    wanted: dict[str, int] = {}
-    for spec in REGISTRY:
-        wanted[spec.topic] = spec.partitions
-        for consumer in spec.consumers:
-            wanted[spec.dead_letter_topic(consumer)] = spec.partitions
-            wanted[spec.redrive_topic(consumer)] = spec.partitions
-    return wanted
-
-
 @topics_app.command("plan")
 def topics_plan() -> None:
     """List every topic the registry needs, with partitions."""
     table = Table("topic", "partitions", "kind")
-    for topic, partitions in sorted(_wanted().items()):
+    for topic, partitions in sorted(REGISTRY.partitions_by_topic().items()):
         kind = "events"
         if topic.startswith(("dlt.", "redrive.")):
             kind = "dead letters" if topic.startswith("dlt.") else "redrive"
@@ -59,7 +49,7 @@ def topics_apply(
 ) -> None:
     """Create the missing topics (idempotent)."""
     settings = KafkaSettings(bootstrap_servers=bootstrap_servers) if bootstrap_servers else KafkaSettings()
-    wanted = _wanted()
+    wanted = REGISTRY.partitions_by_topic()
     created = asyncio.run(ensure_topics(settings, wanted))
     console.print(
         f"{len(created)} topics created, {len(wanted) - len(created)} already existed "

@@ -144,11 +144,17 @@ class Registry:
     def topics(self) -> list[str]:
         """Every topic the platform needs: event topics and each consumer's dead-letter and redrive
         topic."""
-        out: list[str] = []
+        return list(self.partitions_by_topic())
+
+    def partitions_by_topic(self) -> dict[str, int]:
+        """The topics of ``topics()`` with their partitions (a dead-letter or redrive topic has its
+        input topic's), as ``msp-events topics apply`` and the replay tools create them."""
+        out: dict[str, int] = {}
         for spec in self:
-            out.append(spec.topic)
-            out.extend(spec.dead_letter_topic(c) for c in spec.consumers)
-            out.extend(spec.redrive_topic(c) for c in spec.consumers)
+            out[spec.topic] = spec.partitions
+            for consumer in spec.consumers:
+                out[spec.dead_letter_topic(consumer)] = spec.partitions
+                out[spec.redrive_topic(consumer)] = spec.partitions
         return out
 
     def __iter__(self) -> Iterator[EventSpec]:

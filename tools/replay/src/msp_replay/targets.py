@@ -64,13 +64,7 @@ class Target:
 
 def all_topics() -> dict[str, int]:
     """Every event, dead-letter and redrive topic the registry declares, with partitions."""
-    wanted: dict[str, int] = {}
-    for spec in REGISTRY:
-        wanted[spec.topic] = spec.partitions
-        for consumer in spec.consumers:
-            wanted[spec.dead_letter_topic(consumer)] = spec.partitions
-            wanted[spec.redrive_topic(consumer)] = spec.partitions
-    return wanted
+    return REGISTRY.partitions_by_topic()
 
 
 def kafka_settings(url: str) -> KafkaSettings:

@@ -12,11 +12,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from msp_events.codec.kafka import encode_binary
 from msp_events.envelope import Envelope
+from msp_events.eventlog import to_outgoing
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
-from msp_events.runtime.transport import Outgoing
 
 
 class EmbeddedSystem:
@@ -35,11 +34,7 @@ class EmbeddedSystem:
 
     async def publish(self, envelopes: Sequence[Envelope[Any]]) -> None:
         """Publish facts as a source system would (binary CloudEvents, keyed by partition key)."""
-        messages = []
-        for envelope in envelopes:
-            m = encode_binary(envelope)
-            messages.append(Outgoing(topic=m.topic, key=m.key, value=m.value, headers=m.headers))
-        await self.bus.append(messages)
+        await self.bus.append([to_outgoing(envelope) for envelope in envelopes])
 
     async def settle(self, timeout_s: float = 30.0) -> None:
         """Wait until every service has consumed everything and relayed its outbox."""
