@@ -3,6 +3,9 @@
 A fact use case stores the fact (newer wins, keyed by the entity's id), marks the ledger keys it
 changed, and ends with ``_settle``: the marked keys are recomputed set-wise, closed months a late
 fact changed are re-judged, and months the clock has closed since the last message are judged.
+Facts for open months that close nothing leave their keys to one recompute per batch
+(``_DeferredLedger``); what is emitted is the same either way, because judging reads closed months
+only and a settle that judges flushes the batch's pending keys first.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def record_client(uow: UnitOfWork, client: ClientVersion, config: LedgerConfig |
     if fresh:
         clients.save(client)
         ledger.mark_client(uow.session, uow.cause.id, client.client_id)
-    _settle(uow, config or LedgerConfig())
+    _settle(uow, config or LedgerConfig(), immediate=fresh)
     return fresh
 
 
@@ -148,7 +151,7 @@ def record_agreement(uow: UnitOfWork, a: AgreementUpserted, at: datetime, config
         )
     for client_id in {a.client_id, old_client} - {None}:
         ledger.mark_client(session, uow.cause.id, str(client_id))
-    _settle(uow, config)
+    _settle(uow, config, immediate=True)
 
 
 def _periods(session: Session, technician_id: str) -> list[RatePeriod]:
@@ -194,7 +197,7 @@ def record_technician(uow: UnitOfWork, t: TechnicianUpserted, at: datetime, conf
                 )
             )
         ledger.mark_technician(session, uow.cause.id, t.technician_id, since)
-    _settle(uow, config)
+    _settle(uow, config, immediate=since is not None)
 
 
 # -- transactions ---------------------------------------------------------------------------------
@@ -229,8 +232,7 @@ def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime, config:
         setattr(row, name, value)
     session.add(row)
     keys.append((row.client_id, row.agreement_id, row.month))
-    ledger.mark_keys(session, uow.cause.id, keys)
-    _settle(uow, config, [row.month])
+    _settle(uow, config, [row.month], keys)
 
 
 def _line_months(start: date | None, end: date | None, fallback: date) -> list[str]:
@@ -292,8 +294,7 @@ def record_invoice(uow: UnitOfWork, inv: InvoiceIssued, at: datetime, config: Le
             )
             keys.append((inv.client_id, agreement, month))
             months_used.add(month)
-    ledger.mark_keys(session, uow.cause.id, keys)
-    _settle(uow, config, months_used)
+    _settle(uow, config, months_used, keys)
 
 
 def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, config: LedgerConfig) -> None:
@@ -335,7 +336,7 @@ def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, 
         session.add(version)
     for client_id in sorted(clients):
         ledger.mark_client(session, uow.cause.id, client_id)
-    _settle(uow, config)
+    _settle(uow, config, immediate=True)
 
 
 def _versions(session: Session, subscription_id: str) -> list[SubscriptionVersion]:
@@ -378,25 +379,70 @@ def record_leakage(
         setattr(row, name, value)
     session.add(row)
     keys.append((row.client_id, row.agreement_id, month))
-    ledger.mark_keys(session, uow.cause.id, keys)
-    _settle(uow, config, [month])
+    _settle(uow, config, [month], keys)
 
 
 def on_clock(uow: UnitOfWork, config: LedgerConfig) -> None:
     """The clock moved: extend the calendar (recurring lines of a new month) and judge the months
-    that have closed."""
-    _settle(uow, config)
+    that have closed. Immediate: churn scoring reads the ledger next."""
+    _settle(uow, config, immediate=True)
 
 
 # -- settling: recompute, re-judge, close ---------------------------------------------------------
 
+DEFERRED_LEDGER = "cpi.ledger"
+DEFERRED_TOKEN = "deferred"
 
-def _settle(uow: UnitOfWork, config: LedgerConfig, months: Iterable[str] = ()) -> None:
+
+@dataclass
+class _DeferredLedger:
+    """Ledger keys and calendar months that a batch's facts for still-open months marked: the
+    batch recomputes them once, set-wise, before it commits (``UnitOfWork.batch``). Nothing reads
+    an open month's ledger row while judging, so only the time spent changes."""
+
+    keys: set[ledger.Key] = field(default_factory=set)
+    months: set[str] = field(default_factory=set)
+    last_closed: tuple[str | None] | None = None  # read once; only a settle that flushes changes it
+
+    def flush(self, session: Session) -> None:
+        ledger.mark_months(session, DEFERRED_TOKEN, ledger.ensure_months(session, self.months))
+        ledger.mark_keys(session, DEFERRED_TOKEN, self.keys)
+        ledger.recompute(session, DEFERRED_TOKEN)
+
+
+def _settle(
+    uow: UnitOfWork,
+    config: LedgerConfig,
+    months: Iterable[str] = (),
+    keys: Iterable[ledger.Key] = (),
+    *,
+    immediate: bool = False,
+) -> None:
+    """Bring the ledger up to date with this message's fact and judge what it closed or changed.
+
+    ``keys`` are the ledger keys the fact changed. ``immediate`` when the use case marked keys
+    itself (set-wise, under the message's token) or reads the ledger next. Otherwise a fact that
+    touches open months only and closes nothing is deferred to the end of the batch, when the
+    batch allows it."""
     session, token = uow.session, uow.cause.id
+    keys = list(keys)
     wanted = set(months)
     tick = uow.clock
     if tick is not None:
         wanted.add(month_of(tick))
+    closable = last_closed_month(uow.now.date(), config.grace_days)
+    deferred = None if immediate else uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
+    if deferred is not None:
+        if deferred.last_closed is None:
+            close = session.get(LedgerClose, "ledger")
+            deferred.last_closed = (close.last_closed_month if close is not None else None,)
+        last = deferred.last_closed[0]
+        if last is not None and closable <= last and all(m > last for _, _, m in keys):
+            deferred.keys.update(keys)
+            deferred.months.update(wanted)
+            return
+    uow.batch.flush(session, DEFERRED_LEDGER)
+    ledger.mark_keys(session, token, keys)
     ledger.mark_months(session, token, ledger.ensure_months(session, wanted))
     touched = ledger.recompute(session, token)
     close = session.get(LedgerClose, "ledger") or LedgerClose(name="ledger")
@@ -404,7 +450,6 @@ def _settle(uow: UnitOfWork, config: LedgerConfig, months: Iterable[str] = ()) -
     for client_id, month in touched:
         if last is not None and month <= last:
             _judge(uow, config, month, client_id)
-    closable = last_closed_month(uow.now.date(), config.grace_days)
     if last is None or closable > last:
         first = (
             add_months(last, 1)

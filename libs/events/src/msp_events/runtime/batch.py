@@ -7,6 +7,10 @@ handler fails, the transaction is rolled back and the batch replayed with that m
 *suspect*: suspects run inside their own savepoint, with bounded retries, and are dead-lettered if
 they still fail, while the other messages keep the fast path. Handlers are deterministic functions
 of the event and the database, so running the good ones again changes nothing but the time taken.
+
+On the fast path the messages share a ``Batch`` that lets handlers defer derived-state work to one
+set-wise step before the commit (``UnitOfWork.batch``). A replayed batch does not defer, so that a
+failure in work that would have been deferred is attributed to the message that caused it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from msp_events.runtime.errors import PermanentError
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.router import HandlerRouter, Route
 from msp_events.runtime.transport import Record
-from msp_events.runtime.uow import UnitOfWork
+from msp_events.runtime.uow import Batch, UnitOfWork
 from msp_events.types.platform import ClockTicked
 
 
@@ -69,6 +73,10 @@ class _Suspect:
     rejection: str | None = None  # a PermanentError's message: never run it again
 
 
+class _DeferredWorkFailed(Exception):
+    """Work deferred to the end of the batch failed: no single message can be blamed yet."""
+
+
 class _FastPathFailed(Exception):
     def __init__(self, key: InboxKey, type_name: str, error: Exception) -> None:
         super().__init__(str(error))
@@ -101,12 +109,17 @@ class BatchApplier:
     def apply(self, records: list[Record]) -> BatchOutcome:
         messages = [self._decode(record) for record in records]
         suspects: dict[InboxKey, _Suspect] = {}
+        deferring = True
         while True:
             try:
                 with Session(self.engine) as session:
-                    outcome = self._pass(session, messages, suspects)
+                    outcome = self._pass(session, messages, suspects, Batch(deferring=deferring))
                     session.commit()
+            except _DeferredWorkFailed:
+                deferring = False  # run again with every message doing its own work
+                continue
             except _FastPathFailed as failed:
+                deferring = False
                 rejection = str(failed.error) if isinstance(failed.error, PermanentError) else None
                 reason = Reason.HANDLER_REJECTED if rejection is not None else Reason.HANDLER_FAILED
                 self.metrics.failed.labels(failed.type_name, reason.value).inc()
@@ -119,7 +132,11 @@ class BatchApplier:
 
     # -- one pass over the batch, inside one transaction ------------------------------------------
     def _pass(
-        self, session: Session, messages: list[_Message], suspects: dict[InboxKey, _Suspect]
+        self,
+        session: Session,
+        messages: list[_Message],
+        suspects: dict[InboxKey, _Suspect],
+        batch: Batch,
     ) -> BatchOutcome:
         outcome = BatchOutcome()
         fresh = claim_inbox(
@@ -149,17 +166,29 @@ class BatchApplier:
                 continue
             claimed.add(key)
             started = time.perf_counter()
-            uow = self._run(session, message, key)
+            uow = self._run(session, message, key, batch)
             outcome.handled.append((envelope.type, time.perf_counter() - started))
             pending.extend(uow.emitted)
             outcome.emitted += len(uow.emitted)
+        if batch.pending:
+            try:
+                batch.flush(session)
+                session.flush()
+            except OperationalError:
+                raise
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise InfrastructureError(str(exc)) from exc
+                raise _DeferredWorkFailed(str(exc)) from exc
+            except Exception as exc:
+                raise _DeferredWorkFailed(str(exc)) from exc
         append_outbox(session, pending)
         return outcome
 
-    def _run(self, session: Session, message: _Message, key: InboxKey) -> UnitOfWork:
+    def _run(self, session: Session, message: _Message, key: InboxKey, batch: Batch) -> UnitOfWork:
         envelope = message.envelope
         assert envelope is not None
-        uow = UnitOfWork(session, envelope, self.service)
+        uow = UnitOfWork(session, envelope, self.service, batch)
         try:
             self._handle(uow, message)
         except OperationalError:

@@ -2,12 +2,18 @@
 
 The runtime opens it, claims the inbox record, runs the handler and writes the emitted events to
 the outbox inside the same transaction; the handler only changes state and calls ``emit``.
+
+The messages of one batch share a ``Batch``: derived state that many messages in a row would each
+rebuild (a ledger's aggregates, say) may be *deferred* to one set-wise step before the batch
+commits. Deferred work changes state only and cannot emit, so what a message emits never depends
+on where the batch boundaries fell; a handler that reads the derived state flushes it first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -19,28 +25,82 @@ from msp_events.runtime.store import service_clock
 GLOBAL_CLOCK = "utc"
 
 
+class Deferred(Protocol):
+    """Work accumulated across a batch's messages and done once, set-wise, before it commits."""
+
+    def flush(self, session: Session) -> None: ...
+
+
+W = TypeVar("W", bound=Deferred)
+
+
+class Batch:
+    """What the messages of one batch transaction share.
+
+    ``deferring`` is off when the runtime has to attribute failures to single messages (a batch
+    replayed after a failure runs every message in its own savepoint): then ``deferred`` returns
+    ``None`` and the handler does its work at once, exactly as it would without batching.
+    """
+
+    def __init__(self, *, deferring: bool = False) -> None:
+        self.deferring = deferring
+        self._work: dict[str, Deferred] = {}
+        self.known_clock: tuple[datetime | None] | None = None  # shared by its messages
+
+    def deferred(self, name: str, start: Callable[[], W]) -> W | None:
+        """The batch's pending work called ``name`` (begun with ``start()`` if none is pending),
+        or ``None`` when this batch does not defer."""
+        if not self.deferring:
+            return None
+        work = self._work.get(name)
+        if work is None:
+            work = self._work[name] = start()
+        return work  # type: ignore[return-value]
+
+    def flush(self, session: Session, name: str | None = None) -> None:
+        """Do the pending work (all of it, or the one called ``name``) now."""
+        names = list(self._work) if name is None else [name] if name in self._work else []
+        for n in names:
+            self._work.pop(n).flush(session)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._work)
+
+
 class OwnershipError(Exception):
     """A service tried to publish an event type it does not own."""
 
 
 class UnitOfWork:
-    def __init__(self, session: Session, cause: Envelope[Any], service: str) -> None:
+    def __init__(
+        self, session: Session, cause: Envelope[Any], service: str, batch: Batch | None = None
+    ) -> None:
         self.session = session
         self.cause = cause
         self.service = service
+        self.batch = batch or Batch()
         self.emitted: list[Envelope[Any]] = []
-        self._clock: tuple[datetime | None] | None = None  # read once: only advance_clock changes it
+        # read once (once a batch when it defers: no savepoint can undo a tick then); only
+        # advance_clock changes it
+        self._clock: tuple[datetime | None] | None = self.batch.known_clock if self.batch.deferring else None
 
     @property
     def clock(self) -> datetime | None:
         """The latest ``clock.ticked`` time this service has seen, if any."""
         if self._clock is None:
-            self._clock = (
+            self._set_clock(
                 self.session.execute(
                     select(service_clock.c.now).where(service_clock.c.clock == GLOBAL_CLOCK)
-                ).scalar_one_or_none(),
+                ).scalar_one_or_none()
             )
+        assert self._clock is not None
         return self._clock[0]
+
+    def _set_clock(self, now: datetime | None) -> None:
+        self._clock = (now,)
+        if self.batch.deferring:
+            self.batch.known_clock = self._clock
 
     @property
     def now(self) -> datetime:
@@ -65,9 +125,9 @@ class UnitOfWork:
         current = self.clock
         if current is None:
             self.session.execute(service_clock.insert().values(clock=GLOBAL_CLOCK, now=now))
-            self._clock = (now,)
+            self._set_clock(now)
         elif now > current:
             self.session.execute(
                 service_clock.update().where(service_clock.c.clock == GLOBAL_CLOCK).values(now=now)
             )
-            self._clock = (now,)
+            self._set_clock(now)
