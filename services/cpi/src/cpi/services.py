@@ -5,7 +5,7 @@ changed, and ends with ``_settle``: the marked keys are recomputed set-wise, clo
 fact changed are re-judged, and months the clock has closed since the last message are judged.
 Facts for open months that close nothing leave their keys to one recompute per batch
 (``_DeferredLedger``); what is emitted is the same either way, because judging reads closed months
-only and a settle that judges flushes the batch's pending keys first.
+only and a settle that closes a month flushes the batch's pending keys first.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def record_client(uow: UnitOfWork, client: ClientVersion, config: LedgerConfig |
     if fresh:
         clients.save(client)
         ledger.mark_client(uow.session, uow.cause.id, client.client_id)
-    _settle(uow, config or LedgerConfig(), immediate=fresh)
+    _settle(uow, config or LedgerConfig(), marked=fresh)
     return fresh
 
 
@@ -151,7 +151,7 @@ def record_agreement(uow: UnitOfWork, a: AgreementUpserted, at: datetime, config
         )
     for client_id in {a.client_id, old_client} - {None}:
         ledger.mark_client(session, uow.cause.id, str(client_id))
-    _settle(uow, config, immediate=True)
+    _settle(uow, config, marked=True)
 
 
 def _periods(session: Session, technician_id: str) -> list[RatePeriod]:
@@ -197,7 +197,7 @@ def record_technician(uow: UnitOfWork, t: TechnicianUpserted, at: datetime, conf
                 )
             )
         ledger.mark_technician(session, uow.cause.id, t.technician_id, since)
-    _settle(uow, config, immediate=since is not None)
+    _settle(uow, config, marked=since is not None)
 
 
 # -- transactions ---------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, 
         session.add(version)
     for client_id in sorted(clients):
         ledger.mark_client(session, uow.cause.id, client_id)
-    _settle(uow, config, immediate=True)
+    _settle(uow, config, marked=True)
 
 
 def _versions(session: Session, subscription_id: str) -> list[SubscriptionVersion]:
@@ -384,8 +384,8 @@ def record_leakage(
 
 def on_clock(uow: UnitOfWork, config: LedgerConfig) -> None:
     """The clock moved: extend the calendar (recurring lines of a new month) and judge the months
-    that have closed. Immediate: churn scoring reads the ledger next."""
-    _settle(uow, config, immediate=True)
+    that have closed. Churn scoring reads the ledger next: nothing may stay deferred."""
+    _settle(uow, config, reads_ledger=True)
 
 
 # -- settling: recompute, re-judge, close ---------------------------------------------------------
@@ -402,7 +402,14 @@ class _DeferredLedger:
 
     keys: set[ledger.Key] = field(default_factory=set)
     months: set[str] = field(default_factory=set)
-    last_closed: tuple[str | None] | None = None  # read once; only a settle that flushes changes it
+    _last_closed: tuple[str | None] | None = None
+
+    def last_closed_month(self, session: Session) -> str | None:
+        """Read once: only a settle that closes a month changes it, and that flushes this."""
+        if self._last_closed is None:
+            close = session.get(LedgerClose, "ledger")
+            self._last_closed = (close.last_closed_month if close is not None else None,)
+        return self._last_closed[0]
 
     def flush(self, session: Session) -> None:
         ledger.mark_months(session, DEFERRED_TOKEN, ledger.ensure_months(session, self.months))
@@ -416,14 +423,17 @@ def _settle(
     months: Iterable[str] = (),
     keys: Iterable[ledger.Key] = (),
     *,
-    immediate: bool = False,
+    marked: bool = False,
+    reads_ledger: bool = False,
 ) -> None:
     """Bring the ledger up to date with this message's fact and judge what it closed or changed.
 
-    ``keys`` are the ledger keys the fact changed. ``immediate`` when the use case marked keys
-    itself (set-wise, under the message's token) or reads the ledger next. Otherwise a fact that
-    touches open months only and closes nothing is deferred to the end of the batch, when the
-    batch allows it."""
+    ``keys`` are the ledger keys the fact changed; ``marked`` when the use case marked keys itself
+    (set-wise, under the message's token); ``reads_ledger`` when what follows reads open months.
+    A fact whose keys are all in open months, and that closes nothing, leaves them to the batch's
+    one recompute (when the batch defers). Judging reads closed months only, and every deferred
+    key is in a month that was open when it was deferred: so a late fact re-judges without
+    flushing the batch, and only closing a month (which may close deferred keys) flushes it."""
     session, token = uow.session, uow.cause.id
     keys = list(keys)
     wanted = set(months)
@@ -431,26 +441,25 @@ def _settle(
     if tick is not None:
         wanted.add(month_of(tick))
     closable = last_closed_month(uow.now.date(), config.grace_days)
-    deferred = None if immediate else uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
-    if deferred is not None:
-        if deferred.last_closed is None:
-            close = session.get(LedgerClose, "ledger")
-            deferred.last_closed = (close.last_closed_month if close is not None else None,)
-        last = deferred.last_closed[0]
+    deferred = uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
+    if deferred is not None and not (marked or reads_ledger):
+        last = deferred.last_closed_month(session)
         if last is not None and closable <= last and all(m > last for _, _, m in keys):
             deferred.keys.update(keys)
             deferred.months.update(wanted)
             return
-    uow.batch.flush(session, DEFERRED_LEDGER)
+    close = session.get(LedgerClose, "ledger") or LedgerClose(name="ledger")
+    last = close.last_closed_month
+    closing = last is None or closable > last
+    if closing or reads_ledger:
+        uow.batch.flush(session, DEFERRED_LEDGER)
     ledger.mark_keys(session, token, keys)
     ledger.mark_months(session, token, ledger.ensure_months(session, wanted))
     touched = ledger.recompute(session, token)
-    close = session.get(LedgerClose, "ledger") or LedgerClose(name="ledger")
-    last = close.last_closed_month
     for client_id, month in touched:
         if last is not None and month <= last:
             _judge(uow, config, month, client_id)
-    if last is None or closable > last:
+    if closing:
         first = (
             add_months(last, 1)
             if last is not None
