@@ -478,14 +478,18 @@ def _judge(uow: UnitOfWork, config: LedgerConfig, month: str, client_id: str | N
     window = [add_months(month, -i) for i in range(config.policy.history_months + 1)]
     lines = client_month_lines(session, window, client_id)
     clients = sorted({c for (c, m) in lines if m == month})
-    stored = {
-        j.client_id: j
-        for j in session.execute(
-            select(MarginJudgement)
-            .where(MarginJudgement.month == month)  # type: ignore[arg-type]
-            .where(MarginJudgement.client_id.in_(clients))  # type: ignore[attr-defined]
-        ).scalars()
-    }
+    if client_id is not None:  # a late fact: one row by key
+        one = session.get(MarginJudgement, (client_id, month)) if clients else None
+        stored = {client_id: one} if one is not None else {}
+    else:
+        stored = {
+            j.client_id: j
+            for j in session.execute(
+                select(MarginJudgement)
+                .where(MarginJudgement.month == month)  # type: ignore[arg-type]
+                .where(MarginJudgement.client_id.in_(clients))  # type: ignore[attr-defined]
+            ).scalars()
+        }
     for client in clients:
         current, currency = lines[(client, month)]
         history = [lines[(client, m)][0] if (client, m) in lines else None for m in window[1:]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 
 from cpi.domain.clients import ClientVersion
@@ -33,7 +35,7 @@ class ClientRepository:
     def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[ClientVersion]:
         query = select(Client).order_by(Client.name, Client.client_id).offset(offset).limit(limit)  # type: ignore[arg-type]
         if status is not None:
-            query = query.where(Client.status == status)
+            query = query.where(Client.status == status)  # type: ignore[arg-type]
         return [_to_domain(row) for row in self.session.execute(query).scalars()]
 
 
@@ -49,21 +51,35 @@ def _to_domain(row: Client) -> ClientVersion:
     )
 
 
+@functools.cache
+def _month_lines_query(one_client: bool) -> Select[Any]:
+    """Built once: a margin judgement runs it per late fact, and building it cost more than
+    running it."""
+    sums = [func.sum(getattr(LedgerRow, name)) for name in COLUMNS]
+    query = (
+        select(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency, *sums)  # type: ignore[call-overload]
+        .where(LedgerRow.month >= bindparam("first"))
+        .where(LedgerRow.month <= bindparam("last"))
+        .group_by(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency)
+    )
+    if one_client:
+        query = query.where(LedgerRow.client_id == bindparam("client"))
+    return query  # type: ignore[no-any-return]
+
+
 def client_month_lines(
     session: Session, months: Sequence[str], client_id: str | None = None
 ) -> dict[tuple[str, str], tuple[MonthLines, str]]:
     """Each client's ledger lines per month (its agreements added up), with its currency."""
-    sums = [func.sum(getattr(LedgerRow, name)) for name in COLUMNS]
-    query = (
-        select(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency, *sums)  # type: ignore[call-overload]
-        .where(LedgerRow.month.in_(list(months)))  # type: ignore[attr-defined]
-        .group_by(LedgerRow.client_id, LedgerRow.month, LedgerRow.currency)
-    )
-    if client_id is not None:
-        query = query.where(LedgerRow.client_id == client_id)
+    wanted = set(months)
+    if not wanted:
+        return {}
+    params = {"first": min(wanted), "last": max(wanted), "client": client_id}
     out: dict[tuple[str, str], tuple[MonthLines, str]] = {}
-    for client, month, currency, *values in session.execute(query):
-        out[(client, month)] = (lines_of(values), currency)
+    query = _month_lines_query(client_id is not None)
+    for client, month, currency, *values in session.execute(query, params):
+        if month in wanted:
+            out[(client, month)] = (lines_of(values), currency)
     return out
 
 
