@@ -2,7 +2,8 @@
 
 (1) throughput: CPI (``cpi.app.create_service``, Kafka transport, a fresh PostgreSQL database)
     gets its master data (clients, technicians with effective-dated cost rates, agreements), then
-    N ``psa.time_entry.logged`` events (binary CloudEvents, as a PSA connector publishes them);
+    N ``psa.time_entry.logged`` events (binary CloudEvents, as a PSA connector publishes them; a
+    fact for an open month leaves its ledger keys to one recompute per batch, a late one settles alone);
     events/s = N / (first send → the service has handled all N). Each event is stored, its ledger
     keys recomputed set-wise and the closed months judged, in the runtime's batch transaction. The
     ledger is then checked up to date (no dirty keys; equal to a full recompute). Baseline in the

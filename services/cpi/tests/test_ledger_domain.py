@@ -229,6 +229,35 @@ def test_a_band_crossing_needs_the_hysteresis_margin() -> None:
     assert up is not None and (up.trigger, up.direction) == ("band_crossed", "up")
 
 
+def test_with_band_sustain_months_one_bad_month_is_not_a_crossing() -> None:
+    policy = replace(POLICY, band_sustain_months=2)
+
+    def pct(margin: int) -> MonthLines:  # fee 1000: labour = 1000 - 10 x margin
+        return month("1000", str(1000 - 10 * margin))
+
+    # healthy at 50, 50, 48 %; then 30 % (thin, 10 points inside): the first month out is not news
+    # (48 % before it did not cross), though without the setting it is
+    one = judge("2026-04", pct(30), [pct(48), pct(50), pct(50)], None, policy)
+    assert one is not None and (one.band, one.publish) == ("thin", False)
+    assert judge("2026-04", pct(30), [pct(48), pct(50), pct(50)], None, POLICY).trigger == "band_crossed"  # type: ignore[union-attr]
+    # a second month out, 32 % (8 inside): both crossed out of healthy, settled before them: news.
+    # (The trailing mean stays quiet: 31 % against 49.33 %, but 620 of profit against 986.67 at the
+    # baseline is 366.67 less, under the 500 floor.)
+    two = judge("2026-05", pct(32), [pct(30), pct(48), pct(50), pct(50)], None, policy)
+    assert two is not None and (two.trigger, two.band, two.previous_band, two.direction) == (
+        "band_crossed",
+        "thin",
+        "healthy",
+        "down",
+    )
+    # the third month in thin, 31 %: the client is now settled in thin (30 % crossed): quiet
+    three = judge("2026-06", pct(31), [pct(32), pct(30), pct(48), pct(50)], None, policy)
+    assert three is not None and not three.publish
+    # a month up (65 %, strong, 5 inside) then a month down (30 %) are not one crossing
+    mixed = judge("2026-05", pct(30), [pct(65), pct(50), pct(50), pct(50)], None, policy)
+    assert mixed is not None and not mixed.publish
+
+
 def test_a_slow_slide_leaves_its_band_once_it_is_clearly_out() -> None:
     # 42, 39, 36 % (oldest first): 39 and 36 are thin but within 5 points of 40, so the client is
     # still settled in healthy; 33 % is 7 points inside thin: crossed from healthy

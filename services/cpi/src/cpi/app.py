@@ -38,6 +38,7 @@ def ledger_config(settings: Settings) -> LedgerConfig:
         change_points=settings.margin_change_points,
         hysteresis_points=settings.band_hysteresis_points,
         sustain_months=settings.margin_sustain_months,
+        band_sustain_months=settings.band_sustain_months,
         min_profit_change=settings.margin_min_profit_change,
         max_drivers=settings.max_drivers,
     )

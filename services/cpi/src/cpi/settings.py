@@ -43,6 +43,13 @@ class Settings(ServiceSettings):
         alias="CPI_BAND_HYSTERESIS_POINTS",
         description="a band crossing counts only when the margin is this many points inside the new band",
     )
+    band_sustain_months: int = Field(
+        default=1,
+        ge=1,
+        alias="CPI_BAND_SUSTAIN_MONTHS",
+        description="consecutive closed months that must each cross out of the settled band before a "
+        "band crossing is published",
+    )
     close_grace_days: int = Field(
         default=5,
         ge=0,

@@ -8,7 +8,9 @@ When a closed month is judged (see ``judge``):
   - its margin *crosses* out of the band the client was settled in: the band of the previous months
     with hysteresis (``hysteresis_points``, default 5): a margin leaves a band only when it is at
     least that many points inside the new one, so a client hovering at 40 % does not flap between
-    healthy and thin (``settled_band``), or
+    healthy and thin (``settled_band``); with ``band_sustain_months`` = k, the k months ending with
+    the judged one must each have crossed out of the band settled before them, the same way
+    (``sustained_crossing``), so one bad month is not news, or
   - the *trailing-mean* trigger: the revenue-weighted margin of the last ``sustain_months`` months
     (default 2, the judged one included) is more than ``change_points`` (default 10) from the
     revenue-weighted margin of the 3 months before them, each of those months is past the threshold
@@ -67,11 +69,15 @@ class Policy:
     min_profit_change: Decimal = Decimal(500)
     """Materiality: the trailing-mean move must change the window's profit by at least this amount
     (its revenue x the points moved), so a few points on a tiny invoice are not news."""
+    band_sustain_months: int = 1
+    """A band crossing counts only when this many consecutive months (the judged one last) have
+    each crossed out of the band the client was settled in before them, the same way (1 = the
+    judged month alone)."""
 
     @property
     def history_months(self) -> int:
         """How many months before the judged one ``judge`` looks at."""
-        return max(self.sustain_months - 1 + self.baseline_months, 1)
+        return max(self.sustain_months - 1 + self.baseline_months, self.band_sustain_months, 1)
 
 
 def band_of(margin_pct: Decimal, policy: Policy) -> Band:
@@ -194,6 +200,16 @@ def settled_band(margins: Sequence[Decimal | None], policy: Policy) -> Band | No
     return state
 
 
+def sustained_crossing(window: Sequence[Decimal | None], settled: Band | None, policy: Policy) -> bool:
+    """Every margin of ``window`` crosses out of ``settled`` (``crosses``), all on the same side."""
+    if settled is None or not window or any(m is None for m in window):
+        return False
+    margins = [m for m in window if m is not None]
+    if not all(crosses(m, settled, policy) for m in margins):
+        return False
+    return len({_RANK[band_of(m, policy)] < _RANK[settled] for m in margins}) == 1
+
+
 @dataclass(frozen=True)
 class Move:
     """The trailing-mean comparison: the window's margin against the baseline's."""
@@ -256,13 +272,14 @@ def judge(
     previous = history[0] if history else None
     previous_margin = gross_margin_pct(previous) if previous is not None else None
     past = [gross_margin_pct(h) if h is not None else None for h in reversed(history)]
-    settled = settled_band(past, policy)
+    held = max(policy.band_sustain_months, 1) - 1  # earlier months of the crossing window
+    settled = settled_band(past[: len(past) - held], policy)
     move = trailing_move(current, history, policy)
     trigger: Trigger | None = None
     if last_judged_band is not None:
         last: Band = last_judged_band  # type: ignore[assignment]
         trigger = "rejudged" if crosses(margin, last, policy) else None
-    elif settled is not None and crosses(margin, settled, policy):
+    elif sustained_crossing([*past[len(past) - held :], margin], settled, policy):
         trigger = "band_crossed"
     elif move is not None and move.triggers(policy):
         trigger = "trailing_mean"
