@@ -1,10 +1,14 @@
-"""Builders of the facts the ledger tests feed CPI (small, explicit, USD unless told)."""
+"""Builders of the facts the ledger tests feed CPI (small, explicit, USD unless told), and a reader
+of the ledger those tests compare."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import create_engine, func, select
+from sqlmodel import Session
 
 from msp_events import Envelope
 from msp_events.money import Money
@@ -20,6 +24,9 @@ from msp_events.types.psa import (
     TechnicianUpserted,
     TimeEntryLogged,
 )
+
+from cpi.store.ledger import recompute_ledger
+from cpi.store.tables import LedgerDirty, LedgerRow
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -205,3 +212,20 @@ def violation(
 
 def tick(now: datetime) -> Envelope[ClockTicked]:
     return Envelope.build(ClockTicked(now=now), source="msp.platform", time=now)
+
+
+def ledger_rows(url: str, *, rebuild: bool = False) -> list[dict[str, Any]]:
+    """The ledger of the database at ``url``, key order, after checking nothing waits to be
+    recomputed (``rebuild``: after a full ``recompute_ledger`` first, to compare with)."""
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            if rebuild:
+                recompute_ledger(session)
+            assert session.execute(select(func.count()).select_from(LedgerDirty)).scalar_one() == 0
+            rows = session.execute(
+                select(LedgerRow).order_by(LedgerRow.client_id, LedgerRow.agreement_id, LedgerRow.month)  # type: ignore[arg-type]
+            ).scalars()
+            return [r.model_dump() for r in rows]
+    finally:
+        engine.dispose()

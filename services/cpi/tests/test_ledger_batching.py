@@ -13,38 +13,17 @@ from __future__ import annotations
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import create_engine, func, select
-from sqlmodel import Session
 
 from msp_events import eventlog
 from msp_events.testing.replay import diff_events, replay
 
 from cpi.app import create_service
 from cpi.settings import Settings
-from cpi.store.ledger import recompute_ledger
-from cpi.store.tables import LedgerDirty, LedgerRow
 from msp_sim.generate import generate
 from msp_sim.params import Params
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cpi_ledger_facts import at, time_entry
-
-
-def _ledger(url: str, rebuild: bool = False) -> list[dict[str, Any]]:
-    engine = create_engine(url)
-    try:
-        with Session(engine) as session:
-            if rebuild:
-                recompute_ledger(session)
-            assert session.execute(select(func.count()).select_from(LedgerDirty)).scalar_one() == 0
-            rows = session.execute(
-                select(LedgerRow).order_by(LedgerRow.client_id, LedgerRow.agreement_id, LedgerRow.month)  # type: ignore[arg-type]
-            ).scalars()
-            return [r.model_dump() for r in rows]
-    finally:
-        engine.dispose()
+from cpi_ledger_facts import at, ledger_rows, time_entry
 
 
 async def test_batched_and_one_by_one_give_the_same_events_and_ledger(tmp_path: Path) -> None:
@@ -82,7 +61,7 @@ async def test_batched_and_one_by_one_give_the_same_events_and_ledger(tmp_path: 
         settings = Settings(MSP_TRANSPORT="inprocess", CONSUMER_BATCH_SIZE=batch_size)
         result = await replay(create_service, settings, log, database_url=url, timeout_s=600)
         assert result.dead_letters == []
-        runs[batch_size] = (result.outputs, _ledger(url), url)
+        runs[batch_size] = (result.outputs, ledger_rows(url), url)
     one, many = runs[1], runs[500]
     rejudged = [e for e in one[0] if e.type == "client.profitability.changed" and e.time > end]
     assert len(rejudged) >= 3  # the late burst changed closed months
@@ -90,4 +69,4 @@ async def test_batched_and_one_by_one_give_the_same_events_and_ledger(tmp_path: 
     assert diff.is_equal, diff.summary()
     assert [eventlog.dumps(e) for e in one[0]] == [eventlog.dumps(e) for e in many[0]]
     assert len(one[1]) > 0 and one[1] == many[1]
-    assert _ledger(many[2], rebuild=True) == many[1]
+    assert ledger_rows(many[2], rebuild=True) == many[1]

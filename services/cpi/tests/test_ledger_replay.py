@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlmodel import Session
 
 from msp_events import Envelope, eventlog
 from msp_events.testing.replay import assert_matches_golden, replay
 
 from cpi.app import create_service
 from cpi.settings import Settings
-from cpi.store.tables import LedgerRow
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cpi_ledger_facts import agreement, at, client, invoice, line, technician, tick, time_entry
+from cpi_ledger_facts import agreement, at, client, invoice, ledger_rows, line, technician, tick, time_entry
 
 GOLDEN = Path(__file__).parent / "golden"
 LOG = GOLDEN / "ledger_input.jsonl"
@@ -73,18 +70,6 @@ def update() -> bool:
 
 def settings() -> Settings:
     return Settings(MSP_TRANSPORT="inprocess")
-
-
-def ledger_rows(url: str) -> list[dict[str, Any]]:
-    engine = create_engine(url)
-    try:
-        with Session(engine) as session:
-            rows = session.execute(
-                select(LedgerRow).order_by(LedgerRow.client_id, LedgerRow.agreement_id, LedgerRow.month)  # type: ignore[arg-type]
-            ).scalars()
-            return [r.model_dump() for r in rows]
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("transport", ["inprocess", pytest.param("kafka", marks=pytest.mark.integration)])
