@@ -412,6 +412,8 @@ class _DeferredLedger:
         return self._last_closed[0]
 
     def flush(self, session: Session) -> None:
+        if not (self.keys or self.months):  # only read the close marker
+            return
         ledger.mark_months(session, DEFERRED_TOKEN, ledger.ensure_months(session, self.months))
         ledger.mark_keys(session, DEFERRED_TOKEN, self.keys)
         ledger.recompute(session, DEFERRED_TOKEN)
@@ -441,8 +443,8 @@ def _settle(
     if tick is not None:
         wanted.add(month_of(tick))
     closable = last_closed_month(uow.now.date(), config.grace_days)
-    deferred = uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
-    if deferred is not None and not (marked or reads_ledger):
+    deferred = None if marked or reads_ledger else uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
+    if deferred is not None:
         last = deferred.last_closed_month(session)
         if last is not None and closable <= last and all(m > last for _, _, m in keys):
             deferred.keys.update(keys)
