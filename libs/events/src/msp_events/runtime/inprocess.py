@@ -105,6 +105,7 @@ class InProcessConsumer:
         self.group = group
         self.topics = list(topics)
         self._position: dict[TopicPartition, int] = {}
+        self._paused: set[TopicPartition] = set()
 
     async def start(self) -> None:
         for topic in self.topics:
@@ -129,6 +130,8 @@ class InProcessConsumer:
     def _take(self, max_records: int) -> list[Record]:
         out: list[Record] = []
         for tp in self.bus._assignment(self):
+            if tp in self._paused:
+                continue
             records = self.bus._log(tp[0])[tp[1]]
             start = self._position_of(tp)
             chunk = records[start : start + (max_records - len(out))]
@@ -157,6 +160,18 @@ class InProcessConsumer:
 
     async def seek(self, partition: TopicPartition, offset: int) -> None:
         self._position[partition] = offset
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.bus._assignment(self))
+
+    async def unfetched(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int | None]:
+        return {tp: len(self.bus._log(tp[0])[tp[1]]) - self._position_of(tp) for tp in partitions}
+
+    def pause(self, partitions: set[TopicPartition]) -> None:
+        self._paused |= partitions
+
+    def resume(self, partitions: set[TopicPartition]) -> None:
+        self._paused -= partitions
 
 
 class InProcessProducer:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from msp_events.runtime.settings import KafkaSettings
 from msp_events.runtime.transport import Outgoing, Record
@@ -171,6 +171,41 @@ class KafkaConsumer:
         tp = TopicPartition(self._transport.physical(partition[0]), partition[1])
         if tp in self._consumer.assignment():
             self._consumer.seek(tp, offset)
+
+    def assignment(self) -> set[TP]:
+        return {(self._transport.logical(tp.topic), tp.partition) for tp in self._consumer.assignment()}
+
+    async def unfetched(self, partitions: set[TP]) -> dict[TP, int | None]:
+        """High watermark minus fetch position, from the last fetch response of each partition
+        (None until the first one: a fresh assignment is not known to be caught up)."""
+        out: dict[TP, int | None] = {}
+        assigned = self._consumer.assignment()
+        for topic, partition in partitions:
+            tp = TopicPartition(self._transport.physical(topic), partition)
+            if tp not in assigned:
+                continue
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                out[(topic, partition)] = None
+                continue
+            try:
+                position = await asyncio.wait_for(self._consumer.position(tp), 1.0)
+            except (TimeoutError, IllegalStateError):
+                out[(topic, partition)] = None
+                continue
+            out[(topic, partition)] = max(0, highwater - position)
+        return out
+
+    def pause(self, partitions: set[TP]) -> None:
+        self._consumer.pause(*self._physical(partitions))
+
+    def resume(self, partitions: set[TP]) -> None:
+        self._consumer.resume(*self._physical(partitions))
+
+    def _physical(self, partitions: set[TP]) -> list[TopicPartition]:
+        assigned = self._consumer.assignment()
+        wanted = [TopicPartition(self._transport.physical(t), p) for t, p in partitions]
+        return [tp for tp in wanted if tp in assigned]
 
 
 class KafkaProducer:

@@ -55,6 +55,17 @@ class RuntimeMetrics:
             "Age of the oldest outbox row not yet relayed",
             registry=self.registry,
         )
+        self.alignment_enforced = Counter(
+            "msp_alignment_enforced",
+            "Times an input partition with records still to fetch was waited for longer than "
+            "ALIGN_MAX_IDLE_S and the others were released without it (event-time order not assured)",
+            registry=self.registry,
+        )
+        self.alignment_held = Gauge(
+            "msp_alignment_held_records",
+            "Records fetched and buffered for event-time alignment, not yet handed to the handlers",
+            registry=self.registry,
+        )
         self.info = Gauge(
             "msp_service_info", "Which service this process runs", ["service"], registry=self.registry
         )

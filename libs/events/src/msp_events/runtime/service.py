@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, text
 
 from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
+from msp_events.runtime.alignment import AlignmentPolicy, EventTimeAligner
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
 from msp_events.runtime.pump import Pump, PumpPolicy
@@ -55,6 +56,7 @@ class Service:
         self._relay_task: asyncio.Task[None] | None = None
         self.pump: Pump | None = None
         self.relay: OutboxRelay | None = None
+        self.aligner: EventTimeAligner | None = None
 
     @property
     def input_topics(self) -> list[str]:
@@ -100,7 +102,19 @@ class Service:
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
             self._tasks.append(self._relay_task)
         if s.consumer_enabled:
-            self._consumer = self.transport.consumer(self.name, self.topics)
+            consumer = self.transport.consumer(self.name, self.topics)
+            if s.event_time_alignment:
+                self.aligner = EventTimeAligner(
+                    consumer,
+                    AlignmentPolicy(
+                        max_idle_s=s.align_max_idle_s,
+                        max_buffered=s.align_max_buffered,
+                        fetch_size=max(s.batch_size, 500),
+                    ),
+                    self.metrics,
+                )
+                consumer = self.aligner
+            self._consumer = consumer
             await self._consumer.start()
             self.pump = Pump(
                 service=self.name,
@@ -163,4 +177,5 @@ class Service:
     def is_idle(self) -> bool:
         pump_idle = self.pump is None or self.pump.idle.is_set()
         relay_idle = self.relay is None or self.relay.idle.is_set()
-        return pump_idle and relay_idle
+        holding = self.aligner is not None and self.aligner.held > 0
+        return pump_idle and relay_idle and not holding

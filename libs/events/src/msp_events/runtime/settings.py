@@ -45,6 +45,18 @@ class ServiceSettings(BaseSettings):
     retry_backoff_s: float = Field(default=0.05, alias="HANDLER_RETRY_BACKOFF_S", ge=0)
     infrastructure_backoff_s: float = Field(default=1.0, alias="INFRASTRUCTURE_BACKOFF_S", gt=0)
     max_message_bytes: int = Field(default=1_000_000, alias="MAX_MESSAGE_BYTES", ge=1024)
+    event_time_alignment: bool = Field(
+        default=True,
+        alias="EVENT_TIME_ALIGNMENT",
+        description="hand records to the handlers in event-time order across input partitions",
+    )
+    align_max_idle_s: float = Field(
+        default=5.0,
+        alias="ALIGN_MAX_IDLE_S",
+        ge=0,
+        description="longest wait for an empty input partition that has records to fetch",
+    )
+    align_max_buffered: int = Field(default=1000, alias="ALIGN_MAX_BUFFERED", ge=2)
     relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 

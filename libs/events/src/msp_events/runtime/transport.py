@@ -54,6 +54,21 @@ class ConsumerPort(Protocol):
         """Read ``partition`` again from ``offset`` (after a batch could not be finished)."""
         ...
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member reads now (they change on a rebalance)."""
+        ...
+
+    async def unfetched(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int | None]:
+        """Records on the broker beyond the fetch position, per partition (None: not known yet).
+        Event-time alignment uses it to tell a partition that is behind from one caught up."""
+        ...
+
+    def pause(self, partitions: set[TopicPartition]) -> None:
+        """Stop fetching these partitions (their records are buffered enough) until resumed."""
+        ...
+
+    def resume(self, partitions: set[TopicPartition]) -> None: ...
+
 
 class ProducerPort(Protocol):
     async def start(self) -> None: ...
