@@ -26,11 +26,15 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from msp_events import Envelope
 from msp_events.codec.kafka import encode_binary
-from msp_events.runtime.store import outbox
+from msp_events.runtime.inprocess import InProcessBus
+from msp_events.runtime.metrics import RuntimeMetrics
+from msp_events.runtime.migrations import upgrade
+from msp_events.runtime.relay import OutboxRelay, RelayPolicy
+from msp_events.runtime.store import make_engine, outbox
 from msp_events.testing.faults import PrivatePostgres
 from msp_events.testing.kafka import eventually, read_topic
 from msp_events.types.psa import ClientUpserted
@@ -213,3 +217,71 @@ async def test_two_replicas_publish_each_outbox_row_once_in_order_across_postgre
         return sum(await asyncio.to_thread(lambda: [r.leader_gauge() for r in replicas])) == 1
 
     await eventually(one_leader, timeout_s=10, what="exactly one replica reporting msp_outbox_relay_leader 1")
+
+
+async def test_a_relay_whose_lock_session_died_steps_down_and_stays_quiet_while_another_leads(
+    private_postgres: PrivatePostgres, tmp_path: Path
+) -> None:
+    """The zombie, step by step: A leads; its session is killed (what a restart does to it); B takes
+    the lock and publishes; A, whose database is reachable again, must not publish a single row."""
+    url = private_postgres.url
+    upgrade(url, tmp_path)
+    bus = InProcessBus()
+    engines = [make_engine(url) for _ in range(3)]
+    writer, engine_a, engine_b = engines
+    seq = iter(range(1_000))
+
+    def append(n: int) -> None:
+        with writer.begin() as c:
+            c.execute(
+                outbox.insert(),
+                [
+                    {
+                        "event_id": f"e{i}",
+                        "type": "t",
+                        "topic": "out",
+                        "key": b"k",
+                        "value": f"e{i}".encode(),
+                        "headers": "[]",
+                    }
+                    for i in (next(seq) for _ in range(n))
+                ],
+            )
+
+    def relay(engine: Engine) -> OutboxRelay:
+        return OutboxRelay(
+            service="cpi",
+            engine=engine,
+            producer=bus.producer(),
+            metrics=RuntimeMetrics("cpi"),
+            policy=RelayPolicy(takeover_grace_s=0),
+        )
+
+    def leader(r: OutboxRelay) -> float | None:
+        return r.metrics.registry.get_sample_value("msp_outbox_relay_leader")
+
+    a, b = relay(engine_a), relay(engine_b)
+    try:
+        append(3)
+        assert (await a.drain(), await b.drain()) == (3, 0)
+        assert (leader(a), leader(b)) == (1, 0)
+
+        append(2)
+        with writer.connect() as c:  # end A's lock session, as a restart or failover would
+            killed = c.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            ).all()
+        assert len(killed) == 1
+        assert await b.drain() == 2  # B takes the free lock and publishes
+        append(1)
+        assert await a.drain() == 0  # A finds its session dead, cannot retake the lock: quiet
+        assert not a.is_leader and leader(a) == 0
+        assert await b.drain() == 1
+        assert leader(b) == 1
+
+        assert [r.value for r in bus.records("out")] == [f"e{i}".encode() for i in range(6)]
+    finally:
+        for r in (a, b):
+            r._release_leadership()
+        for e in engines:
+            e.dispose()
