@@ -279,7 +279,10 @@ async def test_a_relay_whose_lock_session_died_steps_down_and_stays_quiet_while_
         assert await b.drain() == 1
         assert leader(b) == 1
 
-        assert [r.value for r in bus.records("out")] == [f"e{i}".encode() for i in range(6)]
+        b._release_leadership()  # ends B's session (its engine stays open): the lock is free at once
+        append(1)
+        assert await a.drain() == 1
+        assert [r.value for r in bus.records("out")] == [f"e{i}".encode() for i in range(7)]
     finally:
         for r in (a, b):
             r._release_leadership()

@@ -228,8 +228,11 @@ class OutboxRelay:
         if self._exclusive:
             self.metrics.relay_leader.set(0)
         if connection is not None:
-            with contextlib.suppress(Exception):  # a dead session has nothing left to release
-                connection.close()  # closing the session releases the advisory lock
+            # End the session itself, which releases its advisory lock: close() alone would hand it,
+            # lock and all, back to the pool. (A dead session has nothing left to release.)
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+                connection.close()
 
     def _pending_query(self) -> Select[Any]:
         return (
