@@ -10,7 +10,7 @@ INFRA_ENV := .infra/env
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit demo bench-runtime bench-data-in bench-cpi clean
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: install infra-up lint typecheck contracts ## everything CI checks, against
 
 test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -m "not integration"
+
+test-faults: install infra-up ## fault tests alone (private PostgreSQL restarted under the services); `make test` runs them too
+	$(PY) -m pytest -m faults -p no:randomly
 
 demo: install ## run the six agents in one process (embedded default) on a small MSP flow
 	$(PY) tools/demo/run_demo.py

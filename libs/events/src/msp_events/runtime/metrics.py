@@ -66,6 +66,11 @@ class RuntimeMetrics:
             "Records fetched and buffered for event-time alignment, not yet handed to the handlers",
             registry=self.registry,
         )
+        self.relay_leader = Gauge(
+            "msp_outbox_relay_leader",
+            "1 while this process's outbox relay holds the service's publishing lock (always 1 on SQLite)",
+            registry=self.registry,
+        )
         self.info = Gauge(
             "msp_service_info", "Which service this process runs", ["service"], registry=self.registry
         )

@@ -1,0 +1,125 @@
+"""Fault-injection fixtures: a private PostgreSQL that a test may restart, stop and start.
+
+The shared PostgreSQL (``make infra-up``, 127.0.0.1:5432) serves every test run on the machine, so a
+test that restarts its database must never touch it. ``private_postgres`` ``initdb``s a throwaway
+cluster in a temporary directory with the Debian server binaries (the ones ``make infra-up``
+installs), runs it on a free port of 127.0.0.1 with trust authentication, and removes it afterwards
+whatever happened. PostgreSQL refuses to run as root, so as root the binaries run as the
+``postgres`` OS user (``runuser``) in a directory that user owns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+DATABASE = "faults"
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest ``/usr/lib/postgresql/<version>/bin`` that has ``initdb`` and ``pg_ctl``."""
+    root = Path("/usr/lib/postgresql")
+    if not root.is_dir():
+        return None
+    versions = sorted(
+        (d for d in root.iterdir() if d.name.isdigit() and (d / "bin" / "initdb").exists()),
+        key=lambda d: int(d.name),
+    )
+    return versions[-1] / "bin" if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivatePostgres:
+    """One throwaway cluster. ``url`` points at database ``faults`` in it (user ``postgres``, trust)."""
+
+    def __init__(self, bin_dir: Path, base: Path) -> None:
+        self.bin_dir = bin_dir
+        self.base = base
+        self.data = base / "data"
+        self.logfile = base / "postgres.log"
+        self.port = _free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        self.running = False
+
+    def _run(self, *args: str, timeout_s: float = 60) -> None:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # the server refuses root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+        if done.returncode != 0:
+            tail = self.logfile.read_text()[-2000:] if self.logfile.exists() else ""
+            output = done.stderr + done.stdout
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): {output}\n{tail}")
+
+    def init(self) -> None:
+        flags = ["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"]
+        self._run("initdb", "-D", str(self.data), *flags)
+        self.start()
+        admin = create_engine(
+            f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres", isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        finally:
+            admin.dispose()
+
+    def start(self) -> None:
+        # Own socket directory and port: nothing is shared with the cluster of `make infra-up`.
+        # fsync off: the cluster is thrown away, and a fast shutdown checkpoints anyway.
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.base}"
+            " -c fsync=off -c max_connections=100"
+        )
+        self._run(
+            "pg_ctl", "start", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60", "-o", options
+        )
+        self.running = True
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` ends every session (what a restart or a failover does to clients)."""
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60")
+        self.running = False
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL cluster for this test only, free to restart; removed afterwards."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None or not (bin_dir / "pg_ctl").exists():
+        pytest.fail(
+            "the PostgreSQL server binaries (/usr/lib/postgresql/<version>/bin) are missing: "
+            "run `make infra-up`, which installs them"
+        )
+    base = Path(tempfile.mkdtemp(prefix="msp-faults-pg-"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+    server = PrivatePostgres(bin_dir, base)
+    try:
+        server.init()
+        yield server
+    finally:
+        if server.running or (server.data / "postmaster.pid").exists():
+            with contextlib.suppress(Exception):
+                server.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
