@@ -32,6 +32,7 @@ NAMESPACE = "msp"
 # Kinds from CRDs have no schema in kubernetes-validate; for these the chart's own shape is checked.
 CRD_REQUIRED_SPEC: dict[tuple[str, str], tuple[str, ...]] = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ("selector", "endpoints"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): ("groups",),
 }
 
 

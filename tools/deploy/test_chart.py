@@ -219,6 +219,21 @@ def test_irsa_role_and_service_monitor_are_opt_in(results: dict[str, Any], rc: A
 
 
 @needs_helm
+def test_prometheus_rule_alerts_on_stalled_consumers(results: dict[str, Any], rc: Any) -> None:
+    [rule] = results["all-services.yaml"].objects("PrometheusRule")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    alerts = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    stalled = alerts["MspConsumerPartitionStalled"]
+    assert stalled["expr"] == (
+        'max by (namespace, service, pod) (msp_consumer_stalled_partitions{namespace="msp"}) > 0'
+    )
+    assert stalled["for"] == "10m" and stalled["labels"]["severity"] == "critical"
+    assert "{{ $labels.pod }}" in stalled["annotations"]["summary"]  # left for Prometheus, not Helm
+    assert "msp_consumer_lag_known" in alerts["MspConsumerLagUnknown"]["expr"]
+    assert not rc.check(None).objects("PrometheusRule")
+
+
+@needs_helm
 def test_service_overrides_keep_explicit_false_and_zero(results: dict[str, Any], rc: Any) -> None:
     result = results["all-services.yaml"]
     assert "sli" not in result.names("PodDisruptionBudget")

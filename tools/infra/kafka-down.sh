@@ -32,11 +32,27 @@ is_our_broker() {
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "kafka.Kafka $CONF"
 }
 
+# Is SIGTERM ignored by process $1 (bit 15 of SigIgn in /proc/PID/status)?
+ignores_sigterm() {
+  local mask
+  mask="$(awk '/^SigIgn:/ {print $2}' "/proc/$1/status" 2>/dev/null)" || return 1
+  [[ -n "$mask" ]] && (( (16#$mask >> 14) & 1 ))
+}
+
 if [[ -f "$PIDFILE" ]]; then
   PID="$(cat "$PIDFILE")"
   if is_our_broker "$PID"; then
-    log "stopping broker pid $PID (SIGTERM)"
-    kill -TERM "$PID" 2>/dev/null || true
+    START=$SECONDS
+    if ignores_sigterm "$PID"; then
+      # The JVM installed no handler, so SIGTERM does nothing: waiting STOP_TIMEOUT would only delay the
+      # SIGKILL. Only a broker started by an older kafka-up.sh (without env --default-signal) does this.
+      log "broker pid $PID ignores SIGTERM (it was started with SIGTERM ignored); SIGKILL now, the next start" \
+        "recovers its logs. kafka-up.sh now resets the signal, so this does not happen again"
+      STOP_TIMEOUT=0
+    else
+      log "stopping broker pid $PID (SIGTERM)"
+      kill -TERM "$PID" 2>/dev/null || true
+    fi
     for _ in $(seq $((STOP_TIMEOUT * 10))); do
       is_our_broker "$PID" || break
       sleep 0.1
@@ -46,7 +62,7 @@ if [[ -f "$PIDFILE" ]]; then
       kill -KILL "$PID" 2>/dev/null || true
       for _ in $(seq 50); do is_our_broker "$PID" || break; sleep 0.1; done
     fi
-    log "stopped"
+    log "stopped after $((SECONDS - START))s"
   else
     log "pid $PID from $PIDFILE is not running (stale pid file)"
   fi

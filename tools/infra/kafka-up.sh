@@ -151,9 +151,18 @@ fi
 # detached so that $(kafka-up.sh) does not hang on the broker holding the pipe open. The inner bash
 # writes its own pid and then execs java, so the pid file names the JVM itself.
 log "starting broker on $BOOTSTRAP (controller $HOST:$CPORT), log: $LOG"
+# env --default-signal: a signal *ignored* by whoever ran us (a CI runner, a supervisor, `trap '' TERM`) stays
+# ignored across exec, and the JVM installs no shutdown handler for an ignored SIGTERM: kafka-down.sh then
+# waited its 30 s, SIGKILLed the broker and the next start recovered every log (27 s instead of a few).
+# A non-interactive bash cannot un-ignore it (`trap - TERM` is a no-op there), env can (coreutils >= 8.31).
+DEFAULT_SIGNALS=(env --default-signal=TERM,INT,HUP)
+if ! env --default-signal=TERM true 2>/dev/null; then
+  log "WARNING: env has no --default-signal (coreutils < 8.31): if SIGTERM is ignored here, kafka-down.sh cannot stop the broker cleanly"
+  DEFAULT_SIGNALS=()
+fi
 # shellcheck disable=SC2086  # HEAP is a list of JVM flags
 # shellcheck disable=SC2016  # $$ and $1 are meant for the inner bash
-setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
+setsid "${DEFAULT_SIGNALS[@]}" bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
   "$JAVA" $HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
   -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true \
   "${LOG_OPTS[@]}" -cp "$CP" kafka.Kafka "$CONF" \

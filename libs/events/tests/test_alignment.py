@@ -141,6 +141,9 @@ class OnePartitionUnreachable:
     async def unfetched(self, partitions: set[TopicPartition]) -> dict[TopicPartition, int | None]:
         return await self.inner.unfetched(partitions)
 
+    async def lag(self) -> dict[TopicPartition, int]:
+        return await self.inner.lag()
+
     def pause(self, partitions: set[TopicPartition]) -> None:
         self.inner.pause(partitions)
 

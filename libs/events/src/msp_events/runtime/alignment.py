@@ -147,6 +147,9 @@ class EventTimeAligner:
         inner = await self.inner.unfetched(partitions)
         return {tp: None if n is None else n + len(self._buffers.get(tp, ())) for tp, n in inner.items()}
 
+    async def lag(self) -> dict[TopicPartition, int]:
+        return await self.inner.lag()  # committed offsets: what is buffered here is not processed
+
     def pause(self, partitions: set[TopicPartition]) -> None:
         self.inner.pause(partitions)
 

@@ -28,11 +28,14 @@ def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: 
     async def livez() -> dict[str, str]:
         return {"status": "alive", "service": service.name}
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and database are reachable")
+    @app.get("/readyz", tags=["operations"], summary="Broker and database reachable, no stalled partition")
     async def readyz() -> JSONResponse:
         checks = await service.readiness()
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, object] = {"ready": ready, "checks": checks}
+        if service.reasons:
+            body["reasons"] = service.reasons
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from aiokafka.partitioner import murmur2
 
-from msp_events.runtime.transport import Outgoing, Record, TopicPartition
+from msp_events.runtime.transport import MessageTooLargeError, Outgoing, Record, TopicPartition
 
 
 class InProcessBus:
@@ -22,8 +22,9 @@ class InProcessBus:
 
     name = "inprocess"
 
-    def __init__(self, default_partitions: int = 3) -> None:
+    def __init__(self, default_partitions: int = 3, max_message_bytes: int | None = None) -> None:
         self.default_partitions = default_partitions
+        self.max_message_bytes = max_message_bytes  # like a broker's message.max.bytes; None: no limit
         self._logs: dict[str, list[list[Record]]] = {}
         self._committed: dict[str, dict[TopicPartition, int]] = defaultdict(dict)
         self._members: dict[str, list[InProcessConsumer]] = defaultdict(list)
@@ -50,6 +51,14 @@ class InProcessBus:
 
     # -- producing --------------------------------------------------------------------------------
     async def append(self, messages: list[Outgoing]) -> None:
+        if self.max_message_bytes is not None:
+            for message in messages:
+                size = len(message.key or b"") + len(message.value or b"")
+                size += sum(len(k) + len(v) for k, v in message.headers)
+                if size > self.max_message_bytes:
+                    raise MessageTooLargeError(
+                        f"{message.topic}: {size} bytes; the limit is {self.max_message_bytes}"
+                    )
         async with self._changed:
             for message in messages:
                 log = self._log(message.topic)
@@ -172,6 +181,12 @@ class InProcessConsumer:
 
     def resume(self, partitions: set[TopicPartition]) -> None:
         self._paused -= partitions
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        return {
+            tp: len(self.bus._log(tp[0])[tp[1]]) - self.bus.committed(self.group, tp)
+            for tp in self.bus._assignment(self)
+        }
 
 
 class InProcessProducer:

@@ -15,10 +15,17 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from msp_events.runtime.settings import KafkaSettings
-from msp_events.runtime.transport import Outgoing, Record
+from msp_events.runtime.transport import MessageTooLargeError, Outgoing, Record
 from msp_events.runtime.transport import TopicPartition as TP
 
 log = logging.getLogger(__name__)
@@ -134,6 +141,7 @@ class KafkaConsumer:
             heartbeat_interval_ms=s.heartbeat_interval_ms,
             **connection_options(s),
         )
+        self._committed: dict[TopicPartition, int] = {}  # what this member committed or read back
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -158,10 +166,10 @@ class KafkaConsumer:
         ]
 
     async def commit(self, offsets: dict[TP, int]) -> None:
+        physical = {TopicPartition(self._transport.physical(t), p): o for (t, p), o in offsets.items()}
         try:
-            await self._consumer.commit(
-                {TopicPartition(self._transport.physical(t), p): o for (t, p), o in offsets.items()}
-            )
+            await self._consumer.commit(physical)
+            self._committed.update(physical)
         except CommitFailedError as exc:
             # The group rebalanced: another member re-reads these records and its inbox drops
             # whatever this member already committed to the database.
@@ -207,6 +215,26 @@ class KafkaConsumer:
         wanted = [TopicPartition(self._transport.physical(t), p) for t, p in partitions]
         return [tp for tp in wanted if tp in assigned]
 
+    async def lag(self) -> dict[TP, int]:
+        """End offset minus committed offset per assigned partition: one ListOffsets request, plus
+        one OffsetFetch per partition the first time it is seen (then the commits keep it)."""
+        assigned = set(self._consumer.assignment())
+        for tp in [tp for tp in self._committed if tp not in assigned]:
+            del self._committed[tp]  # another member may commit it meanwhile: read it again later
+        if not assigned:
+            return {}
+        ends = await self._consumer.end_offsets(list(assigned))
+        unknown = [tp for tp in assigned if tp not in self._committed]
+        if unknown:
+            starts = await self._consumer.beginning_offsets(unknown)
+            for tp in unknown:
+                committed = await self._consumer.committed(tp)
+                self._committed[tp] = committed if committed is not None else starts[tp]
+        return {
+            (self._transport.logical(tp.topic), tp.partition): max(0, ends[tp] - self._committed[tp])
+            for tp in assigned
+        }
+
 
 class KafkaProducer:
     def __init__(self, transport: KafkaTransport) -> None:
@@ -227,10 +255,15 @@ class KafkaProducer:
         await self._producer.stop()
 
     async def send_all(self, messages: list[Outgoing]) -> None:
-        pending = [
-            await self._producer.send(
-                self._transport.physical(m.topic), value=m.value, key=m.key, headers=list(m.headers)
-            )
-            for m in messages
-        ]
-        await asyncio.gather(*pending)
+        try:
+            pending = [
+                await self._producer.send(
+                    self._transport.physical(m.topic), value=m.value, key=m.key, headers=list(m.headers)
+                )
+                for m in messages
+            ]
+            await asyncio.gather(*pending)
+        except (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError) as exc:
+            # Not retriable: the same bytes are refused again (broker message.max.bytes or our
+            # max_request_size). The caller decides what smaller thing to publish instead.
+            raise MessageTooLargeError(f"refused for its size: {exc!r}") from exc

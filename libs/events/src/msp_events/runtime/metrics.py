@@ -34,6 +34,33 @@ class RuntimeMetrics:
             ["type", "reason"],
             registry=self.registry,
         )
+        self.dead_letters_truncated = Counter(
+            "msp_events_dead_letters_truncated",
+            "Dead letters published with the value cut (too large for the broker); see x-dlt-truncated",
+            ["type"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "msp_consumer_lag",
+            "Records after the committed offset, per assigned partition",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.consumer_stalled_partitions = Gauge(
+            "msp_consumer_stalled_partitions",
+            "Partitions with lag and no committed progress for longer than STALL_AFTER_S",
+            registry=self.registry,
+        )
+        self.consumer_seconds_since_progress = Gauge(
+            "msp_consumer_seconds_since_progress",
+            "Longest time a partition with lag has gone without a commit (0 when none has lag)",
+            registry=self.registry,
+        )
+        self.consumer_lag_known = Gauge(
+            "msp_consumer_lag_known",
+            "1 when the last lag read from the broker succeeded, 0 when it failed",
+            registry=self.registry,
+        )
         self.duplicates = Counter(
             "msp_inbox_duplicates",
             "Deliveries dropped by the inbox as already processed",

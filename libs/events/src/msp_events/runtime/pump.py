@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from msp_events.registry import dead_letter_topic, input_topic
 from msp_events.runtime.batch import BatchApplier, BatchOutcome, BatchPolicy, DeadLetter
+from msp_events.runtime.deadletter import is_truncated, publish_dead_letters
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.transport import ConsumerPort, Outgoing, ProducerPort, Record, TopicPartition
@@ -36,6 +37,7 @@ class PumpPolicy:
     retry_backoff_s: float = 0.05
     max_message_bytes: int = 1_000_000
     infrastructure_backoff_s: float = 1.0
+    dead_letter_max_bytes: int = 1_000_000  # a bigger copy is truncated (deadletter.py)
 
 
 class Pump:
@@ -93,15 +95,22 @@ class Pump:
     async def process(self, records: list[Record]) -> BatchOutcome:
         outcome = await asyncio.to_thread(self.batches.apply, records)
         if outcome.dead_letters:
-            await self.producer.send_all([self._dead_letter_message(d) for d in outcome.dead_letters])
-            for d in outcome.dead_letters:
+            published = await publish_dead_letters(
+                self.producer,
+                [self._dead_letter_message(d) for d in outcome.dead_letters],
+                self.policy.dead_letter_max_bytes,
+            )
+            for d, message in zip(outcome.dead_letters, published, strict=True):
                 self.metrics.dead_lettered.labels(d.type, d.reason.value).inc()
+                if is_truncated(message):
+                    self.metrics.dead_letters_truncated.labels(d.type).inc()
                 log.error(
-                    "%s: dead-lettered %s[%d]@%d: %s: %s",
+                    "%s: dead-lettered %s[%d]@%d%s: %s: %s",
                     self.service,
                     d.record.topic,
                     d.record.partition,
                     d.record.offset,
+                    " (truncated)" if is_truncated(message) else "",
                     d.reason,
                     d.detail,
                 )

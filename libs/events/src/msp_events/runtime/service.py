@@ -17,6 +17,7 @@ from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
 from msp_events.runtime.alignment import AlignmentPolicy, EventTimeAligner
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
+from msp_events.runtime.progress import ProgressMonitor
 from msp_events.runtime.pump import Pump, PumpPolicy
 from msp_events.runtime.relay import OutboxRelay, RelayPolicy
 from msp_events.runtime.router import HandlerRouter
@@ -57,6 +58,8 @@ class Service:
         self.pump: Pump | None = None
         self.relay: OutboxRelay | None = None
         self.aligner: EventTimeAligner | None = None
+        self.progress: ProgressMonitor | None = None
+        self.reasons: dict[str, str] = {}  # why the last readiness check failed, per check
 
     @property
     def input_topics(self) -> list[str]:
@@ -116,11 +119,15 @@ class Service:
                 consumer = self.aligner
             self._consumer = consumer
             await self._consumer.start()
+            self.progress = ProgressMonitor(
+                self._consumer, self.metrics, stall_after_s=s.stall_after_s, interval_s=s.progress_interval_s
+            )
+            self._tasks.append(asyncio.create_task(self.progress.run(), name=f"{self.name}-progress"))
             self.pump = Pump(
                 service=self.name,
                 router=self.router,
                 engine=self.engine,
-                consumer=self._consumer,
+                consumer=self.progress.tracked(),
                 producer=self._producer,
                 metrics=self.metrics,
                 policy=PumpPolicy(
@@ -129,6 +136,7 @@ class Service:
                     retry_backoff_s=s.retry_backoff_s,
                     max_message_bytes=s.max_message_bytes,
                     infrastructure_backoff_s=s.infrastructure_backoff_s,
+                    dead_letter_max_bytes=s.dead_letter_max_bytes,
                 ),
                 on_committed=self.relay.wake if self.relay else lambda: None,
             )
@@ -164,7 +172,18 @@ class Service:
         self.engine.dispose()
 
     async def readiness(self) -> dict[str, bool]:
-        return {"database": await asyncio.to_thread(self._database_ok), "broker": await self.transport.ping()}
+        """Database and broker reachable, and (when consuming) no stalled partition; why a check
+        failed is left in ``reasons``."""
+        checks = {
+            "database": await asyncio.to_thread(self._database_ok),
+            "broker": await self.transport.ping(),
+        }
+        self.reasons = {}
+        if self.progress is not None:
+            checks["consumer"], reason = self.progress.check()
+            if reason:
+                self.reasons["consumer"] = reason
+        return checks
 
     def _database_ok(self) -> bool:
         try:

@@ -58,6 +58,22 @@ class ServiceSettings(BaseSettings):
     )
     align_max_buffered: int = Field(default=1000, alias="ALIGN_MAX_BUFFERED", ge=2)
     relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
+    dead_letter_max_bytes: int = Field(
+        default=1_000_000,
+        alias="DEAD_LETTER_MAX_BYTES",
+        ge=64 * 1024,
+        description="a dead letter bigger than this (value + headers) is published truncated; keep it "
+        "below the dead-letter topics' max.message.bytes (broker default 1048588)",
+    )
+    stall_after_s: float = Field(
+        default=120.0,
+        alias="STALL_AFTER_S",
+        gt=0,
+        description="a partition with lag and no commit for this long is stalled: /readyz answers 503",
+    )
+    progress_interval_s: float = Field(
+        default=5.0, alias="PROGRESS_INTERVAL_S", gt=0, description="how often the lag is read"
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     def resolved_database_url(self) -> str:

@@ -39,6 +39,11 @@ class Outgoing:
 TopicPartition = tuple[str, int]
 
 
+class MessageTooLargeError(Exception):
+    """The producer or the broker refused a message for its size. Permanent for that message:
+    sending it again fails again, so the caller must publish something smaller (``deadletter.py``)."""
+
+
 class ConsumerPort(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -68,6 +73,11 @@ class ConsumerPort(Protocol):
         ...
 
     def resume(self, partitions: set[TopicPartition]) -> None: ...
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        """Records after the committed offset, for each partition assigned to this consumer: what
+        ``progress.py`` watches to tell a stalled partition from an idle one."""
+        ...
 
 
 class ProducerPort(Protocol):

@@ -145,7 +145,7 @@ class ClientChurnRiskChanged(EventData):
     summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
-@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli", "cpi"))
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",))
 class SalesOpportunityIdentified(EventData):
     """SPO found a sales opportunity with an existing client in delivery data.
 
@@ -282,7 +282,7 @@ class RootCause(BaseModel):
     impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
 
 
-@event("spend.anomaly.detected", owner="dsa", key="department", consumers=("vcm", "cpi"))
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=("vcm",))
 class SpendAnomalyDetected(EventData):
     """A department's spend departed from its expected level.
 
