@@ -61,9 +61,9 @@ def decode(value: bytes | None, headers: Headers, *, max_bytes: int | None = Non
     hdrs = {k.lower(): v for k, v in headers}
     content_type = hdrs.get("content-type", b"").decode(errors="replace")
     if "ce_specversion" in hdrs:
-        for header, raw in hdrs.items():
+        for header, value_bytes in hdrs.items():
             if header.startswith("ce_"):
-                _check_utf8(header, raw)
+                _check_utf8(header, value_bytes)
         attributes: dict[str, Any] = {}
         for name in ATTRIBUTE_NAMES:
             raw = hdrs.get(f"ce_{name}")

@@ -16,6 +16,7 @@ from sqlalchemy import MetaData, text
 from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
+from msp_events.runtime.plausibility import PlausibilityWindow
 from msp_events.runtime.pump import Pump, PumpPolicy
 from msp_events.runtime.relay import OutboxRelay, RelayPolicy
 from msp_events.runtime.router import HandlerRouter
@@ -115,6 +116,7 @@ class Service:
                     retry_backoff_s=s.retry_backoff_s,
                     max_message_bytes=s.max_message_bytes,
                     infrastructure_backoff_s=s.infrastructure_backoff_s,
+                    plausibility=PlausibilityWindow(s.plausible_years_back, s.plausible_years_ahead),
                 ),
                 on_committed=self.relay.wake if self.relay else lambda: None,
             )

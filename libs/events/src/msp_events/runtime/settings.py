@@ -46,6 +46,18 @@ class ServiceSettings(BaseSettings):
     infrastructure_backoff_s: float = Field(default=1.0, alias="INFRASTRUCTURE_BACKOFF_S", gt=0)
     max_message_bytes: int = Field(default=1_000_000, alias="MAX_MESSAGE_BYTES", ge=1024)
     relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
+    plausible_years_back: int = Field(
+        default=10,
+        alias="PLAUSIBLE_YEARS_BACK",
+        ge=0,
+        description="facts dated more than this many years before the service clock are dead-lettered",
+    )
+    plausible_years_ahead: int = Field(
+        default=1,
+        alias="PLAUSIBLE_YEARS_AHEAD",
+        ge=0,
+        description="facts dated more than this many years after the service clock are dead-lettered",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     def resolved_database_url(self) -> str:
