@@ -59,4 +59,4 @@ bench-cpi: install infra-up ## CPI ledger: events/s vs bare runtime, full recomp
 	$(PY) bench/cpi_ledger.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
-	rm -rf .data .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

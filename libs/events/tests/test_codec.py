@@ -192,3 +192,23 @@ def test_bad_input_is_refused_with_a_reason(
         decode(value, headers, max_bytes=1024)
     assert caught.value.reason is reason
     assert says in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    "header", ["ce_id", "ce_source", "ce_type", "ce_subject", "ce_correlationid", "ce_x_custom"]
+)
+def test_a_ce_header_that_is_not_utf8_is_refused_naming_it(header: str) -> None:
+    message = encode_binary(client_event())
+    headers = [(k, v) for k, v in message.headers if k != header] + [(header, b"ab\xffcd")]
+    with pytest.raises(DecodeError) as caught:
+        decode(message.value, headers)
+    assert caught.value.reason is Reason.BAD_HEADER
+    assert caught.value.detail.startswith(f"header {header} is not valid UTF-8 (byte(s) ff at offset 2)")
+
+
+def test_a_ce_header_in_utf8_beyond_ascii_is_accepted() -> None:
+    message = encode_binary(client_event())
+    headers = [(k, v) for k, v in message.headers if k != "ce_subject"] + [
+        ("ce_subject", "client/Zoë".encode())
+    ]
+    assert decode(message.value, headers).subject == "client/Zoë"

@@ -60,6 +60,13 @@ def render_catalog(registry: Registry = REGISTRY) -> str:
             f"`libs/events/schemas/{spec.type}/{spec.version}.json`.",
             "",
         ]
+        if spec.fact_dates:
+            dates = ", ".join(f"`{name}`" for name in spec.fact_dates)
+            lines += [
+                f"Dated by {dates}: outside the plausibility window around the service clock (10 years "
+                "back, 1 ahead by default) a message is dead-lettered as `implausible-time`.",
+                "",
+            ]
         lines += _fields(schema)
         for name, definition in schema.get("$defs", {}).items():
             if "properties" in definition:

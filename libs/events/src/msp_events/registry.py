@@ -12,9 +12,10 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
 """The six agents."""
@@ -57,6 +58,11 @@ class EventSpec:
     partitions: int = 3
     retention_days: int = 30
     subject: str = field(default="")
+    fact_dates: tuple[str, ...] = ()
+    """Payload fields that date the fact (``work_date``, ``invoice_date`` ...): the runtime refuses a
+    message whose fact dates, or envelope time, fall outside the plausibility window around the
+    service clock (``runtime/plausibility.py``). Only fields where a wrong date does damage; never
+    dates that may rightly lie years ahead (contract ends, renewals) or back (a client's creation)."""
 
     @property
     def version(self) -> str:
@@ -183,12 +189,14 @@ def event(
     partitions: int = 3,
     retention_days: int = 30,
     subject: str = "",
+    fact_dates: tuple[str, ...] = (),
 ) -> Callable[[M], M]:
     """Declare an event type and register it.
 
     ``owner`` is the only service allowed to publish it (an agent, or ``source`` for facts from
     PSA/billing/CRM/RMM/finance systems, or ``platform`` for the clock). ``key`` names the payload
-    field used as the Kafka key, so events about one entity stay in order.
+    field used as the Kafka key, so events about one entity stay in order. ``fact_dates`` names the
+    ``date``/``datetime`` fields that date the fact, checked against the plausibility window.
     """
     if not _TYPE_NAME.match(type_name):
         raise ValueError(f"event type {type_name!r} must be dotted lowercase words")
@@ -201,6 +209,12 @@ def event(
     def register(model: M) -> M:
         if key not in model.__pydantic_fields__:
             raise ValueError(f"{type_name}: partition key {key!r} is not a field of {model.__name__}")
+        for name in fact_dates:
+            info = model.__pydantic_fields__.get(name)
+            if info is None or not _is_dated(info.annotation):
+                raise ValueError(
+                    f"{type_name}: fact date {name!r} is not a date or datetime field of {model.__name__}"
+                )
         doc = (model.__doc__ or "").strip()
         if not doc:
             raise ValueError(
@@ -219,11 +233,21 @@ def event(
                 partitions=partitions,
                 retention_days=retention_days,
                 subject=subject,
+                fact_dates=tuple(fact_dates),
             )
         )
         return model
 
     return register
+
+
+def _is_dated(annotation: Any) -> bool:
+    """``date``, ``datetime`` or pydantic's ``AwareDatetime``, optionally ``| None``."""
+    candidates = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    return all(
+        c is AwareDatetime or (isinstance(get_origin(c) or c, type) and issubclass(get_origin(c) or c, date))
+        for c in candidates
+    )
 
 
 def spec_for(data: EventData | type[EventData]) -> EventSpec:

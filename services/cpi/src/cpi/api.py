@@ -6,11 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlmodel import Session
+
+from msp_events.runtime.api import EntityId, Limit, Month, Offset
 
 from cpi.churn.repository import latest_scores
 from cpi.domain.alerts import Policy, band_of, drivers
@@ -23,9 +25,11 @@ from cpi.store.tables import Agreement, LedgerClose, LedgerRow, LicenceLeakage
 
 router = APIRouter(tags=["clients"])
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="month, YYYY-MM")]
+MonthQuery = Annotated[Month | None, Query(description="month, YYYY-MM")]
+FromQuery = Annotated[Month | None, Query(alias="from", description="first month, YYYY-MM")]
+ToQuery = Annotated[Month | None, Query(alias="to", description="last month, YYYY-MM")]
 DEFAULT_MONTHS = 12
+BAD_REQUEST = "a month not YYYY-MM in 1900-01..2999-12, from after to, or an id with control characters"
 
 
 def _policy(request: Request) -> Policy:
@@ -69,8 +73,8 @@ def list_clients(
         Literal["asc", "desc"] | None, Query(description="default: asc for name, desc else")
     ] = None,
     month: MonthQuery = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ClientOut]:
     policy = _policy(request)
     with Session(request.app.state.service.engine) as session:
@@ -291,15 +295,13 @@ def _month_out(
     "/clients/{client_id}/profitability",
     response_model=ClientProfitability,
     summary="A client's monthly margin series with drivers, leakage and data-quality counters",
-    responses={404: {"description": "unknown client"}, 422: {"description": "bad month or from > to"}},
+    responses={404: {"description": "unknown client"}, 422: {"description": BAD_REQUEST}},
 )
 def client_profitability(
     request: Request,
-    client_id: str,
-    start: Annotated[
-        str | None, Query(alias="from", pattern=MONTH, description="first month, YYYY-MM")
-    ] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=MONTH, description="last month, YYYY-MM")] = None,
+    client_id: Annotated[EntityId, Path()],
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> ClientProfitability:
     policy = _policy(request)
     with Session(request.app.state.service.engine) as session:
@@ -353,15 +355,13 @@ def client_profitability(
     "/agreements/{agreement_id}/profitability",
     response_model=AgreementProfitability,
     summary="An agreement's monthly figures: margin, effective rate, prepaid burn, fixed-fee write-down",
-    responses={404: {"description": "unknown agreement"}, 422: {"description": "bad month or from > to"}},
+    responses={404: {"description": "unknown agreement"}, 422: {"description": BAD_REQUEST}},
 )
 def agreement_profitability(
     request: Request,
-    agreement_id: str,
-    start: Annotated[
-        str | None, Query(alias="from", pattern=MONTH, description="first month, YYYY-MM")
-    ] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=MONTH, description="last month, YYYY-MM")] = None,
+    agreement_id: Annotated[EntityId, Path()],
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> AgreementProfitability:
     policy = _policy(request)
     with Session(request.app.state.service.engine) as session:

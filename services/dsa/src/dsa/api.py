@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from msp_events.money import Money
+from msp_events.runtime.api import Limit, Offset
 
 from dsa.domain.budgets import BudgetVersion
 from dsa.store.repository import BudgetRepository
@@ -49,8 +50,8 @@ def list_budgets(
     request: Request,
     department: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     on: Annotated[date | None, Query(description="only budgets whose period includes this date")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[BudgetOut]:
     with Session(request.app.state.service.engine) as session:
         budgets = BudgetRepository(session).list(department=department, on=on, limit=limit, offset=offset)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from msp_events.money import Money
+from msp_events.runtime.api import Limit, Offset
 
 from ram.domain.technicians import TechnicianVersion, cost_rate_on
 from ram.store.repository import TechnicianRepository
@@ -75,8 +76,8 @@ def list_technicians(
     on: Annotated[
         date | None, Query(description="also give each technician's hourly cost on this date (YYYY-MM-DD)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[TechnicianOut]:
     with Session(request.app.state.service.engine) as session:
         technicians = TechnicianRepository(session).list(

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from msp_events.money import Money
+from msp_events.runtime.api import Limit, Offset
 
 from sli.domain.subscriptions import SubscriptionVersion
 from sli.store.repository import SubscriptionRepository
@@ -72,8 +73,8 @@ def list_subscriptions(
     request: Request,
     client_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     status: Annotated[Literal["active", "pending", "trial", "suspended", "cancelled"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[SubscriptionOut]:
     with Session(request.app.state.service.engine) as session:
         subscriptions = SubscriptionRepository(session).list(

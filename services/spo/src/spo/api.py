@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from msp_events.money import Money
+from msp_events.runtime.api import Limit, Offset
 from msp_events.types.crm import OpportunityStage
 
 from spo.domain.opportunities import OpportunityVersion
@@ -66,8 +67,8 @@ def list_opportunities(
     request: Request,
     status: Annotated[Literal["open", "won", "lost"] | None, Query()] = None,
     stage: Annotated[OpportunityStage | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[OpportunityOut]:
     with Session(request.app.state.service.engine) as session:
         opportunities = OpportunityRepository(session).list(

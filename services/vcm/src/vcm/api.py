@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from msp_events.runtime.api import Limit, Offset
+
 from vcm.domain.documents import ReceivedDocument
 from vcm.store.repository import DocumentRepository
 
@@ -54,8 +56,8 @@ def list_documents(
     request: Request,
     client_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     vendor_name: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DocumentOut]:
     with Session(request.app.state.service.engine) as session:
         documents = DocumentRepository(session).list(

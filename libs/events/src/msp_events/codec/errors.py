@@ -12,11 +12,13 @@ from enum import StrEnum
 class Reason(StrEnum):
     TOO_LARGE = "too-large"
     MISSING_HEADERS = "missing-ce-headers"
+    BAD_HEADER = "bad-ce-header"
     NOT_JSON = "not-json"
     UNKNOWN_TYPE = "unknown-type"
     SCHEMA_INVALID = "schema-invalid"
     HANDLER_REJECTED = "handler-rejected"
     HANDLER_FAILED = "handler-failed"
+    IMPLAUSIBLE_TIME = "implausible-time"
 
 
 class DecodeError(Exception):

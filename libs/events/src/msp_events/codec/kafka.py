@@ -61,11 +61,14 @@ def decode(value: bytes | None, headers: Headers, *, max_bytes: int | None = Non
     hdrs = {k.lower(): v for k, v in headers}
     content_type = hdrs.get("content-type", b"").decode(errors="replace")
     if "ce_specversion" in hdrs:
+        for header, value_bytes in hdrs.items():
+            if header.startswith("ce_"):
+                _check_utf8(header, value_bytes)
         attributes: dict[str, Any] = {}
         for name in ATTRIBUTE_NAMES:
             raw = hdrs.get(f"ce_{name}")
             if raw is not None:
-                attributes[name] = raw.decode(errors="replace")
+                attributes[name] = raw.decode()
         attributes["datacontenttype"] = content_type or "application/json"
         attributes["data"] = _json(value, "the payload")
     elif content_type.startswith(STRUCTURED_CONTENT_TYPE):
@@ -102,6 +105,21 @@ def from_attributes(attributes: dict[str, Any]) -> Envelope[Any]:
 def _typed_envelope(model: type[EventData]) -> type[Envelope[Any]]:
     """``Envelope[Model]``, built once per type: pydantic's own lookup costs ~25 µs per message."""
     return Envelope[model]  # type: ignore[valid-type]
+
+
+def _check_utf8(header: str, raw: bytes) -> None:
+    """CloudEvents attributes are strings, UTF-8 on Kafka. Decoding with replacement characters
+    would accept a mangled ``ce_id`` (two different ids could even become one inbox key), so a
+    header that is not UTF-8 refuses the message, naming the header and the offending bytes."""
+    try:
+        raw.decode()
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.end].hex(" ")
+        raise DecodeError(
+            Reason.BAD_HEADER,
+            f"header {header} is not valid UTF-8 (byte(s) {bad} at offset {exc.start}); "
+            "the producer must encode CloudEvents attributes as UTF-8",
+        ) from None
 
 
 def _json(value: bytes | None, what: str) -> Any:

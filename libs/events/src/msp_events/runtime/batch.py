@@ -30,6 +30,7 @@ from msp_events.registry import REGISTRY, input_topic
 from msp_events.runtime.delivery import InboxKey, append_outbox, claim_inbox, inbox_key
 from msp_events.runtime.errors import PermanentError
 from msp_events.runtime.metrics import RuntimeMetrics
+from msp_events.runtime.plausibility import PlausibilityWindow, refuse_implausible
 from msp_events.runtime.router import HandlerRouter, Route
 from msp_events.runtime.transport import Record
 from msp_events.runtime.uow import Batch, UnitOfWork
@@ -71,6 +72,7 @@ class _Message:
 class _Suspect:
     attempts: int  # attempts already spent on it
     rejection: str | None = None  # a PermanentError's message: never run it again
+    reason: Reason = Reason.HANDLER_REJECTED  # and its reason
 
 
 class _DeferredWorkFailed(Exception):
@@ -88,6 +90,7 @@ class BatchPolicy:
     max_attempts: int = 3
     retry_backoff_s: float = 0.05
     max_message_bytes: int = 1_000_000
+    plausibility: PlausibilityWindow = field(default_factory=PlausibilityWindow)
 
 
 class BatchApplier:
@@ -121,9 +124,11 @@ class BatchApplier:
             except _FastPathFailed as failed:
                 deferring = False
                 rejection = str(failed.error) if isinstance(failed.error, PermanentError) else None
-                reason = Reason.HANDLER_REJECTED if rejection is not None else Reason.HANDLER_FAILED
+                reason = (
+                    failed.error.reason if isinstance(failed.error, PermanentError) else Reason.HANDLER_FAILED
+                )
                 self.metrics.failed.labels(failed.type_name, reason.value).inc()
-                suspects[failed.key] = _Suspect(attempts=1, rejection=rejection)
+                suspects[failed.key] = _Suspect(attempts=1, rejection=rejection, reason=reason)
                 continue
             except (OperationalError, InfrastructureError) as exc:
                 raise InfrastructureError(str(exc)) from exc
@@ -205,6 +210,8 @@ class BatchApplier:
         envelope = uow.cause
         if isinstance(envelope.data, ClockTicked):
             uow.advance_clock(envelope.data.now)
+        else:
+            refuse_implausible(uow, self.policy.plausibility)  # a fact dated 0001-01-01 is dead-lettered
         if message.route is not None:
             message.route.handler(uow, envelope)
         uow.session.flush()  # so a handler's own write errors are attributed to its message
@@ -217,7 +224,7 @@ class BatchApplier:
         assert envelope is not None
         if suspect.rejection is not None:
             outcome.dead_letters.append(
-                DeadLetter(message.record, Reason.HANDLER_REJECTED, suspect.rejection, 1, envelope.type)
+                DeadLetter(message.record, suspect.reason, suspect.rejection, 1, envelope.type)
             )
             return
         last_error: Exception | None = None
@@ -233,9 +240,9 @@ class BatchApplier:
                     self._handle(uow, message)
                     append_outbox(session, uow.emitted)
             except PermanentError as exc:
-                self.metrics.failed.labels(envelope.type, Reason.HANDLER_REJECTED.value).inc()
+                self.metrics.failed.labels(envelope.type, exc.reason.value).inc()
                 outcome.dead_letters.append(
-                    DeadLetter(message.record, Reason.HANDLER_REJECTED, str(exc), attempt, envelope.type)
+                    DeadLetter(message.record, exc.reason, str(exc), attempt, envelope.type)
                 )
                 return
             except OperationalError:

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from msp_events.runtime.api import RefuseControlCharacters
 from msp_events.runtime.service import Service
 
 
@@ -23,12 +24,20 @@ def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: 
 
     app = FastAPI(title=f"{service.name.upper()} agent", version=version, lifespan=lifespan)
     app.state.service = service
+    app.add_middleware(RefuseControlCharacters)  # a NUL never reaches a handler or the database
 
     @app.get("/livez", tags=["operations"], summary="The process is alive")
     async def livez() -> dict[str, str]:
         return {"status": "alive", "service": service.name}
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and database reachable, no stalled partition")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Broker and database reachable, no stalled partition",
+        responses={
+            503: {"description": "not ready: the checks say which of broker, database and consumer failed"}
+        },
+    )
     async def readyz() -> JSONResponse:
         checks = await service.readiness()
         ready = all(checks.values())
@@ -37,7 +46,13 @@ def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: 
             body["reasons"] = service.reasons
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,  # so the OpenAPI says text/plain, what it answers
+        responses={200: {"description": "Prometheus text exposition format", "content": {"text/plain": {}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

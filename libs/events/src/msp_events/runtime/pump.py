@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -21,6 +21,7 @@ from msp_events.registry import dead_letter_topic, input_topic
 from msp_events.runtime.batch import BatchApplier, BatchOutcome, BatchPolicy, DeadLetter
 from msp_events.runtime.deadletter import is_truncated, publish_dead_letters
 from msp_events.runtime.metrics import RuntimeMetrics
+from msp_events.runtime.plausibility import PlausibilityWindow
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.transport import ConsumerPort, Outgoing, ProducerPort, Record, TopicPartition
 
@@ -38,6 +39,7 @@ class PumpPolicy:
     max_message_bytes: int = 1_000_000
     infrastructure_backoff_s: float = 1.0
     dead_letter_max_bytes: int = 1_000_000  # a bigger copy is truncated (deadletter.py)
+    plausibility: PlausibilityWindow = field(default_factory=PlausibilityWindow)
 
 
 class Pump:
@@ -68,7 +70,12 @@ class Pump:
             router=router,
             engine=engine,
             metrics=metrics,
-            policy=BatchPolicy(policy.max_attempts, policy.retry_backoff_s, policy.max_message_bytes),
+            policy=BatchPolicy(
+                policy.max_attempts,
+                policy.retry_backoff_s,
+                policy.max_message_bytes,
+                plausibility=policy.plausibility,
+            ),
         )
 
     # -- the loop ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
 from msp_events.runtime.alignment import AlignmentPolicy, EventTimeAligner
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
+from msp_events.runtime.plausibility import PlausibilityWindow
 from msp_events.runtime.progress import ProgressMonitor
 from msp_events.runtime.pump import Pump, PumpPolicy
 from msp_events.runtime.relay import OutboxRelay, RelayPolicy
@@ -137,6 +138,7 @@ class Service:
                     max_message_bytes=s.max_message_bytes,
                     infrastructure_backoff_s=s.infrastructure_backoff_s,
                     dead_letter_max_bytes=s.dead_letter_max_bytes,
+                    plausibility=PlausibilityWindow(s.plausible_years_back, s.plausible_years_ahead),
                 ),
                 on_committed=self.relay.wake if self.relay else lambda: None,
             )

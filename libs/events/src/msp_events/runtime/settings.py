@@ -74,6 +74,18 @@ class ServiceSettings(BaseSettings):
     progress_interval_s: float = Field(
         default=5.0, alias="PROGRESS_INTERVAL_S", gt=0, description="how often the lag is read"
     )
+    plausible_years_back: int = Field(
+        default=10,
+        alias="PLAUSIBLE_YEARS_BACK",
+        ge=0,
+        description="facts dated more than this many years before the service clock are dead-lettered",
+    )
+    plausible_years_ahead: int = Field(
+        default=1,
+        alias="PLAUSIBLE_YEARS_AHEAD",
+        ge=0,
+        description="facts dated more than this many years after the service clock are dead-lettered",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     def resolved_database_url(self) -> str:

@@ -35,7 +35,13 @@ class InvoiceLine(BaseModel):
     period_end: date | None = Field(default=None, description="last day of the service period billed")
 
 
-@event("billing.invoice.issued", owner="source", key="invoice_id", consumers=("cpi", "spo", "sli"))
+@event(
+    "billing.invoice.issued",
+    owner="source",
+    key="invoice_id",
+    consumers=("cpi", "spo", "sli"),
+    fact_dates=("invoice_date",),
+)
 class InvoiceIssued(EventData):
     """An invoice was issued to a client (re-sent with the same id if it is adjusted).
 
@@ -68,7 +74,13 @@ class InvoiceIssued(EventData):
         return self
 
 
-@event("billing.payment.received", owner="source", key="payment_id", consumers=("cpi",))
+@event(
+    "billing.payment.received",
+    owner="source",
+    key="payment_id",
+    consumers=("cpi",),
+    fact_dates=("received_on",),
+)
 class PaymentReceived(EventData):
     """A client payment was received against an invoice.
 

@@ -13,7 +13,13 @@ from msp_events.money import Money
 from msp_events.registry import EventData, event
 
 
-@event("finance.expense.recorded", owner="source", key="expense_id", consumers=("dsa",))
+@event(
+    "finance.expense.recorded",
+    owner="source",
+    key="expense_id",
+    consumers=("dsa",),
+    fact_dates=("expense_date",),
+)
 class ExpenseRecorded(EventData):
     """A cost was booked: a card transaction, an approved expense claim or a vendor (AP) bill line.
 

@@ -72,7 +72,13 @@ class AssignedLicence(BaseModel):
     sku_part_number: str | None = Field(default=None, description="SKU code, e.g. 'O365_BUSINESS_PREMIUM'")
 
 
-@event("licensing.seat.activity", owner="source", key="user_id", consumers=("sli", "dsa"))
+@event(
+    "licensing.seat.activity",
+    owner="source",
+    key="user_id",
+    consumers=("sli", "dsa"),
+    fact_dates=("observed_at",),
+)
 class SeatActivity(EventData):
     """A snapshot of one tenant user's licences and sign-in activity (Microsoft Graph ``users``).
 

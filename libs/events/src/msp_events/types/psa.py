@@ -286,7 +286,13 @@ class TicketUpdated(EventData):
     updated_at: AwareDatetime = Field(description="when the ticket reached this state; newer wins")
 
 
-@event("psa.time_entry.logged", owner="source", key="time_entry_id", consumers=("cpi", "ram"))
+@event(
+    "psa.time_entry.logged",
+    owner="source",
+    key="time_entry_id",
+    consumers=("cpi", "ram"),
+    fact_dates=("work_date",),
+)
 class TimeEntryLogged(EventData):
     """A technician logged (or corrected) time; a corrected entry is re-sent with the same id.
 

@@ -21,7 +21,13 @@ class InstalledSoftware(BaseModel):
     installed_on: date | None = Field(default=None, description="install date reported by the OS")
 
 
-@event("rmm.software.inventoried", owner="source", key="device_id", consumers=("sli",))
+@event(
+    "rmm.software.inventoried",
+    owner="source",
+    key="device_id",
+    consumers=("sli",),
+    fact_dates=("observed_at",),
+)
 class SoftwareInventoried(EventData):
     """The RMM audited one device's installed software; the payload is the complete list.
 

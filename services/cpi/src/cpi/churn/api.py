@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from msp_events.runtime.api import Limit, Offset
+
 from cpi.churn.repository import ChurnRisk, current_model, latest_scores
 
 router = APIRouter(tags=["churn"])
@@ -54,8 +56,8 @@ def churn_risk(
     min_probability: Annotated[Decimal | None, Query(ge=0, le=1)] = None,
     method: Annotated[Literal["health_score", "model"] | None, Query()] = None,
     sort: Annotated[Literal["-probability", "probability", "client_id", "-band"], Query()] = "-probability",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> ChurnRiskPage:
     with Session(request.app.state.service.engine) as session:
         scores = list(latest_scores(session).values())
