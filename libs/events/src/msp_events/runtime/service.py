@@ -113,7 +113,7 @@ class Service:
                     AlignmentPolicy(
                         max_idle_s=s.align_max_idle_s,
                         max_buffered=s.align_max_buffered,
-                        fetch_size=max(s.batch_size, 500),
+                        fetch_size=s.fetch_size or max(s.batch_size, 500),
                     ),
                     self.metrics,
                 )

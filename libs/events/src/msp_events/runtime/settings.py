@@ -57,6 +57,12 @@ class ServiceSettings(BaseSettings):
         description="longest wait for an empty input partition that has records to fetch",
     )
     align_max_buffered: int = Field(default=1000, alias="ALIGN_MAX_BUFFERED", ge=2)
+    fetch_size: int | None = Field(
+        default=None,
+        alias="CONSUMER_FETCH_SIZE",
+        ge=1,
+        description="records asked of the broker per fetch when aligning (default: max(batch size, 500))",
+    )
     relay_poll_s: float = Field(default=0.5, alias="RELAY_POLL_S", gt=0)
     dead_letter_max_bytes: int = Field(
         default=1_000_000,

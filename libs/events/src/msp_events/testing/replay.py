@@ -365,6 +365,8 @@ class ReplayResult:
     """What the service published, ordered by event time then id (both deterministic)."""
     dead_letters: list[DeadLetter]
     """What it dead-lettered, in the order of the inputs."""
+    state: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    """The service's own tables at the end (``snapshot=True``): rows as strings, sorted, per table."""
 
     def dead_letter_documents(self) -> list[Document]:
         return [d.document() for d in self.dead_letters]
@@ -422,7 +424,9 @@ async def replay(
     kafka_bootstrap: str | None = None,
     topic_prefix: str | None = None,
     timeout_s: float = 60.0,
-    order: Literal["log", "day", "broker"] = "log",
+    order: Order = "log",
+    restart_after: int | None = None,
+    snapshot: bool = False,
 ) -> ReplayResult:
     """Feed ``log`` (a JSONL path or envelopes) into one service and collect what it published.
 
@@ -439,6 +443,13 @@ async def replay(
     UTC day of event time at once and waits between days: for long simulated logs, where a wait per
     topic switch would be slow and a day is the clock's granularity. ``order="broker"`` publishes
     everything at once and lets the broker interleave, to test that the state converges anyway.
+    ``order="backlog"`` publishes everything *before* the service starts, as after an outage or a
+    backfill: every input partition has records waiting, and event-time alignment must hand them
+    to the handlers in the same order as ``"log"`` does.
+
+    ``restart_after=N`` stops the service once it has finished N messages and starts a new
+    instance on the same database and consumer group (another start time: it resumes from the
+    committed offsets). ``snapshot=True`` returns the service's own tables in ``state``.
     """
     inputs = list(eventlog.read(log)) if isinstance(log, str | Path) else list(log)
     with tempfile.TemporaryDirectory(prefix="msp-replay-") as tmp:
@@ -468,23 +479,47 @@ async def replay(
         )
         bus = InProcessBus() if transport == "inprocess" else None
         chosen: Transport = bus if bus is not None else KafkaTransport(kafka, client_id="msp-replay-harness")
-        service = create_service(run_settings, transport=chosen)
-        return await _run(service, chosen, bus, inputs, timeout_s, order)
+        return await _run(
+            lambda: create_service(run_settings, transport=chosen),
+            chosen,
+            bus,
+            inputs,
+            timeout_s,
+            order,
+            restart_after=restart_after,
+            snapshot=snapshot,
+        )
+
+
+Order = Literal["log", "day", "broker", "backlog"]
 
 
 async def _run(
-    service: Service,
+    make_service: Callable[[], Service],
     transport: Transport,
     bus: InProcessBus | None,
     inputs: list[Envelope[Any]],
     timeout_s: float,
-    order: Literal["log", "day", "broker"] = "log",
+    order: Order = "log",
+    *,
+    restart_after: int | None = None,
+    snapshot: bool = False,
 ) -> ReplayResult:
+    service = make_service()
     consumed = set(service.input_topics)
     fed = [e for e in inputs if e.spec.topic in consumed]
     runs = _topic_runs(fed) if order == "log" else _day_runs(fed) if order == "day" else [fed]
     deadline = time.monotonic() + timeout_s
+    if order == "backlog":
+        await transport.ensure_topics(service.topic_partitions())
+        await _publish(transport, fed)
+        runs = []
     await service.start()
+    finished_before = 0.0  # messages finished by instances stopped for a restart
+
+    def processed() -> float:
+        return finished_before + _processed(service)
+
     try:
         producer = transport.producer()
         await producer.start()
@@ -493,13 +528,19 @@ async def _run(
             for run in runs:
                 await producer.send_all([eventlog.to_outgoing(e) for e in run])
                 done += len(run)
-                await _wait_until(service, deadline, _processed_at_least(service, done), len(fed))
+                await _wait_until(service, deadline, lambda n=done: processed() >= n, len(fed))  # type: ignore[misc]
         finally:
             await producer.stop()
+        if restart_after is not None:
+            await _wait_until(service, deadline, lambda: processed() >= restart_after, len(fed))
+            await service.stop()
+            finished_before += _processed(service)
+            service = make_service()
+            await service.start()
         await _wait_until(
             service,
             deadline,
-            lambda: _processed(service) >= len(fed) and service.is_idle() and not _pending_outbox(service),
+            lambda: processed() >= len(fed) and service.is_idle() and not _pending_outbox(service),
             len(fed),
         )
         input_ids = {e.id for e in fed}
@@ -518,6 +559,7 @@ async def _run(
             for record in await _records(transport, bus, dead_letter_topic(service.name, topic)):
                 dead.append(_dead_letter(topic, record))
         dead.sort(key=lambda d: (position.get(d.header("ce_id") or "", len(position)), d.topic, d.reason))
+        state = _state(service) if snapshot else {}
     finally:
         await service.stop()
     return ReplayResult(
@@ -526,11 +568,30 @@ async def _run(
         skipped=len(inputs) - len(fed),
         outputs=_ordered(outputs),
         dead_letters=dead,
+        state=state,
     )
 
 
-def _processed_at_least(service: Service, count: int) -> Callable[[], bool]:
-    return lambda: _processed(service) >= count
+async def _publish(transport: Transport, events: list[Envelope[Any]]) -> None:
+    producer = transport.producer()
+    await producer.start()
+    try:
+        await producer.send_all([eventlog.to_outgoing(e) for e in events])
+    finally:
+        await producer.stop()
+
+
+def _state(service: Service) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of the service's own tables, as strings, sorted: comparable across runs and
+    backends (the runtime's inbox and outbox carry wall-clock times and are left out)."""
+    if service.metadata is None:
+        return {}
+    state: dict[str, list[tuple[str, ...]]] = {}
+    with service.engine.connect() as connection:
+        for table in service.metadata.sorted_tables:
+            rows = connection.execute(select(table)).all()
+            state[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
+    return state
 
 
 def _day_runs(events: list[Envelope[Any]]) -> list[list[Envelope[Any]]]:
