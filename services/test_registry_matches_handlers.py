@@ -6,10 +6,9 @@ The registry decides which dead-letter and redrive topics ``msp-events topics ap
 reports "no dead-letter topic yet" for a type the service never reads (CPI was listed for six), or
 a handled type gets no dead-letter topic from ``topics apply``.
 
-Services still being built declare inputs they do not handle yet: those are listed below, each
-with why, and the list must shrink (a pair that gets a handler must leave it). CPI has none left
-except the types the registry's own tests pin (``test_types.py``): the consensus protocol, which
-every agent consumes by convention, and ``resource.utilization.alert``, whose only consumer is CPI.
+Services still being built are *planned* consumers of what their design gives them
+(``@event(..., planned=(...))``): shown in the catalog, without topics or subscriptions. When a
+handler is added, the service moves from ``planned=`` to ``consumers=``, and this test says so.
 """
 
 from __future__ import annotations
@@ -23,56 +22,6 @@ from msp_events.runtime.router import HandlerRouter
 
 CLOCK = "clock.ticked"  # every service subscribes to the clock, handler or not (Service.input_topics)
 CONSENSUS = {"decision.proposed", "decision.vote.cast", "decision.reached"}
-
-NOT_YET_HANDLED: dict[str, set[str]] = {
-    # Planned, pinned by test_types.py (decisions reach every agent; the alert must have a consumer).
-    "cpi": {*CONSENSUS, "resource.utilization.alert"},
-    # Skeleton services: only their first fact type is handled so far.
-    "spo": {
-        *CONSENSUS,
-        "billing.invoice.issued",
-        "client.churn.risk.changed",
-        "client.profitability.changed",
-        "license.compliance.violation",
-        "psa.agreement.upserted",
-        "psa.client.upserted",
-    },
-    "ram": {
-        *CONSENSUS,
-        "client.profitability.changed",
-        "dispatch.visit.requested",
-        "psa.agreement.upserted",
-        "psa.client.upserted",
-        "psa.ticket.updated",
-        "psa.time_entry.logged",
-    },
-    "sli": {
-        *CONSENSUS,
-        "billing.invoice.issued",
-        "licensing.seat.activity",
-        "psa.agreement.upserted",
-        "psa.client.upserted",
-        "rmm.software.inventoried",
-        "sales.opportunity.identified",
-    },
-    "dsa": {
-        *CONSENSUS,
-        "cloud.cost.recorded",
-        "contract.renewal.due",
-        "finance.expense.recorded",
-        "licensing.seat.activity",
-        "licensing.subscription.upserted",
-        "psa.client.upserted",
-    },
-    "vcm": {
-        *CONSENSUS,
-        "licensing.subscription.upserted",
-        "psa.agreement.upserted",
-        "psa.client.upserted",
-        "psa.ticket.updated",
-        "spend.anomaly.detected",
-    },
-}
 
 
 def router_of(service: str) -> HandlerRouter:
@@ -97,11 +46,9 @@ def test_the_registry_lists_a_service_as_consumer_exactly_for_what_it_handles(se
         f"&& msp-events catalog`"
     )
     unhandled = declared - handled - {CLOCK}
-    planned = NOT_YET_HANDLED.get(service, set())
-    assert unhandled - planned == set(), (
-        f"the registry lists {service} as a consumer of {sorted(unhandled - planned)}, which it has no "
-        f"handler for: remove {service!r} from those consumers= (or add the handler)"
+    assert not unhandled, (
+        f"the registry lists {service} as a consumer of {sorted(unhandled)}, which it has no handler "
+        f"for: move {service!r} to planned= of those @event declarations (or add the handler)"
     )
-    assert planned - unhandled == set(), (
-        f"{service} now handles {sorted(planned - unhandled)}: remove them from NOT_YET_HANDLED here"
-    )
+    early = {spec.type for spec in REGISTRY if service in spec.planned} & handled
+    assert not early, f"{service} handles {sorted(early)}: move it from planned= to consumers= there"

@@ -44,6 +44,8 @@ def render_catalog(registry: Registry = REGISTRY) -> str:
     ]
     for spec in registry:
         consumers = ", ".join(spec.consumers) or "—"
+        if spec.planned:
+            consumers += f" (planned: {', '.join(spec.planned)})"
         lines.append(
             f"| [`{spec.type}`](#{spec.type.replace('.', '')}) | {spec.version} | {spec.owner} "
             f"| `{spec.key}` | {consumers} |"

@@ -54,15 +54,24 @@ class EventSpec:
     minor: int
     key: str
     consumers: tuple[str, ...]
+    """Services with a handler for it: they get its dead-letter and redrive topics and subscribe."""
     description: str
     partitions: int = 3
     retention_days: int = 30
     subject: str = field(default="")
+    planned: tuple[str, ...] = ()
+    """Services the design gives it to whose handler is not built yet (the agents' own issues add
+    them): shown in the catalog, but no dead-letter or redrive topics, no subscription."""
     fact_dates: tuple[str, ...] = ()
     """Payload fields that date the fact (``work_date``, ``invoice_date`` ...): the runtime refuses a
     message whose fact dates, or envelope time, fall outside the plausibility window around the
     service clock (``runtime/plausibility.py``). Only fields where a wrong date does damage; never
     dates that may rightly lie years ahead (contract ends, renewals) or back (a client's creation)."""
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        """Everyone it is meant for: today's consumers, then the planned ones."""
+        return (*self.consumers, *self.planned)
 
     @property
     def version(self) -> str:
@@ -184,6 +193,7 @@ def event(
     owner: str,
     key: str,
     consumers: tuple[str, ...] = (),
+    planned: tuple[str, ...] = (),
     major: int = 1,
     minor: int = 0,
     partitions: int = 3,
@@ -195,16 +205,20 @@ def event(
 
     ``owner`` is the only service allowed to publish it (an agent, or ``source`` for facts from
     PSA/billing/CRM/RMM/finance systems, or ``platform`` for the clock). ``key`` names the payload
-    field used as the Kafka key, so events about one entity stay in order. ``fact_dates`` names the
-    ``date``/``datetime`` fields that date the fact, checked against the plausibility window.
+    field used as the Kafka key, so events about one entity stay in order. ``consumers`` are the
+    services that handle it (a test holds them to their handlers), ``planned`` the ones meant to.
+    ``fact_dates`` names the ``date``/``datetime`` fields that date the fact, checked against the
+    plausibility window.
     """
     if not _TYPE_NAME.match(type_name):
         raise ValueError(f"event type {type_name!r} must be dotted lowercase words")
     if owner not in OWNERS:
         raise ValueError(f"{type_name}: owner {owner!r} is not one of {OWNERS}")
-    unknown = set(consumers) - set(SERVICES)
+    unknown = (set(consumers) | set(planned)) - set(SERVICES)
     if unknown:
         raise ValueError(f"{type_name}: unknown consumers {sorted(unknown)}")
+    if both := set(consumers) & set(planned):
+        raise ValueError(f"{type_name}: {sorted(both)} cannot be both a consumer and planned")
 
     def register(model: M) -> M:
         if key not in model.__pydantic_fields__:
@@ -229,6 +243,7 @@ def event(
                 minor=minor,
                 key=key,
                 consumers=tuple(consumers),
+                planned=tuple(planned),
                 description=doc,
                 partitions=partitions,
                 retention_days=retention_days,

@@ -42,7 +42,7 @@ class MarginDriver(BaseModel):
     detail: str | None = Field(default=None, description="what moved it, e.g. '+14 h on P1 tickets by L3'")
 
 
-@event("client.profitability.changed", owner="cpi", key="client_id", consumers=("ram", "spo"))
+@event("client.profitability.changed", owner="cpi", key="client_id", consumers=(), planned=("ram", "spo"))
 class ClientProfitabilityChanged(EventData):
     """A client's gross margin for a month moved to another band or past the change threshold.
 
@@ -106,7 +106,7 @@ class ChurnSignal(BaseModel):
     )
 
 
-@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=("spo",))
+@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=(), planned=("spo",))
 class ClientChurnRiskChanged(EventData):
     """A client's churn-risk band changed (published once per change, never twice for one band).
 
@@ -145,7 +145,7 @@ class ClientChurnRiskChanged(EventData):
     summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
-@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",))
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=(), planned=("sli",))
 class SalesOpportunityIdentified(EventData):
     """SPO found a sales opportunity with an existing client in delivery data.
 
@@ -197,7 +197,7 @@ class ClientHours(BaseModel):
     hours: Decimal = Field(ge=0, description="hours logged (or scheduled, for a forecast) on the client")
 
 
-@event("resource.utilization.alert", owner="ram", key="technician_id", consumers=("cpi",))
+@event("resource.utilization.alert", owner="ram", key="technician_id", consumers=(), planned=("cpi",))
 class ResourceUtilizationAlert(EventData):
     """A technician's billable utilisation is outside the target band.
 
@@ -232,7 +232,7 @@ class ResourceUtilizationAlert(EventData):
         return self
 
 
-@event("license.compliance.violation", owner="sli", key="client_id", consumers=("cpi", "spo"))
+@event("license.compliance.violation", owner="sli", key="client_id", consumers=("cpi",), planned=("spo",))
 class LicenseComplianceViolation(EventData):
     """Bought, assigned and billed seats for one client's SKU disagree, or the licence lapsed.
 
@@ -282,7 +282,7 @@ class RootCause(BaseModel):
     impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
 
 
-@event("spend.anomaly.detected", owner="dsa", key="department", consumers=("vcm",))
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",))
 class SpendAnomalyDetected(EventData):
     """A department's spend departed from its expected level.
 
@@ -321,7 +321,7 @@ class SpendAnomalyDetected(EventData):
         return self
 
 
-@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=("dsa",))
+@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=(), planned=("dsa",))
 class ContractRenewalDue(EventData):
     """A vendor contract's renewal notice deadline is inside a reminder window (120/90/60/30/14 days).
 

@@ -39,7 +39,8 @@ class InvoiceLine(BaseModel):
     "billing.invoice.issued",
     owner="source",
     key="invoice_id",
-    consumers=("cpi", "spo", "sli"),
+    consumers=("cpi",),
+    planned=("spo", "sli"),
     fact_dates=("invoice_date",),
 )
 class InvoiceIssued(EventData):

@@ -13,7 +13,12 @@ from msp_events.registry import EventData, event
 
 
 @event(
-    "cloud.cost.recorded", owner="source", key="cost_line_id", consumers=("dsa",), fact_dates=("usage_date",)
+    "cloud.cost.recorded",
+    owner="source",
+    key="cost_line_id",
+    consumers=(),
+    planned=("dsa",),
+    fact_dates=("usage_date",),
 )
 class CloudCostRecorded(EventData):
     """One day of cloud cost for one account/service/region/usage-type combination.

@@ -36,7 +36,7 @@ Vote = Literal["approve", "reject", "abstain"]
 SUBJECT_PATTERN = r"^[a-z_]+/\S+$"
 
 
-@event("decision.proposed", owner="agents", key="decision_id", consumers=SERVICES)
+@event("decision.proposed", owner="agents", key="decision_id", consumers=(), planned=SERVICES)
 class DecisionProposed(EventData):
     """An agent proposes an action that needs the agreement of other agents.
 
@@ -80,7 +80,7 @@ class DecisionProposed(EventData):
         return self
 
 
-@event("decision.vote.cast", owner="agents", key="decision_id", consumers=SERVICES)
+@event("decision.vote.cast", owner="agents", key="decision_id", consumers=(), planned=SERVICES)
 class DecisionVoteCast(EventData):
     """An agent voted on a proposed decision (a later vote by the same voter replaces its earlier one)."""
 
@@ -101,7 +101,7 @@ class Ballot(BaseModel):
     reason: str = Field(description="its reason")
 
 
-@event("decision.reached", owner="agents", key="decision_id", consumers=SERVICES)
+@event("decision.reached", owner="agents", key="decision_id", consumers=(), planned=SERVICES)
 class DecisionReached(EventData):
     """A proposed decision was approved, rejected, or expired without enough votes.
 

@@ -10,7 +10,7 @@ from msp_events.registry import EventData, event
 from msp_events.types.common import Latitude, Longitude, Priority
 
 
-@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=("ram",))
+@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=(), planned=("ram",))
 class VisitRequested(EventData):
     """An on-site visit was requested (or its window/duration changed; re-sent with the same id).
 

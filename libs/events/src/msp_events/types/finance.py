@@ -17,7 +17,8 @@ from msp_events.registry import EventData, event
     "finance.expense.recorded",
     owner="source",
     key="expense_id",
-    consumers=("dsa",),
+    consumers=(),
+    planned=("dsa",),
     fact_dates=("expense_date",),
 )
 class ExpenseRecorded(EventData):

@@ -16,7 +16,8 @@ from msp_events.registry import EventData, event
     "licensing.subscription.upserted",
     owner="source",
     key="subscription_id",
-    consumers=("sli", "cpi", "dsa", "vcm"),
+    consumers=("sli", "cpi"),
+    planned=("dsa", "vcm"),
 )
 class SubscriptionUpserted(EventData):
     """A client's licence subscription at the distributor changed; the payload is its full state.
@@ -76,7 +77,8 @@ class AssignedLicence(BaseModel):
     "licensing.seat.activity",
     owner="source",
     key="user_id",
-    consumers=("sli", "dsa"),
+    consumers=(),
+    planned=("sli", "dsa"),
     fact_dates=("observed_at",),
 )
 class SeatActivity(EventData):

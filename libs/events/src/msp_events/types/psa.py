@@ -16,7 +16,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from msp_events.money import CurrencyCode, Money
-from msp_events.registry import SERVICES, EventData, event
+from msp_events.registry import EventData, event
 from msp_events.types.common import Latitude, Longitude, Priority, require_one_currency
 
 BillableOption = Literal["billable", "non_billable", "no_charge"]
@@ -38,7 +38,13 @@ class Site(BaseModel):
     primary: bool = Field(default=False, description="the client's main site (CW primaryAddressFlag)")
 
 
-@event("psa.client.upserted", owner="source", key="client_id", consumers=SERVICES)
+@event(
+    "psa.client.upserted",
+    owner="source",
+    key="client_id",
+    consumers=("cpi",),
+    planned=("spo", "ram", "sli", "dsa", "vcm"),
+)
 class ClientUpserted(EventData):
     """A client (PSA company/account) was created or changed; the payload is its full state.
 
@@ -109,7 +115,8 @@ class Addition(BaseModel):
     "psa.agreement.upserted",
     owner="source",
     key="agreement_id",
-    consumers=("cpi", "spo", "ram", "sli", "vcm"),
+    consumers=("cpi",),
+    planned=("spo", "ram", "sli", "vcm"),
 )
 class AgreementUpserted(EventData):
     """A client agreement (contract) was created or changed; the payload is its full state.
@@ -238,7 +245,7 @@ class TechnicianUpserted(EventData):
     )
 
 
-@event("psa.ticket.updated", owner="source", key="ticket_id", consumers=("ram", "cpi", "vcm"))
+@event("psa.ticket.updated", owner="source", key="ticket_id", consumers=("cpi",), planned=("ram", "vcm"))
 class TicketUpdated(EventData):
     """A service ticket was opened or changed; the payload is its full current state.
 
@@ -290,7 +297,8 @@ class TicketUpdated(EventData):
     "psa.time_entry.logged",
     owner="source",
     key="time_entry_id",
-    consumers=("cpi", "ram"),
+    consumers=("cpi",),
+    planned=("ram",),
     fact_dates=("work_date",),
 )
 class TimeEntryLogged(EventData):

@@ -25,7 +25,8 @@ class InstalledSoftware(BaseModel):
     "rmm.software.inventoried",
     owner="source",
     key="device_id",
-    consumers=("sli",),
+    consumers=(),
+    planned=("sli",),
     fact_dates=("observed_at",),
 )
 class SoftwareInventoried(EventData):
