@@ -2,7 +2,8 @@
 
 (a) raw: a consumer group reads N messages and produces one output per message (acks=all,
     idempotent producer), committing offsets per batch;
-(b) runtime: a trivial handler behind the inbox, the outbox and a PostgreSQL commit, relayed.
+(b) runtime: a trivial handler behind the inbox, the outbox and a PostgreSQL commit, relayed;
+(c) the same without event-time alignment (``EVENT_TIME_ALIGNMENT=false``): what ordering costs.
 Both on the same broker in one process. Prints events/s, the ratio, and p50/p99 end-to-end latency
 at a fixed offered load. A measurement, not a test: nothing here asserts a time.
 
@@ -178,7 +179,11 @@ async def run_path(kind: str, n: int, rate: float | None) -> tuple[float, list[f
         worker = asyncio.create_task(raw_pipeline(prefix, stop))
     else:
         settings = ServiceSettings(
-            service_name="cpi", MSP_TRANSPORT="kafka", DATABASE_URL=fresh_database(), kafka=kafka
+            service_name="cpi",
+            MSP_TRANSPORT="kafka",
+            DATABASE_URL=fresh_database(),
+            EVENT_TIME_ALIGNMENT=kind == "runtime",
+            kafka=kafka,
         )
         service = Service(
             settings=settings,
@@ -215,7 +220,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each latency run")
     args = parser.parse_args()
     results = {}
-    for kind in ("raw", "runtime"):
+    for kind in ("raw", "runtime", "runtime-unaligned"):
         console.print(f"[bold]{kind}[/bold]: throughput with {args.messages} messages …")
         throughput, _ = await run_path(kind, args.messages, None)
         console.print(f"[bold]{kind}[/bold]: latency at {args.rate:.0f} msg/s for {args.seconds:.0f} s …")
