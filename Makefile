@@ -43,7 +43,7 @@ test: install infra-up lint typecheck contracts ## everything CI checks, against
 test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -m "not integration"
 
-test-faults: install infra-up ## fault tests alone (private PostgreSQL restarted under the services); `make test` runs them too
+test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too
 	$(PY) -m pytest -m faults -p no:randomly
 
 demo: install ## run the six agents in one process (embedded default) on a small MSP flow

@@ -18,6 +18,8 @@
 #                                                                         <repo>/.venv/bin/python if python3
 #                                                                         has no aiokafka)
 #   JAVA, MVN              binaries                                       default java, mvn
+#   KAFKA_CLASSPATH_FROM   a resolved classpath.txt to reuse when the state dir has none (a private broker
+#                          in a tmp dir)                                  default <repo>/.infra/kafka/classpath.txt
 set -euo pipefail
 trap 'echo "kafka-up: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -107,12 +109,22 @@ done
 # Re-resolve only when pom.xml changed or a jar disappeared from ~/.m2; otherwise skip Maven entirely
 # (a warm start then costs no Maven JVM at all).
 POMSUM="$(sha256sum "$HERE/kafka/pom.xml" | cut -d' ' -f1)"
-need_resolve=1
-if [[ -s "$CPFILE" && -f "$CPFILE.sha256" && "$(cat "$CPFILE.sha256")" == "$POMSUM" ]]; then
-  need_resolve=0
-  IFS=: read -r -a jars <"$CPFILE" || true  # no trailing newline -> read returns 1
-  for j in "${jars[@]}"; do [[ -f "$j" ]] || { need_resolve=1; break; }; done
+classpath_ok() {  # $1 = a classpath.txt resolved from this pom.xml whose jars are all still in ~/.m2
+  [[ -s "$1" && -f "$1.sha256" && "$(cat "$1.sha256")" == "$POMSUM" ]] || return 1
+  local jars j
+  IFS=: read -r -a jars <"$1" || true  # no trailing newline -> read returns 1
+  for j in "${jars[@]}"; do [[ -f "$j" ]] || return 1; done
+}
+# A fresh state dir (a private broker of the fault tests) reuses the classpath the default state dir
+# already resolved: the jars are the same ones in ~/.m2, and a Maven JVM per start costs seconds.
+SHARED_CPFILE="${KAFKA_CLASSPATH_FROM:-$REPO/.infra/kafka/classpath.txt}"
+if ! classpath_ok "$CPFILE" && [[ "$SHARED_CPFILE" != "$CPFILE" ]] && classpath_ok "$SHARED_CPFILE"; then
+  log "reusing the resolved classpath $SHARED_CPFILE"
+  cp "$SHARED_CPFILE" "$CPFILE.tmp" && mv "$CPFILE.tmp" "$CPFILE"
+  cp "$SHARED_CPFILE.sha256" "$CPFILE.sha256"
 fi
+need_resolve=1
+classpath_ok "$CPFILE" && need_resolve=0
 if [[ $need_resolve -eq 1 ]]; then
   log "resolving Kafka jars with Maven (first run downloads ~65 MB into ~/.m2)"
   # Output kept in a file (mvn -q still prints colour codes) and shown only on failure.

@@ -24,7 +24,7 @@ from msp_events.runtime.transport import Outgoing
 from msp_events.testing.kafka import eventually, produce, read_topic
 from msp_events.types.psa import ClientUpserted
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]  # `make test-faults` runs it with the others
 SERVICE = Path(__file__).with_name("crashable_service.py")
 
 

@@ -8,6 +8,7 @@ through ``redrive.cpi.<topic>`` while spo, which shares the input topic, sees no
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,19 +21,20 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from typer.testing import CliRunner
 
 from msp_events import Envelope, eventlog
+from msp_events.runtime.deadletter import truncated
 from msp_events.runtime.errors import PermanentError
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.kafka import KafkaTransport
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.service import Service
 from msp_events.runtime.settings import KafkaSettings, ServiceSettings
-from msp_events.runtime.transport import Record, Transport
+from msp_events.runtime.transport import Outgoing, Record, Transport
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.testing.kafka import eventually, read_topic
 from msp_events.types.psa import ClientUpserted
 
 from msp_replay.cli import app
-from msp_replay.redrive import redriven
+from msp_replay.redrive import redriven, truncated_letter
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 INPUT = "psa.client.upserted"
@@ -258,3 +260,71 @@ async def test_redrive_reaches_only_the_failing_consumer(cluster: Cluster) -> No
     assert {dict(r.headers)["ce_id"].decode() for r in redrive_topic} == {bad.id, bad2.id}
     assert await cluster.topic(f"redrive.spo.{INPUT}") == []
     assert len(await cluster.topic(f"dlt.cpi.{INPUT}")) == 2  # nothing failed again
+
+
+# -- truncated dead letters are refused -----------------------------------------------------------------
+
+
+def dead_letter(event: Envelope[ClientUpserted], offset: int) -> Outgoing:
+    """A dead letter as the pump writes it (``x-dlt-*`` headers naming the original)."""
+    message = eventlog.to_outgoing(event)
+    return Outgoing(
+        topic=f"dlt.cpi.{INPUT}",
+        key=message.key,
+        value=message.value,
+        headers=[
+            *message.headers,
+            ("x-dlt-consumer", b"cpi"),
+            ("x-dlt-reason", b"too-large"),
+            ("x-dlt-original-topic", INPUT.encode()),
+            ("x-dlt-original-partition", b"1"),
+            ("x-dlt-original-offset", str(offset).encode()),
+        ],
+    )
+
+
+def test_a_truncated_dead_letter_is_recognised_with_where_its_original_is() -> None:
+    whole = dead_letter(client("C-9", "big Co " + "x" * 40_000), 4242)
+    cut = truncated(whole)
+    record = Record(
+        topic=f"dlt.cpi.{INPUT}", partition=0, offset=3, key=cut.key, value=cut.value, headers=cut.headers
+    )
+    letter = truncated_letter(record)
+    assert letter is not None
+    assert (letter.original_topic, letter.original_partition, letter.original_offset) == (INPUT, "1", "4242")
+    assert letter.original_bytes == str(len(whole.value or b""))
+    assert letter.original_sha256 == hashlib.sha256(whole.value or b"").hexdigest()
+    assert f"{INPUT}[1]@4242" in letter.describe() and f"dlt.cpi.{INPUT}/0/3" in letter.describe()
+    plain = Record(f"dlt.cpi.{INPUT}", 0, 4, whole.key, whole.value, whole.headers)
+    assert truncated_letter(plain) is None
+
+
+@pytest.mark.integration
+async def test_redrive_refuses_a_truncated_dead_letter_and_names_its_original(kafka_bootstrap: str) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=prefix)
+    small = client("C-1", "bad Co")
+    big = client("C-2", "big Co " + "x" * 40_000)
+    await KafkaTransport(kafka).ensure_topics({f"dlt.cpi.{INPUT}": 1})
+    producer = KafkaTransport(kafka).producer()
+    await producer.start()
+    await producer.send_all([dead_letter(small, 10), truncated(dead_letter(big, 11))])
+    await producer.stop()
+    argv = ["--kafka", f"kafka://{kafka_bootstrap}", "--prefix", prefix]
+
+    dry = await asyncio.to_thread(runner.invoke, app, ["redrive", "cpi", "--dry-run", *argv])
+    assert dry.exit_code == 1, dry.output
+    assert "1 dead letters of cpi would be redriven (dry run); 2 read" in dry.output
+    assert "1 truncated refused" in dry.output
+
+    done = await asyncio.to_thread(runner.invoke, app, ["redrive", "cpi", *argv])
+    assert done.exit_code == 1, done.output
+    assert "1 dead letters of cpi redriven; 2 read" in done.output and "1 truncated refused" in done.output
+    assert "position committed" in done.output
+    assert f"{INPUT}[1]@11" in done.output  # where the original still is
+    assert str(len(eventlog.to_outgoing(big).value or b"")) in done.output
+    redriven_records = await read_topic(kafka_bootstrap, f"{prefix}redrive.cpi.{INPUT}")
+    assert [dict(r.headers)["ce_id"].decode() for r in redriven_records] == [small.id]
+
+    again = await asyncio.to_thread(runner.invoke, app, ["redrive", "cpi", *argv])
+    assert again.exit_code == 0 and "0 dead letters of cpi redriven; 0 read" in again.output

@@ -33,6 +33,7 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 KAFKA_HELP = "kafka://HOST:PORT (default: KAFKA_BOOTSTRAP_SERVERS and the other KAFKA_* variables)"
 PREFIX_HELP = "topic prefix of the environment (default: KAFKA_TOPIC_PREFIX)"
+REFUSALS_SHOWN = 20
 WHERE_HELP = "FIELD=GLOB or FIELD!=GLOB on type, subject, source, id…; repeatable"
 
 
@@ -272,6 +273,7 @@ def redrive(
     console.print(
         f"{report.redriven} dead letters of {consumer} {verb}; {report.read} read, "
         f"{report.filtered_out} not matching {escape(filters.describe())}"
+        + (f", {len(report.refused_truncated)} truncated refused" if report.refused_truncated else "")
     )
     if report.missing_topics:
         console.print(f"no dead-letter topic yet (skipped): {', '.join(report.missing_topics)}")
@@ -281,6 +283,19 @@ def redrive(
         )
     elif not dry_run and filters:
         console.print("--where given: position not committed, the rest stays for a later run")
+    if report.refused_truncated:
+        # Last, and an error exit: the run did all it could, but these need an operator.
+        shown = report.refused_truncated[:REFUSALS_SHOWN]
+        for cut in shown:
+            errors.print(f"[yellow]refused:[/yellow] {escape(cut.describe())}")
+        if len(report.refused_truncated) > len(shown):
+            errors.print(f"... and {len(report.refused_truncated) - len(shown)} more")
+        raise _fail(
+            f"{len(report.refused_truncated)} truncated dead letters of {consumer} refused (their value "
+            "was cut to fit the dead-letter topic, so it is not the event); the rest was handled as "
+            "reported above",
+            code=1,
+        )
 
 
 # -- diff ---------------------------------------------------------------------------------------------

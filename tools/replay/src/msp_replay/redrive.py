@@ -12,6 +12,12 @@ How far it got is committed in the group ``msp-replay.redrive.<consumer>`` (only
 joined), so the next run starts after what was already redriven; ``--from-beginning`` or an
 offset range choose otherwise. ``--dry-run`` and ``--where`` never commit, so what a filter left out
 is still there for a later run.
+
+A *truncated* dead letter (``x-dlt-truncated``: its value was cut to fit the dead-letter topic, see
+``msp_events.runtime.deadletter``) is refused: its value is not the event, so resending it would
+only dead-letter it again (undecodable) or, worse, feed a cut payload to the handler. The report
+lists each with where the original still is (``x-dlt-original-topic/partition/offset``, on the input
+topic until its retention) and its size and SHA-256, so the operator can redrive the original.
 """
 
 from __future__ import annotations
@@ -68,7 +74,43 @@ class RedriveReport:
     redriven: int = 0
     filtered_out: int = 0
     by_type_reason: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (topic, type, reason)
+    refused_truncated: list[TruncatedLetter] = field(default_factory=list)
     committed: bool = False
+
+
+@dataclass(frozen=True)
+class TruncatedLetter:
+    """A dead letter whose value was cut: where it is, and where the whole original still is."""
+
+    dead_letter: str  # topic/partition/offset of the dead letter
+    original_topic: str
+    original_partition: str
+    original_offset: str
+    original_bytes: str
+    original_sha256: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.dead_letter}: truncated dead letter, not redriven; the original "
+            f"({self.original_bytes} bytes, sha256 {self.original_sha256 or '?'}) is still at "
+            f"{self.original_topic or '?'}[{self.original_partition or '?'}]@{self.original_offset or '?'} "
+            "until that topic's retention: copy that record to the redrive topic to redrive it"
+        )
+
+
+def truncated_letter(record: Record) -> TruncatedLetter | None:
+    """The truncation facts of a dead letter whose value was cut (``x-dlt-truncated``), else None."""
+    size = _header(record, "x-dlt-truncated")
+    if not size:
+        return None
+    return TruncatedLetter(
+        dead_letter=f"{record.topic}/{record.partition}/{record.offset}",
+        original_topic=_header(record, "x-dlt-original-topic"),
+        original_partition=_header(record, "x-dlt-original-partition"),
+        original_offset=_header(record, "x-dlt-original-offset"),
+        original_bytes=size,
+        original_sha256=_header(record, "x-dlt-original-sha256"),
+    )
 
 
 def attributes_of(record: Record) -> dict[str, Any]:
@@ -132,6 +174,10 @@ async def redrive(
                 dlt_consumer = _header(record, "x-dlt-consumer")
                 if (where and not where.matches(attributes_of(record))) or dlt_consumer not in ("", consumer):
                     report.filtered_out += 1
+                    continue
+                cut = truncated_letter(record)
+                if cut is not None:
+                    report.refused_truncated.append(cut)
                     continue
                 topic = record.topic.removeprefix(f"dlt.{consumer}.")
                 report.by_type_reason[

@@ -6,6 +6,14 @@ cluster in a temporary directory with the Debian server binaries (the ones ``mak
 installs), runs it on a free port of 127.0.0.1 with trust authentication, and removes it afterwards
 whatever happened. PostgreSQL refuses to run as root, so as root the binaries run as the
 ``postgres`` OS user (``runuser``) in a directory that user owns.
+
+The shared Kafka (127.0.0.1:9092) likewise serves everyone, so ``private_kafka`` runs a broker of its
+own with ``tools/infra/kafka-up.sh`` (the very script ``make infra-up`` uses, so the broker is
+configured alike): its own state directory (``MSP_INFRA_DIR``) and free ports for the client and
+controller listeners; ``stop``/``start`` are ``kafka-down.sh``/``kafka-up.sh`` (a clean stop, so a
+start skips log recovery), and it is stopped and wiped afterwards whatever happened. The jars come
+from ``~/.m2`` and the classpath the default state dir already resolved (``KAFKA_CLASSPATH_FROM``),
+so nothing is downloaded and no Maven runs.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +133,86 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             with contextlib.suppress(Exception):
                 server.stop("immediate")
         shutil.rmtree(base, ignore_errors=True)
+
+
+REPO = Path(__file__).resolve().parents[5]
+INFRA = REPO / "tools" / "infra"
+
+
+class PrivateKafka:
+    """One throwaway single-node broker (KRaft) on free ports of 127.0.0.1; ``bootstrap`` names it."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.port = _free_port()
+        self.controller_port = _free_port()
+        while self.controller_port == self.port:
+            self.controller_port = _free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.running = False
+        self.last_start_s = 0.0  # how long the last kafka-up.sh took
+        self.env = {
+            **os.environ,
+            "MSP_INFRA_DIR": str(state),
+            "KAFKA_HOST": "127.0.0.1",
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "KAFKA_HEAP_OPTS": os.environ.get("PRIVATE_KAFKA_HEAP_OPTS", "-Xms128m -Xmx512m"),
+            "KAFKA_STOP_TIMEOUT": "30",
+            "PYTHON": sys.executable,  # the workspace venv: it has aiokafka for wait_kafka.py
+        }
+
+    def _run(self, script: str, *args: str, timeout_s: float = 150) -> None:
+        done = subprocess.run(
+            [str(INFRA / script), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if done.returncode != 0:
+            log = self.state / "logs" / "broker.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{script} {' '.join(args)} failed ({done.returncode}) for the private broker in "
+                f"{self.state}:\n{done.stderr[-3000:]}\n{tail}"
+            )
+
+    def start(self) -> None:
+        """``kafka-up.sh``: returns once the broker answers a metadata request."""
+        started = time.monotonic()
+        self.running = True  # from here on, clean up even if the start fails half-way
+        self._run("kafka-up.sh")
+        self.last_start_s = time.monotonic() - started
+
+    def stop(self) -> None:
+        """``kafka-down.sh``: SIGTERM, so the broker shuts down cleanly (what a rolling restart does)."""
+        self._run("kafka-down.sh")
+        self.running = False
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def wipe(self) -> None:
+        self._run("kafka-down.sh", "--wipe", timeout_s=60)
+        self.running = False
+
+
+@pytest.fixture
+def private_kafka() -> Iterator[PrivateKafka]:
+    """A private Kafka broker for this test only, free to stop and restart; stopped and wiped afterwards."""
+    if not (INFRA / "kafka-up.sh").exists():
+        pytest.fail(
+            f"{INFRA / 'kafka-up.sh'} is missing: private_kafka needs the repository checkout (tools/infra)"
+        )
+    broker = PrivateKafka(Path(tempfile.mkdtemp(prefix="msp-faults-kafka-")))
+    try:
+        broker.start()
+        yield broker
+    finally:
+        try:
+            broker.wipe()
+        finally:
+            shutil.rmtree(broker.state, ignore_errors=True)
