@@ -20,14 +20,8 @@ stopped cleanly for several seconds mid-stream and started again. Then:
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -41,7 +35,7 @@ from msp_events import Envelope
 from msp_events.codec.kafka import encode_binary
 from msp_events.registry import dead_letter_topic
 from msp_events.runtime.store import inbox, outbox
-from msp_events.testing.faults import PrivateKafka
+from msp_events.testing.faults import PrivateKafka, ServiceProcess
 from msp_events.testing.kafka import eventually, read_topic
 from msp_events.types.psa import ClientUpserted
 
@@ -54,54 +48,6 @@ FEED_BEFORE_S = 3.0  # input flowing before the broker stops
 OUTAGE_S = 6.0  # from kafka-down returning to kafka-up being called
 FEED_AFTER_S = 3.0  # input still flowing once the broker is back
 RESUME_BOUND_S = 20.0  # generous: a normal resume takes a second or two; the regression took 26
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServiceProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SERVICE), "serve", "--log-level", "warning"],
-            env={**os.environ, **env, "HTTP_PORT": str(self.port)},
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"service exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"service not ready:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ServiceProcess]]:
-    started: list[ServiceProcess] = []
-    yield started
-    for p in started:
-        p.stop()
 
 
 @dataclass
@@ -154,7 +100,7 @@ async def watch_applied(url: str, timeline: Timeline) -> None:
 
 
 async def test_broker_restart_mid_stream_loses_nothing_duplicates_nothing_and_resumes_promptly(
-    private_kafka: PrivateKafka, postgres_url: str, tmp_path: Path, processes: list[ServiceProcess]
+    private_kafka: PrivateKafka, postgres_url: str, tmp_path: Path, service_processes: list[ServiceProcess]
 ) -> None:
     bootstrap = private_kafka.bootstrap
     env = {
@@ -165,8 +111,8 @@ async def test_broker_restart_mid_stream_loses_nothing_duplicates_nothing_and_re
         "PROGRESS_INTERVAL_S": "1",
         # Everything else at its production default: the resume delay measured is the real one.
     }
-    service = ServiceProcess(env, tmp_path / "service.log")
-    processes.append(service)
+    service = ServiceProcess(SERVICE, env, tmp_path / "service.log")
+    service_processes.append(service)
     service.wait_ready()
 
     events = inputs(RATE_PER_S * 60)  # more than enough: the feed stops FEED_AFTER_S after the restart

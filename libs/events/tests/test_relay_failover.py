@@ -11,15 +11,9 @@ key's rows in outbox ``seq`` order. The control runs the same stream without a r
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +29,7 @@ from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
 from msp_events.runtime.relay import OutboxRelay, RelayPolicy
 from msp_events.runtime.store import make_engine, outbox
-from msp_events.testing.faults import PrivatePostgres
+from msp_events.testing.faults import PrivatePostgres, ServiceProcess
 from msp_events.testing.kafka import eventually, read_topic
 from msp_events.types.psa import ClientUpserted
 
@@ -48,36 +42,11 @@ FEED_S = 8.0
 RESTART_AT_S = (2.5, 5.5)  # into the feed
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class Replica(ServiceProcess):
+    """One replica of the relay service; it logs at info, where leadership changes are logged."""
 
-
-class Replica:
     def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.log = logs / f"{name}.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SERVICE), "serve", "--log-level", "info"],  # info: leadership changes
-            env={**os.environ, **env, "HTTP_PORT": str(self.port)},
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited early:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{self.name} not ready:\n{self.log.read_text()[-3000:]}")
+        super().__init__(SERVICE, env, logs / f"{name}.log", name=name, log_level="info")
 
     def leader_gauge(self) -> float:
         metrics = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2).text
@@ -89,22 +58,10 @@ class Replica:
     def took_the_lead(self) -> int:
         return self.log.read_text(errors="replace").count("outbox relay took the lead")
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
 
 @pytest.fixture
-def replicas() -> Iterator[list[Replica]]:
-    started: list[Replica] = []
-    yield started
-    for replica in started:
-        replica.stop()
+def replicas(service_processes: list[ServiceProcess]) -> list[ServiceProcess]:
+    return service_processes
 
 
 def inputs() -> list[Envelope[ClientUpserted]]:

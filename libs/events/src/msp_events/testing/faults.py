@@ -22,6 +22,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -216,3 +218,64 @@ def private_kafka() -> Iterator[PrivateKafka]:
             broker.wipe()
         finally:
             shutil.rmtree(broker.state, ignore_errors=True)
+
+
+class ServiceProcess:
+    """A service run as its own OS process (``python SCRIPT serve``), as in production: a fault
+    test can SIGKILL it, stop it gracefully, or read its ``/readyz`` and ``/metrics`` over HTTP."""
+
+    def __init__(
+        self,
+        script: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        name: str = "service",
+        log_level: str = "warning",
+    ) -> None:
+        self.name = name
+        self.port = _free_port()
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), "serve", "--log-level", log_level],
+            env={**os.environ, **env, "HTTP_PORT": str(self.port)},
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited early:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name} not ready:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful stop, whatever was in flight is left to the inbox and outbox."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM (the graceful stop), then SIGKILL if it has not stopped within 20 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@pytest.fixture
+def service_processes() -> Iterator[list[ServiceProcess]]:
+    """Append the processes a test starts; each is stopped afterwards, whatever happened."""
+    started: list[ServiceProcess] = []
+    yield started
+    for process in started:
+        process.stop()
