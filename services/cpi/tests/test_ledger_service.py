@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from msp_events import Envelope
 from msp_events.testing.service import RunningService, running_service
+from msp_events.types.billing import InvoiceLine
 
 from cpi import api
 from cpi.app import create_service
@@ -226,6 +227,86 @@ async def test_subscriptions_cost_licences_and_violations_show_as_leakage(cpi: R
     # the subscription (10 x 15 = 150) costs the SKU; the addition with the same SKU is not counted
     assert (row["cost_licence"], row["cost_addition"]) == (D(150), D(0))
     assert (row["leakage"], row["leakage_findings"]) == (D(60), 1)
+
+
+def seats_month(*lines: InvoiceLine) -> list[Envelope[Any]]:
+    """Contoso's agreement reselling 10 seats of M365-BP (SKU-M365) at 40, costing 25 each a month;
+    4 h at 50/h on it; January's invoice: the 1000 fee and ``lines``."""
+    fee = line("agreement_fee", "1000", period=(JAN, date(2026, 1, 31)))
+    return [
+        at(T0, client()),
+        at(T0, technician()),
+        at(T0, agreement(additions=[addition(price="40", cost="25")])),
+        at(T0 + timedelta(days=5), time_entry("E-1", "4", date(2026, 1, 10))),
+        at(T0 + timedelta(days=26), invoice("I-1", date(2026, 1, 31), [fee, *lines])),
+    ]
+
+
+async def month_body(cpi: Running) -> dict[str, Any]:
+    async with cpi.http() as http:
+        body = (
+            await http.get("/clients/C-1/profitability", params={"from": "2026-01", "to": "2026-01"})
+        ).json()
+    [month] = body["months"]
+    return month  # type: ignore[no-any-return]
+
+
+async def test_a_licence_line_without_sku_is_costed_once_through_its_product(cpi: Running) -> None:
+    """The invoice bills the addition's seats with their unit cost but no vendor SKU: the cost is
+    the addition's (same product), not a second 250 on top of it."""
+    seats = line("licence", "400", quantity="10", unit_cost="25", product="M365-BP")
+    await cpi.deliver(*seats_month(seats))
+    row = cpi.row("A-1", "2026-01")
+    # revenue: fee 1000 + 10 seats x 40 = 400; costs: the addition's 10 x 25 = 250, the line's own
+    # 10 x 25 = 250 not again, labour 4 h x 50 = 200
+    assert (row["revenue_fee"], row["revenue_licence"]) == (D(1000), D(400))
+    assert (row["cost_addition"], row["cost_licence"], row["cost_labour"]) == (D(250), D(0), D(200))
+    assert (row["lines_matched_by_product"], row["licence_cost_unmatched"], row["uncosted_revenue"]) == (
+        1,
+        D(0),
+        D(0),
+    )
+    month = await month_body(cpi)
+    # billed 1400, cost 250 + 200 = 450, profit 950, margin 950 / 1400 = 67.857 -> 67.86 %
+    assert (D(month["cost"]["total"]), D(month["profit"]), D(month["gross_margin_pct"])) == (
+        D(450),
+        D(950),
+        D("67.86"),
+    )
+    quality = month["data_quality"]
+    assert (quality["lines_matched_by_product"], D(quality["licence_cost_unmatched"])) == (1, D(0))
+    assert quality["warnings"] == [
+        "1 product/licence invoice lines were matched to an agreement addition by product id only "
+        "(no vendor SKU on one side)"
+    ]
+
+
+async def test_a_licence_line_without_sku_or_cost_is_not_uncosted(cpi: Running) -> None:
+    """Without a unit cost the same line is costed by the addition: no "no known cost" warning."""
+    await cpi.deliver(*seats_month(line("licence", "400", quantity="10", product="M365-BP")))
+    row = cpi.row("A-1", "2026-01")
+    assert (row["cost_addition"], row["cost_licence"], row["uncosted_revenue"]) == (D(250), D(0), D(0))
+    assert row["lines_matched_by_product"] == 1
+    warnings = (await month_body(cpi))["data_quality"]["warnings"]
+    assert not any("no known cost" in w for w in warnings)
+
+
+async def test_a_licence_cost_no_addition_or_subscription_matches_counts_once(cpi: Running) -> None:
+    """A licence line for a product the agreement does not resell (BACKUP-1TB, no SKU) is costed
+    once, from the line, and counted so a missing product/SKU mapping cannot hide."""
+    backup = line("licence", "100", quantity="10", unit_cost="5", product="BACKUP-1TB")
+    await cpi.deliver(*seats_month(backup))
+    row = cpi.row("A-1", "2026-01")
+    # the addition's 250 for M365-BP; the backup's 10 x 5 = 50 from its own line, once
+    assert (row["cost_addition"], row["cost_licence"]) == (D(250), D(50))
+    assert row["licence_cost_unmatched"] == D(50)
+    assert (row["lines_matched_by_product"], row["uncosted_revenue"]) == (0, D(0))
+    quality = (await month_body(cpi))["data_quality"]
+    assert D(quality["licence_cost_unmatched"]) == D(50)
+    assert quality["warnings"] == [
+        "50.00 of licence cost comes from invoice lines no agreement addition or subscription matches "
+        "(by vendor SKU or product id): check the agreement resells it"
+    ]
 
 
 async def test_shuffled_facts_give_the_same_ledger(tmp_path: Path) -> None:

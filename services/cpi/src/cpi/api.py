@@ -156,6 +156,12 @@ class QualityOut(BaseModel):
     unlinked_hours: Decimal
     uncosted_revenue: Decimal
     currency_mismatches: int
+    lines_matched_by_product: int = Field(
+        description="product/licence invoice lines costed by an addition matched by product id only"
+    )
+    licence_cost_unmatched: Decimal = Field(
+        description="licence cost taken from invoice lines no addition or subscription matches"
+    )
     warnings: list[str]
 
 
@@ -286,6 +292,8 @@ def _month_out(
             unlinked_hours=dq.unlinked_hours,
             uncosted_revenue=dq.uncosted_revenue,
             currency_mismatches=dq.currency_mismatches,
+            lines_matched_by_product=dq.lines_matched_by_product,
+            licence_cost_unmatched=dq.licence_cost_unmatched,
             warnings=dq.warnings(),
         ),
     )
