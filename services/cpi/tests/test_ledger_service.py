@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from msp_events.types.billing import InvoiceLine
 
 from cpi import api
 from cpi.app import create_service
+from cpi.churn import api as churn_api
 from cpi.settings import Settings
 from cpi.store.ledger import recompute_ledger
 from cpi.store.tables import LedgerRow
@@ -411,3 +413,69 @@ async def test_clients_sort_by_margin(cpi: Running) -> None:
         ).json()
     assert [(c["client_id"], c["gross_margin_pct"]) for c in body] == [("C-1", "65.00"), ("C-2", "10.00")]
     assert [c["client_id"] for c in asc] == ["C-2", "C-1"]
+
+
+SCALE = {"efficiency_index": 4, "probability": None, "churn_risk": None}
+"""Decimals that are neither money, hours, percentages nor rates (README: the index to 0.0001; a
+churn probability as scored); every other decimal in a response has 2 places."""
+
+
+def off_scale(body: Any, path: str = "") -> list[str]:
+    """The decimal strings in a JSON body not shown at their scale, with their path."""
+    if isinstance(body, dict):
+        return [bad for key, value in body.items() for bad in off_scale(value, f"{path}.{key}")]
+    if isinstance(body, list):
+        return [bad for i, value in enumerate(body) for bad in off_scale(value, f"{path}[{i}]")]
+    if not isinstance(body, str) or not re.fullmatch(r"-?\d+(\.\d+)?", body):
+        return []
+    places = SCALE.get(path.rsplit(".", 1)[-1], 2)
+    exponent = D(body).as_tuple().exponent
+    return [] if places is None or exponent == -places else [f"{path}={body}"]
+
+
+async def test_api_money_is_in_cents_and_hours_to_2_decimals(tmp_path: Path) -> None:
+    """Facts at 3-4 decimals (the ledger keeps 4) are shown, in every response, money and rates in
+    cents, hours, percentages and counters' amounts to 2 decimals (half-up), as the README says."""
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path / 'cpi.db'}")
+    routers = [api.router, churn_api.router]
+    async with running_service(Running, create_service, settings, routers) as cpi:
+        await cpi.deliver(
+            at(T0, client()),
+            at(T0, technician(rates=[(date(2025, 1, 1), "45.555")])),
+            at(T0, agreement(fee="1000.005", additions=[addition(cost="12.3455")])),
+            at(T0 + timedelta(days=5), time_entry("E-1", "1.3333", date(2026, 1, 10), rate="150.005")),
+            at(T0 + timedelta(days=6), time_entry("E-2", "0.6667", date(2026, 1, 11), agreement_id=None)),
+            at(T0 + timedelta(days=2), violation(exposure="60.005")),
+            at(
+                T0 + timedelta(days=26),
+                invoice(
+                    "I-1",
+                    date(2026, 1, 31),
+                    [
+                        line("agreement_fee", "1000.005", period=(JAN, date(2026, 1, 31))),
+                        line("licence", "200.005", quantity="10", unit_cost="12.3455", sku="SKU-M365"),
+                        line("licence", "30.0015", quantity="3", unit_cost="1.0005", product="BACKUP"),
+                        line("product", "10.005"),
+                    ],
+                ),
+            ),
+            tick(datetime(2026, 2, 6, tzinfo=T0.tzinfo)),
+        )
+        async with cpi.http() as http:
+            bodies = {
+                path: (await http.get(path)).json()
+                for path in (
+                    "/clients",
+                    "/clients/C-1/profitability",
+                    "/agreements/A-1/profitability",
+                    "/churn-risk",
+                )
+            }
+    assert bodies["/clients"][0]["month"] == "2026-01" and bodies["/churn-risk"]["items"]
+    [month] = [m for m in bodies["/clients/C-1/profitability"]["months"] if m["month"] == "2026-01"]
+    # 1.3333 + 0.6667 = 2 h; the fee 1000.005 -> 1000.01 (half-up); the unmatched backup licence
+    # 3 x 1.0005 = 3.0015 -> 3.00; labour 1.3333 x 45.555 = 60.7385 + 0.6667 x 45.555 = 30.3715
+    assert (month["labour_hours"], month["revenue"]["fees"]) == ("2.00", "1000.01")
+    assert month["data_quality"]["licence_cost_unmatched"] == "3.00"
+    assert month["cost"]["labour"] == "91.11"  # 60.7385 + 30.3715 = 91.1100
+    assert [bad for body in bodies.values() for bad in off_scale(body)] == []
