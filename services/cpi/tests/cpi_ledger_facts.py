@@ -91,10 +91,14 @@ def agreement(
 
 
 def addition(
-    quantity: int = 10, price: str = "20", cost: str = "12", sku: str | None = "SKU-M365"
+    quantity: int = 10,
+    price: str = "20",
+    cost: str = "12",
+    sku: str | None = "SKU-M365",
+    product: str = "M365-BP",
 ) -> Addition:
     return Addition(
-        product_id="M365-BP",
+        product_id=product,
         description="Microsoft 365 Business Premium",
         quantity=Decimal(quantity),
         unit_price=usd(price),
@@ -137,11 +141,13 @@ def line(
     sku: str | None = None,
     period: tuple[date, date] | None = None,
     currency: str = "USD",
+    product: str | None = None,
 ) -> InvoiceLine:
     q = Decimal(quantity)
     return InvoiceLine(
         line_type=line_type,  # type: ignore[arg-type]
         agreement_id=agreement_id,
+        product_id=product,
         vendor_sku=sku,
         description=line_type,
         quantity=q,

@@ -8,11 +8,14 @@ from decimal import Decimal
 
 from cpi.domain.alerts import Policy, band_of, drivers, judge, settled_band, trailing_mean, trailing_move
 from cpi.domain.costing import (
+    Item,
     RateInput,
     first_difference,
     labour_cost,
+    match,
     normalise_rates,
     per_month,
+    product_key,
     rate_on,
     split_over_months,
 )
@@ -130,6 +133,40 @@ def test_data_quality_counters_are_reported_never_zeroed() -> None:
     assert dq.warnings() == [
         "2.5 h have no cost rate on their work date: labour cost is understated",
         "1 facts in another currency were left out (never converted)",
+    ]
+
+
+def test_a_licence_line_matches_an_addition_by_sku_when_both_have_one_else_by_product() -> None:
+    addition = Item(sku="SKU-E3", product="M365")
+    assert match(Item("SKU-E3", "M365"), addition) == "sku"
+    assert match(Item("SKU-E3", None), addition) == "sku"
+    # two SKUs under one PSA product are two licences, two costs
+    assert match(Item("SKU-E5", "M365"), addition) is None
+    # the line printed without its SKU: the product decides (the 250 once, not twice)
+    assert match(Item(None, "M365"), addition) == "product"
+    assert match(Item("SKU-E3", "M365"), Item(None, "M365")) == "product"
+    assert match(Item(None, "BACKUP"), addition) is None
+    assert match(Item(None, None), Item(None, None)) is None  # nothing to match on: the line's own cost
+
+
+def test_product_ids_are_compared_as_ids() -> None:
+    assert [product_key(p) for p in (" M365-BP ", "M365-BP", "m365-bp", "  ", None)] == [
+        "M365-BP",
+        "M365-BP",
+        "m365-bp",  # case kept, like every id (a PSA may have both)
+        None,
+        None,
+    ]
+
+
+def test_product_matches_and_unmatched_licence_cost_are_reported() -> None:
+    dq = quality(MonthLines(lines_matched_by_product=2, licence_cost_unmatched=D("49.995")))
+    assert not dq.clean
+    assert dq.warnings() == [
+        "2 product/licence invoice lines were matched to an agreement addition by product id only "
+        "(no vendor SKU on one side)",
+        "50.00 of licence cost comes from invoice lines no agreement addition or subscription "
+        "matches (by vendor SKU or product id): check the agreement resells it",
     ]
 
 

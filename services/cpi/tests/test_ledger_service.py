@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -16,9 +17,11 @@ from sqlmodel import Session, select
 
 from msp_events import Envelope
 from msp_events.testing.service import RunningService, running_service
+from msp_events.types.billing import InvoiceLine
 
 from cpi import api
 from cpi.app import create_service
+from cpi.churn import api as churn_api
 from cpi.settings import Settings
 from cpi.store.ledger import recompute_ledger
 from cpi.store.tables import LedgerRow
@@ -228,6 +231,86 @@ async def test_subscriptions_cost_licences_and_violations_show_as_leakage(cpi: R
     assert (row["leakage"], row["leakage_findings"]) == (D(60), 1)
 
 
+def seats_month(*lines: InvoiceLine) -> list[Envelope[Any]]:
+    """Contoso's agreement reselling 10 seats of M365-BP (SKU-M365) at 40, costing 25 each a month;
+    4 h at 50/h on it; January's invoice: the 1000 fee and ``lines``."""
+    fee = line("agreement_fee", "1000", period=(JAN, date(2026, 1, 31)))
+    return [
+        at(T0, client()),
+        at(T0, technician()),
+        at(T0, agreement(additions=[addition(price="40", cost="25")])),
+        at(T0 + timedelta(days=5), time_entry("E-1", "4", date(2026, 1, 10))),
+        at(T0 + timedelta(days=26), invoice("I-1", date(2026, 1, 31), [fee, *lines])),
+    ]
+
+
+async def month_body(cpi: Running) -> dict[str, Any]:
+    async with cpi.http() as http:
+        body = (
+            await http.get("/clients/C-1/profitability", params={"from": "2026-01", "to": "2026-01"})
+        ).json()
+    [month] = body["months"]
+    return month  # type: ignore[no-any-return]
+
+
+async def test_a_licence_line_without_sku_is_costed_once_through_its_product(cpi: Running) -> None:
+    """The invoice bills the addition's seats with their unit cost but no vendor SKU: the cost is
+    the addition's (same product), not a second 250 on top of it."""
+    seats = line("licence", "400", quantity="10", unit_cost="25", product="M365-BP")
+    await cpi.deliver(*seats_month(seats))
+    row = cpi.row("A-1", "2026-01")
+    # revenue: fee 1000 + 10 seats x 40 = 400; costs: the addition's 10 x 25 = 250, the line's own
+    # 10 x 25 = 250 not again, labour 4 h x 50 = 200
+    assert (row["revenue_fee"], row["revenue_licence"]) == (D(1000), D(400))
+    assert (row["cost_addition"], row["cost_licence"], row["cost_labour"]) == (D(250), D(0), D(200))
+    assert (row["lines_matched_by_product"], row["licence_cost_unmatched"], row["uncosted_revenue"]) == (
+        1,
+        D(0),
+        D(0),
+    )
+    month = await month_body(cpi)
+    # billed 1400, cost 250 + 200 = 450, profit 950, margin 950 / 1400 = 67.857 -> 67.86 %
+    assert (D(month["cost"]["total"]), D(month["profit"]), D(month["gross_margin_pct"])) == (
+        D(450),
+        D(950),
+        D("67.86"),
+    )
+    quality = month["data_quality"]
+    assert (quality["lines_matched_by_product"], D(quality["licence_cost_unmatched"])) == (1, D(0))
+    assert quality["warnings"] == [
+        "1 product/licence invoice lines were matched to an agreement addition by product id only "
+        "(no vendor SKU on one side)"
+    ]
+
+
+async def test_a_licence_line_without_sku_or_cost_is_not_uncosted(cpi: Running) -> None:
+    """Without a unit cost the same line is costed by the addition: no "no known cost" warning."""
+    await cpi.deliver(*seats_month(line("licence", "400", quantity="10", product="M365-BP")))
+    row = cpi.row("A-1", "2026-01")
+    assert (row["cost_addition"], row["cost_licence"], row["uncosted_revenue"]) == (D(250), D(0), D(0))
+    assert row["lines_matched_by_product"] == 1
+    warnings = (await month_body(cpi))["data_quality"]["warnings"]
+    assert not any("no known cost" in w for w in warnings)
+
+
+async def test_a_licence_cost_no_addition_or_subscription_matches_counts_once(cpi: Running) -> None:
+    """A licence line for a product the agreement does not resell (BACKUP-1TB, no SKU) is costed
+    once, from the line, and counted so a missing product/SKU mapping cannot hide."""
+    backup = line("licence", "100", quantity="10", unit_cost="5", product="BACKUP-1TB")
+    await cpi.deliver(*seats_month(backup))
+    row = cpi.row("A-1", "2026-01")
+    # the addition's 250 for M365-BP; the backup's 10 x 5 = 50 from its own line, once
+    assert (row["cost_addition"], row["cost_licence"]) == (D(250), D(50))
+    assert row["licence_cost_unmatched"] == D(50)
+    assert (row["lines_matched_by_product"], row["uncosted_revenue"]) == (0, D(0))
+    quality = (await month_body(cpi))["data_quality"]
+    assert D(quality["licence_cost_unmatched"]) == D(50)
+    assert quality["warnings"] == [
+        "50.00 of licence cost comes from invoice lines no agreement addition or subscription matches "
+        "(by vendor SKU or product id): check the agreement resells it"
+    ]
+
+
 async def test_shuffled_facts_give_the_same_ledger(tmp_path: Path) -> None:
     facts = [
         *january(),
@@ -330,3 +413,69 @@ async def test_clients_sort_by_margin(cpi: Running) -> None:
         ).json()
     assert [(c["client_id"], c["gross_margin_pct"]) for c in body] == [("C-1", "65.00"), ("C-2", "10.00")]
     assert [c["client_id"] for c in asc] == ["C-2", "C-1"]
+
+
+SCALE = {"efficiency_index": 4, "probability": None, "churn_risk": None}
+"""Decimals that are neither money, hours, percentages nor rates (README: the index to 0.0001; a
+churn probability as scored); every other decimal in a response has 2 places."""
+
+
+def off_scale(body: Any, path: str = "") -> list[str]:
+    """The decimal strings in a JSON body not shown at their scale, with their path."""
+    if isinstance(body, dict):
+        return [bad for key, value in body.items() for bad in off_scale(value, f"{path}.{key}")]
+    if isinstance(body, list):
+        return [bad for i, value in enumerate(body) for bad in off_scale(value, f"{path}[{i}]")]
+    if not isinstance(body, str) or not re.fullmatch(r"-?\d+(\.\d+)?", body):
+        return []
+    places = SCALE.get(path.rsplit(".", 1)[-1], 2)
+    exponent = D(body).as_tuple().exponent
+    return [] if places is None or exponent == -places else [f"{path}={body}"]
+
+
+async def test_api_money_is_in_cents_and_hours_to_2_decimals(tmp_path: Path) -> None:
+    """Facts at 3-4 decimals (the ledger keeps 4) are shown, in every response, money and rates in
+    cents, hours, percentages and counters' amounts to 2 decimals (half-up), as the README says."""
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path / 'cpi.db'}")
+    routers = [api.router, churn_api.router]
+    async with running_service(Running, create_service, settings, routers) as cpi:
+        await cpi.deliver(
+            at(T0, client()),
+            at(T0, technician(rates=[(date(2025, 1, 1), "45.555")])),
+            at(T0, agreement(fee="1000.005", additions=[addition(cost="12.3455")])),
+            at(T0 + timedelta(days=5), time_entry("E-1", "1.3333", date(2026, 1, 10), rate="150.005")),
+            at(T0 + timedelta(days=6), time_entry("E-2", "0.6667", date(2026, 1, 11), agreement_id=None)),
+            at(T0 + timedelta(days=2), violation(exposure="60.005")),
+            at(
+                T0 + timedelta(days=26),
+                invoice(
+                    "I-1",
+                    date(2026, 1, 31),
+                    [
+                        line("agreement_fee", "1000.005", period=(JAN, date(2026, 1, 31))),
+                        line("licence", "200.005", quantity="10", unit_cost="12.3455", sku="SKU-M365"),
+                        line("licence", "30.0015", quantity="3", unit_cost="1.0005", product="BACKUP"),
+                        line("product", "10.005"),
+                    ],
+                ),
+            ),
+            tick(datetime(2026, 2, 6, tzinfo=T0.tzinfo)),
+        )
+        async with cpi.http() as http:
+            bodies = {
+                path: (await http.get(path)).json()
+                for path in (
+                    "/clients",
+                    "/clients/C-1/profitability",
+                    "/agreements/A-1/profitability",
+                    "/churn-risk",
+                )
+            }
+    assert bodies["/clients"][0]["month"] == "2026-01" and bodies["/churn-risk"]["items"]
+    [month] = [m for m in bodies["/clients/C-1/profitability"]["months"] if m["month"] == "2026-01"]
+    # 1.3333 + 0.6667 = 2 h; the fee 1000.005 -> 1000.01 (half-up); the unmatched backup licence
+    # 3 x 1.0005 = 3.0015 -> 3.00; labour 1.3333 x 45.555 = 60.7385 + 0.6667 x 45.555 = 30.3715
+    assert (month["labour_hours"], month["revenue"]["fees"]) == ("2.00", "1000.01")
+    assert month["data_quality"]["licence_cost_unmatched"] == "3.00"
+    assert month["cost"]["labour"] == "91.11"  # 60.7385 + 30.3715 = 91.1100
+    assert [bad for body in bodies.values() for bad in off_scale(body)] == []

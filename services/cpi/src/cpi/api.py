@@ -3,12 +3,13 @@ agreement (figures, drivers, licence leakage and data-quality counters)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FieldSerializationInfo, SerializerFunctionWrapHandler, field_serializer
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -41,7 +42,32 @@ def _policy(request: Request) -> Policy:
     return ledger_config(request.app.state.service.settings).policy
 
 
-class ClientOut(BaseModel):
+@dataclass(frozen=True)
+class Places:
+    """How many decimal places a response field shows (None: as computed)."""
+
+    places: int | None
+
+
+class Rounded(BaseModel):
+    """A response whose every decimal is shown half-up to 2 places, because in CPI's answers a
+    decimal is money, hours, a percentage or a rate (README "Rounding"); a field that is none of
+    these says so with ``Places``. Rounding here, once, rather than where each figure is put in,
+    keeps a new field from leaking the ledger's 4 decimals (the revenue lines and hours did)."""
+
+    @field_serializer("*", mode="wrap")
+    def _rounded(
+        self, value: Any, handler: SerializerFunctionWrapHandler, info: FieldSerializationInfo
+    ) -> Any:
+        if isinstance(value, Decimal):
+            field = type(self).model_fields[info.field_name]
+            places = next((m.places for m in field.metadata if isinstance(m, Places)), 2)
+            if places is not None:
+                value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return handler(value)
+
+
+class ClientOut(Rounded):
     client_id: str
     name: str
     status: str
@@ -53,7 +79,9 @@ class ClientOut(BaseModel):
     gross_margin_pct: Decimal | None = None
     band: str | None = None
     effective_rate: Decimal | None = None
-    churn_risk: Decimal | None = Field(default=None, description="churn probability 0-1, when scored")
+    churn_risk: Annotated[Decimal | None, Places(None)] = Field(
+        default=None, description="churn probability 0-1, when scored"
+    )
     churn_band: str | None = None
 
 
@@ -118,7 +146,7 @@ def _default_month(session: Session) -> str | None:
 # -- profitability --------------------------------------------------------------------------------
 
 
-class Amounts(BaseModel):
+class Amounts(Rounded):
     fees: Decimal
     labour: Decimal
     products: Decimal
@@ -127,7 +155,7 @@ class Amounts(BaseModel):
     total: Decimal
 
 
-class Costs(BaseModel):
+class Costs(Rounded):
     labour: Decimal
     additions: Decimal
     licences: Decimal
@@ -136,7 +164,7 @@ class Costs(BaseModel):
     total: Decimal
 
 
-class WriteDownOut(BaseModel):
+class WriteDownOut(Rounded):
     time_value: Decimal = Field(description="hours x the rate billed on each entry (the raw figure)")
     cap: Decimal = Field(description="the agreement's monthly fee")
     written_value: Decimal = Field(description="time value capped at the fee")
@@ -145,26 +173,32 @@ class WriteDownOut(BaseModel):
     effective_rate_written: Decimal | None
 
 
-class DriverOut(BaseModel):
+class DriverOut(Rounded):
     line: str
     change: Decimal
     detail: str
 
 
-class QualityOut(BaseModel):
+class QualityOut(Rounded):
     uncosted_hours: Decimal
     unlinked_hours: Decimal
     uncosted_revenue: Decimal
     currency_mismatches: int
+    lines_matched_by_product: int = Field(
+        description="product/licence invoice lines costed by an addition matched by product id only"
+    )
+    licence_cost_unmatched: Decimal = Field(
+        description="licence cost taken from invoice lines no addition or subscription matches"
+    )
     warnings: list[str]
 
 
-class LeakageOut(BaseModel):
+class LeakageOut(Rounded):
     monthly_exposure: Decimal = Field(description="licence leakage at stake (not in the margin)")
     findings: int
 
 
-class MonthOut(BaseModel):
+class MonthOut(Rounded):
     month: str
     currency: str
     revenue: Amounts
@@ -174,7 +208,7 @@ class MonthOut(BaseModel):
     band: str | None
     effective_rate: Decimal | None
     contribution_rate: Decimal | None
-    efficiency_index: Decimal | None
+    efficiency_index: Annotated[Decimal | None, Places(4)]
     labour_hours: Decimal
     hours_used: Decimal
     hours_included: Decimal | None = None
@@ -185,7 +219,7 @@ class MonthOut(BaseModel):
     data_quality: QualityOut
 
 
-class LeakageFinding(BaseModel):
+class LeakageFinding(Rounded):
     violation_id: str
     month: str
     kind: str
@@ -196,7 +230,7 @@ class LeakageFinding(BaseModel):
     summary: str
 
 
-class ClientProfitability(BaseModel):
+class ClientProfitability(Rounded):
     client_id: str
     name: str
     currency: str | None
@@ -206,7 +240,7 @@ class ClientProfitability(BaseModel):
     held_facts: dict[str, int] = Field(description="facts waiting for master data (client, technician)")
 
 
-class AgreementProfitability(BaseModel):
+class AgreementProfitability(Rounded):
     agreement_id: str
     client_id: str
     name: str
@@ -286,6 +320,8 @@ def _month_out(
             unlinked_hours=dq.unlinked_hours,
             uncosted_revenue=dq.uncosted_revenue,
             currency_mismatches=dq.currency_mismatches,
+            lines_matched_by_product=dq.lines_matched_by_product,
+            licence_cost_unmatched=dq.licence_cost_unmatched,
             warnings=dq.warnings(),
         ),
     )

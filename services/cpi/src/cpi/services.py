@@ -38,6 +38,7 @@ from cpi.domain.costing import (
     first_difference,
     normalise_rates,
     per_month,
+    product_key,
     split_over_months,
 )
 from cpi.domain.ledger import MonthLines, cents
@@ -136,7 +137,7 @@ def record_agreement(uow: UnitOfWork, a: AgreementUpserted, at: datetime, config
             AgreementAddition(
                 agreement_id=a.agreement_id,
                 line_no=n,
-                product_id=add.product_id,
+                product_id=product_key(add.product_id) or "",
                 vendor_sku=add.vendor_sku,
                 quantity=add.quantity,
                 monthly_price=per_month(cycle_price, a.billing_cycle) or _q(cycle_price),
@@ -287,6 +288,7 @@ def record_invoice(uow: UnitOfWork, inv: InvoiceIssued, at: datetime, config: Le
                     agreement_id=agreement,
                     line_type=line.line_type,
                     vendor_sku=line.vendor_sku,
+                    product_id=product_key(line.product_id),
                     amount=amount,
                     cost=share,
                     currency=line.amount.currency,

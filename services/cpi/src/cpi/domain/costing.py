@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 LEDGER_QUANTUM = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -103,3 +104,42 @@ def split_over_months(amount: Decimal, months: int) -> list[Decimal]:
         return [amount]
     share = (amount / months).quantize(CENT, rounding=ROUND_HALF_UP)
     return [share] * (months - 1) + [amount - share * (months - 1)]
+
+
+# -- one cost source per resold item ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """What an invoice line or an agreement addition resells: the vendor SKU and the PSA catalog
+    product id (either may be missing; ``product`` as ``product_key`` left it)."""
+
+    sku: str | None
+    product: str | None
+
+
+def product_key(product_id: str | None) -> str | None:
+    """A PSA product id as CPI compares it: surrounding blanks dropped, blank = no product,
+    otherwise exact (case kept). The same PSA catalog numbers the addition and the invoice line,
+    and ids are compared exactly everywhere else (vendor SKUs, clients, agreements; the ingest tool
+    strips ids the same way), so no case folding or fuzzy name matching, which could merge two
+    products and hide a real cost."""
+    if product_id is None:
+        return None
+    key = product_id.strip()
+    return key or None
+
+
+def match(line: Item, addition: Item) -> Literal["sku", "product"] | None:
+    """Whether an invoice line bills what an agreement addition resells, and by what.
+
+    The vendor SKU decides when both carry one (it names the licence exactly: two SKUs under one PSA
+    product are two costs); otherwise the product id, because a PSA often prints licence lines
+    without the vendor SKU the addition has (or the reverse), and the line's unit cost is then the
+    addition's cost billed again. A matched line's cost is the addition's and is never counted a
+    second time (``store.ledger`` runs this rule in SQL)."""
+    if line.sku is not None and addition.sku is not None:
+        return "sku" if line.sku == addition.sku else None
+    if line.product is not None and line.product == addition.product:
+        return "product"
+    return None

@@ -60,6 +60,8 @@ class MonthLines:
     currency_mismatches: int = 0
     leakage: Decimal = ZERO
     leakage_findings: int = 0
+    lines_matched_by_product: int = 0
+    licence_cost_unmatched: Decimal = ZERO
 
     def __add__(self, other: MonthLines) -> MonthLines:
         return MonthLines(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

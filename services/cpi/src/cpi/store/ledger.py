@@ -51,6 +51,8 @@ COLUMNS = (
     "currency_mismatches",
     "leakage",
     "leakage_findings",
+    "lines_matched_by_product",
+    "licence_cost_unmatched",
 )
 
 Key = tuple[str, str, str]
@@ -94,6 +96,16 @@ _SKU_COSTED_ELSEWHERE = """(il.vendor_sku IS NOT NULL AND (
     OR EXISTS (SELECT 1 FROM agreement_additions a JOIN agreements g ON g.agreement_id = a.agreement_id
                WHERE g.client_id = il.client_id AND a.vendor_sku = il.vendor_sku)))"""
 
+# -- one cost source per product/licence line (domain.costing.match) -- begin
+# A line's cost is an addition's when the addition resells its SKU (above) or, when either side has
+# no vendor SKU, its product id; counted on the line only when neither matches.
+_PRODUCT_COSTED_ELSEWHERE = """(il.product_id IS NOT NULL AND EXISTS (SELECT 1 FROM agreement_additions a
+    JOIN agreements g ON g.agreement_id = a.agreement_id WHERE g.client_id = il.client_id
+    AND a.product_id = il.product_id AND (a.vendor_sku IS NULL OR il.vendor_sku IS NULL)))"""
+_COSTED_ELSEWHERE = f"({_SKU_COSTED_ELSEWHERE} OR {_PRODUCT_COSTED_ELSEWHERE})"
+_MATCHED_BY_PRODUCT = f"(NOT {_SKU_COSTED_ELSEWHERE} AND {_PRODUCT_COSTED_ELSEWHERE})"
+# -- end
+
 _SUBSCRIPTION_AGREEMENT = """COALESCE((SELECT MIN(a.agreement_id) FROM agreement_additions a
     JOIN agreements g ON g.agreement_id = a.agreement_id
     WHERE g.client_id = s.client_id AND a.vendor_sku = s.sku_id), '')"""
@@ -127,7 +139,7 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
         grouped=True,
     )
     ok = "il.currency = c.currency"
-    elsewhere = _SKU_COSTED_ELSEWHERE
+    elsewhere = _COSTED_ELSEWHERE
 
     def line(kind: str) -> str:
         return f"CASE WHEN {ok} AND il.line_type = '{kind}' THEN il.amount ELSE 0 END"
@@ -154,6 +166,10 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
             "uncosted_revenue": f"CASE WHEN {ok} AND il.line_type IN ('product', 'licence') "
             f"AND il.cost IS NULL AND NOT {elsewhere} THEN il.amount ELSE 0 END",
             "currency_mismatches": f"CASE WHEN {ok} THEN 0 ELSE 1 END",
+            "lines_matched_by_product": f"CASE WHEN {ok} AND il.line_type IN ('product', 'licence') "
+            f"AND {_MATCHED_BY_PRODUCT} THEN 1 ELSE 0 END",
+            "licence_cost_unmatched": f"CASE WHEN {ok} AND il.line_type = 'licence' AND il.cost IS NOT NULL "
+            f"AND NOT {elsewhere} THEN il.cost ELSE 0 END",
         },
         """FROM ledger_dirty d
 JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id

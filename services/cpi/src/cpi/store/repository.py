@@ -87,7 +87,7 @@ def lines_of(values: Sequence[object]) -> MonthLines:
     """MonthLines from values in ``COLUMNS`` order (None, from an empty sum, as zero)."""
     kwargs = {}
     for name, value in zip(COLUMNS, values, strict=True):
-        if name in ("currency_mismatches", "leakage_findings"):
+        if name in ("currency_mismatches", "leakage_findings", "lines_matched_by_product"):
             kwargs[name] = int(value or 0)  # type: ignore[call-overload]
         else:
             kwargs[name] = value if value is not None else Decimal(0)

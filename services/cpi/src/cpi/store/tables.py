@@ -143,6 +143,8 @@ class InvoiceLineMonth(CpiTable, table=True):
     agreement_id: str = Field(max_length=64)
     line_type: str = Field(max_length=16)
     vendor_sku: str | None = Field(default=None, max_length=128)
+    product_id: str | None = Field(default=None, max_length=128)
+    """The PSA product id as ``domain.costing.product_key`` compares it (matched to additions)."""
     amount: Decimal = Field(sa_type=ExactNumeric)
     cost: Decimal | None = Field(default=None, sa_type=ExactNumeric)
     currency: str = Field(max_length=3)
@@ -239,6 +241,10 @@ class LedgerRow(CpiTable, table=True):
     currency_mismatches: int
     leakage: Decimal = Field(sa_type=ExactNumeric)
     leakage_findings: int
+    lines_matched_by_product: int
+    """Product/licence invoice line months whose cost is an addition's, matched by product id only."""
+    licence_cost_unmatched: Decimal = Field(sa_type=ExactNumeric)
+    """Licence cost taken from invoice lines that no addition or subscription matches."""
 
 
 class MarginJudgement(CpiTable, table=True):
