@@ -209,6 +209,24 @@ def test_hook_jobs_run_topics_first_then_migrations(results: dict[str, Any]) -> 
 
 
 @needs_helm
+def test_the_platform_clock_ticks_hourly_from_one_hardened_cronjob(results: dict[str, Any], rc: Any) -> None:
+    [cron] = results["all-services.yaml"].objects("CronJob")
+    assert cron["spec"]["schedule"] == "0 * * * *"
+    assert cron["spec"]["timeZone"] == "Etc/UTC"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["command"] == ["msp-events", "clock", "--once", "--period", "1h"]
+    assert env_of(container)["KAFKA_BOOTSTRAP_SERVERS"]["value"] == "kafka-0.kafka:9092,kafka-1.kafka:9092"
+    assert env_of(container)["KAFKA_TOPIC_PREFIX"]["value"] == "ci."
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["resources"]["limits"]["memory"]
+    assert not rc.check(None, extra={"clock": {"enabled": False}}).objects("CronJob")
+
+
+@needs_helm
 def test_irsa_role_and_service_monitor_are_opt_in(results: dict[str, Any], rc: Any) -> None:
     account = results["single-service.yaml"].objects("ServiceAccount")[0]
     assert account["metadata"]["annotations"] == {

@@ -7,6 +7,7 @@ topics, snapshots and docs back in line; ``--check`` variants fail CI when they 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -95,6 +96,45 @@ def catalog(check: bool = typer.Option(False, help="fail if the generated files 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(outputs[path])
         console.print(f"wrote {path.relative_to(REPO)}")
+
+
+def _period(text: str) -> timedelta:
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        raise typer.BadParameter(f"{text!r} is not a period: use a whole number and s, m, h or d, e.g. 1h")
+    return timedelta(**{units[unit]: int(number)})
+
+
+@app.command("clock")
+def clock_command(
+    period: str = typer.Option("1h", help="tick period: 30s, 5m, 1h, 1d; ticks fall on its boundaries (UTC)"),
+    once: bool = typer.Option(False, help="publish the current tick and exit (a CronJob's run)"),
+    bootstrap_servers: str = typer.Option(
+        None, envvar="KAFKA_BOOTSTRAP_SERVERS", help="host:port[,host:port]"
+    ),
+) -> None:
+    """Publish clock.ticked: the platform's "now" (see msp_events/clock.py). Safe to run twice."""
+    from msp_events import clock
+    from msp_events.runtime.kafka import KafkaTransport
+
+    every = _period(period)
+    settings = KafkaSettings(bootstrap_servers=bootstrap_servers) if bootstrap_servers else KafkaSettings()
+
+    async def go() -> None:
+        producer = KafkaTransport(settings, client_id="msp-clock").producer()
+        await producer.start()
+        try:
+            if once:
+                sent = await clock.publish_tick(producer, datetime.now(UTC), every)
+                console.print(f"clock.ticked {sent.data.now.isoformat()} (id {sent.id})")
+            else:
+                console.print(f"publishing clock.ticked every {period} to {settings.bootstrap_servers}")
+                await clock.run(producer, every)
+        finally:
+            await producer.stop()
+
+    asyncio.run(go())
 
 
 def main() -> None:
