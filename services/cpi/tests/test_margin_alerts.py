@@ -113,8 +113,10 @@ async def test_a_collapse_is_news_the_month_it_happens_and_a_late_fact_corrects_
     events = margin_events(result)
     assert_matches_golden(events, EXPECTED)
     got = [
-        (e.data.client_id, e.data.period, e.data.gross_margin_pct, e.data.previous_band, e.data.band)
-        + (e.data.settled_band, e.data.direction, e.data.problem_client, e.time)
+        (
+            *(e.data.client_id, e.data.period, e.data.gross_margin_pct, e.data.previous_band, e.data.band),
+            *(e.data.settled_band, e.data.direction, e.data.problem_client, e.time),
+        )
         for e in events
     ]
     may7 = datetime(2026, 5, 7, tzinfo=UTC)
@@ -271,3 +273,22 @@ async def test_on_kafka_with_several_partitions_a_shuffled_backlog_gives_the_sam
         timeout_s=300,
     )
     assert_same(reference, run, "Kafka + PostgreSQL")
+
+
+async def test_the_problem_client_flag_is_in_the_api(log: Path, tmp_path: Path) -> None:
+    from test_ledger_service import start
+
+    async for running in start(tmp_path / "cpi.db"):
+        await running.deliver(*eventlog.read(log))
+        async with running.http() as http:
+            listed = {c["client_id"]: c for c in (await http.get("/clients")).json()}
+            months = (await http.get("/clients/C-1/profitability")).json()["months"]
+        # April (17.00 % after the late entries) after March (17.46 %): a problem client
+        assert (listed["C-1"]["month"], listed["C-1"]["problem_client"]) == ("2026-04", True)
+        assert listed["C-2"]["problem_client"] is False  # 65 % every month
+        assert [(m["month"], m["problem_client"]) for m in months] == [
+            ("2026-01", False),  # no previous month
+            ("2026-02", False),  # 17.46 % after 52.10 %
+            ("2026-03", True),
+            ("2026-04", True),
+        ]

@@ -282,6 +282,17 @@ def trailing_move(current: MonthLines, history: Sequence[MonthLines | None], pol
     return Move(recent_pct, baseline, points, change, sustained)
 
 
+def problem_client(margin_pct: Decimal | None, previous_margin_pct: Decimal | None, policy: Policy) -> bool:
+    """This and the previous month both below ``thin_pct`` (Breadbox's "Problem Client"): the same
+    rule for the event and the API, so the flag an owner sees on screen is the one RAM acts on."""
+    return (
+        margin_pct is not None
+        and previous_margin_pct is not None
+        and margin_pct < policy.thin_pct
+        and previous_margin_pct < policy.thin_pct
+    )
+
+
 def judge(
     month: str,
     current: MonthLines,
@@ -330,7 +341,7 @@ def judge(
         down = margin < corrects[0]
     else:
         down = margin < policy.target_pct
-    problem = margin < policy.thin_pct and previous_margin is not None and previous_margin < policy.thin_pct
+    problem = problem_client(margin, previous_margin, policy)
     return Judgement(
         month=month,
         margin_pct=margin,
