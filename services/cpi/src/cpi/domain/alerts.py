@@ -143,7 +143,8 @@ def drivers(current: MonthLines, previous: MonthLines | None, limit: int = 5) ->
     that revenue held while labour cost rose, or that nothing moved at all. Without a previous
     month, the lines that moved against an empty month."""
     before = previous or MonthLines()
-    moved, held = [], []
+    moved: list[Driver] = []
+    held: list[Driver] = []
     for line, attribute, sign, label in _LINES:
         now, then = getattr(current, attribute), getattr(before, attribute)
         effect = cents((now - then) * sign)
