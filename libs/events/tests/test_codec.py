@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -58,6 +58,18 @@ def test_ids_derive_from_source_type_key_and_time_so_reimports_collide() -> None
     assert caused_a.id == caused_b.id and caused_a.causationid == client_event().id
     assert caused_a.correlationid == client_event().correlationid
     assert caused_a.time == T0
+
+
+def test_a_caused_event_may_be_dated_later_than_its_cause_never_earlier() -> None:
+    # a correction is dated no earlier than the event it corrects: later than its cause, same id
+    later = T0 + timedelta(days=30)
+    moved = client_event().caused(client_event().data, source="msp.cpi", producer="cpi", seq=0, time=later)
+    same = client_event().caused(client_event().data, source="msp.cpi", producer="cpi", seq=0)
+    assert moved.time == later and moved.id == same.id and moved.causationid == client_event().id
+    with pytest.raises(ValueError, match="before its cause"):
+        client_event().caused(
+            client_event().data, source="msp.cpi", producer="cpi", seq=0, time=T0 - timedelta(seconds=1)
+        )
 
 
 def test_cloudevents_sdk_reads_our_binary_mode_and_we_read_its() -> None:

@@ -10,7 +10,9 @@ events CPI consumes through CPI with the replay harness (in-process transport, a
 **Flagged.** An alert is a published ``client.profitability.changed`` (CPI publishes on a band
 crossing with hysteresis, a sustained and material move from the trailing 3-month margin, or a
 re-judgement into another band: ``cpi.domain.alerts``). An alert for month M *flags* the client when
-its direction is ``down`` and at least one of:
+it is about a fall (its direction is ``down``: against the previous month since schema 1.1; or it
+left the band the client had settled in downwards, ``settled_band``; or the trailing move below is
+downwards: what ``down`` meant before 1.1) and at least one of:
 
 * ``thin/critical``: its band is thin or critical (margin below 40 %);
 * ``problem client``: ``problem_client`` (this and the previous month below 20 %);
@@ -206,6 +208,10 @@ class Score:
         return (self.tp + self.explained) / flagged if flagged else float("nan")
 
 
+RANK = {"critical": 0, "thin": 1, "healthy": 2, "strong": 3}
+"""Bands, lowest first: an alert whose band is below its ``settled_band`` left it downwards."""
+
+
 def flags_of(
     alerts: Sequence[dict[str, Any]],
     lines: dict[tuple[str, str], MonthLines],
@@ -216,9 +222,17 @@ def flags_of(
     a flag only when one of these rules fired (to see what each rule contributes)."""
     out: dict[str, list[Flag]] = defaultdict(list)
     for a in sorted(alerts, key=lambda a: (a["client_id"], a["period"], a["published_at"])):
-        if a["direction"] != "down":
-            continue
         client, month, margin = a["client_id"], a["period"], Decimal(a["gross_margin_pct"])
+        current = lines.get((client, month))
+        history = [lines.get((client, add_months(month, -i))) for i in range(1, policy.history_months + 1)]
+        move = trailing_move(current, history, policy) if current is not None else None
+        trailing_down = move is not None and move.points < 0 and move.triggers(policy)
+        # a fall: against the previous month (the schema's direction since 1.1), out of the band the
+        # client had settled in, or the trailing move (what "down" meant before 1.1)
+        settled = a.get("settled_band")
+        left_down = settled is not None and RANK[a["band"]] < RANK[settled]
+        if not (a["direction"] == "down" or left_down or trailing_down):
+            continue
         reasons, rules = [], set()
         if a["band"] in LOW_BANDS:
             reasons.append(a["band"])
@@ -226,10 +240,7 @@ def flags_of(
         if a["problem_client"]:
             reasons.append("problem client")
             rules.add("problem client")
-        current = lines.get((client, month))
-        history = [lines.get((client, add_months(month, -i))) for i in range(1, policy.history_months + 1)]
-        move = trailing_move(current, history, policy) if current is not None else None
-        if move is not None and move.points < 0 and move.triggers(policy):
+        if trailing_down and move is not None:
             reasons.append(f"trailing mean {move.recent_pct} vs {move.baseline_pct}")
             rules.add("trailing mean")
         if rules & only:

@@ -6,7 +6,18 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from cpi.domain.alerts import Policy, band_of, drivers, judge, settled_band, trailing_mean, trailing_move
+from cpi.domain.alerts import (
+    Driver,
+    Policy,
+    band_of,
+    crosses,
+    drivers,
+    judge,
+    settled_band,
+    summary,
+    trailing_mean,
+    trailing_move,
+)
 from cpi.domain.costing import (
     Item,
     RateInput,
@@ -281,12 +292,13 @@ def test_with_band_sustain_months_one_bad_month_is_not_a_crossing() -> None:
     # (The trailing mean stays quiet: 31 % against 49.33 %, but 620 of profit against 986.67 at the
     # baseline is 366.67 less, under the 500 floor.)
     two = judge("2026-05", pct(32), [pct(30), pct(48), pct(50), pct(50)], None, policy)
-    assert two is not None and (two.trigger, two.band, two.previous_band, two.direction) == (
+    assert two is not None and (two.trigger, two.band, two.settled_band, two.previous_band) == (
         "band_crossed",
         "thin",
         "healthy",
-        "down",
+        "thin",  # the previous month's own band (30 %)
     )
+    assert two.direction == "up"  # 32 % against 30 % the month before: the margin rose
     # the third month in thin, 31 %: the client is now settled in thin (30 % crossed): quiet
     three = judge("2026-06", pct(31), [pct(32), pct(30), pct(48), pct(50)], None, policy)
     assert three is not None and not three.publish
@@ -302,11 +314,13 @@ def test_a_slow_slide_leaves_its_band_once_it_is_clearly_out() -> None:
     assert settled_band([D(42), D(34), D(38)], POLICY) == "thin"  # 34 crossed; 38 is still thin
     history = [month("1000", "640"), month("1000", "610"), month("1000", "580")]  # 36, 39, 42 %
     j = judge("2026-04", month("1000", "670"), history, None, POLICY)
-    assert j is not None and (j.trigger, j.previous_band, j.previous_margin_pct) == (
+    assert j is not None and (j.trigger, j.settled_band, j.previous_margin_pct) == (
         "band_crossed",
         "healthy",
         D(36),
     )
+    # the schema's previous_band is the previous month's own band: 36 % is thin
+    assert (j.previous_band, j.direction) == ("thin", "down")
 
 
 def test_a_first_month_is_not_news_and_a_month_without_revenue_is_not_judged() -> None:
@@ -343,3 +357,92 @@ def test_a_month_closes_after_its_end_plus_the_grace_days() -> None:
         "2025-12",
         "2026-01",
     ]
+
+
+# -- a collapse is always news (issue 10) -----------------------------------------------------------
+
+JANUARY = month("2500", "1197.50", hours="23.95")  # 50/h: (2500 - 1197.50) / 2500 = 52.10 % healthy
+FEBRUARY = month("2500", "2063.50", hours="41.27")  # (2500 - 2063.50) / 2500 = 436.50 / 2500 = 17.46 %
+
+
+def test_a_fall_across_whole_bands_is_news_the_month_it_happens() -> None:
+    # healthy at 52.10 %, then 17.46 % (critical) on labour 1197.50 -> 2063.50: only 2.54 points
+    # inside critical (the old rule wanted 5), but 22.54 under the healthy/thin boundary it left.
+    # One month of history: no trailing mean (no baseline before the 2-month window), and the
+    # crossing alone publishes.
+    assert crosses(D("17.46"), "healthy", POLICY) and not crosses(D("37.5"), "healthy", POLICY)
+    j = judge("2026-02", FEBRUARY, [JANUARY], None, POLICY)
+    assert j is not None and (j.publish, j.trigger, j.trailing_mean_pct) == (True, "band_crossed", None)
+    assert (j.margin_pct, j.band, j.previous_margin_pct, j.previous_band, j.settled_band) == (
+        D("17.46"),
+        "critical",
+        D("52.10"),
+        "healthy",
+        "healthy",
+    )
+    assert (j.direction, j.problem_client) == ("down", False)  # January was above 20 %
+    # the margin bridge: labour cost -866.00 first, the unchanged fee (0) after it
+    assert j.drivers == (
+        Driver("labour_cost", D("-866.00"), "labour cost 1197.50 -> 2063.50 (23.95 h -> 41.27 h)"),
+        Driver("agreement_fee", D("0.00"), "agreement fees 2500.00 -> 2500.00"),
+    )
+    assert summary("Contoso", j) == (
+        "Contoso's gross margin for 2026-02 fell from 52.10% (healthy) to 17.46% (critical); "
+        "biggest driver: labour cost 1197.50 -> 2063.50 (23.95 h -> 41.27 h) (-866.00)."
+    )
+
+
+def test_hysteresis_still_holds_a_client_at_its_boundary() -> None:
+    # settled critical at 17.46 %: 21 % (1 point past 20) is not news, 26 % (6 points) is
+    assert not judge("2026-03", month("1000", "790"), [FEBRUARY], None, POLICY).publish  # type: ignore[union-attr]
+    up = judge("2026-03", month("1000", "740"), [FEBRUARY], None, POLICY)
+    assert up is not None and (up.trigger, up.band, up.direction) == ("band_crossed", "thin", "up")
+
+
+def test_a_month_that_held_says_so_and_still_shows_its_bridge() -> None:
+    # March at 17.46 % again: settled critical (February crossed), no crossing; the trailing mean
+    # does hold: (436.50 + 436.50) / 5000 = 17.46 % against January's 52.10 %, 34.64 points down,
+    # each month too, and 873 of profit against 52.10 % x 5000 = 2605: 1732 less (>= 500).
+    j = judge("2026-03", FEBRUARY, [FEBRUARY, JANUARY], None, POLICY)
+    assert j is not None and (j.trigger, j.settled_band, j.previous_band) == (
+        "trailing_mean",
+        "critical",
+        "critical",
+    )
+    # unchanged against February: the direction is the trailing move's (down), never a "rise"
+    assert (j.direction, j.problem_client) == ("down", True)
+    assert [(d.line, d.change) for d in j.drivers] == [("agreement_fee", D(0)), ("labour_cost", D(0))]
+    assert summary("Contoso", j) == (
+        "Contoso's gross margin for 2026-03 held at 17.46% (critical); down to 17.46% over its recent "
+        "months from 52.10% in the months before them; problem client (2 months below 20%)."
+    )
+
+
+def test_a_published_judgement_that_late_facts_change_is_corrected() -> None:
+    # April was published at 31 % (thin, from healthy at 52.10 % in March); late time entries take
+    # it to 17 % (critical): a correction, against the previous month (down) and naming what it
+    # corrects. The old rule only re-published a crossing out of the judged band by 5 points
+    # (17 % is 3 inside critical): the published 31 % stood.
+    april = month("1000", "830")  # 17 %
+    j = judge("2026-04", april, [JANUARY], "thin", POLICY, last_margin_pct=D(31), last_published=True)
+    assert j is not None and (j.publish, j.trigger, j.band, j.direction) == (
+        True,
+        "rejudged",
+        "critical",
+        "down",
+    )
+    assert (j.corrects_pct, j.corrects_band) == (D(31), "thin")
+    assert summary("Contoso", j).startswith(
+        "Contoso's gross margin for 2026-04 fell from 52.10% (healthy) to 17.00% (critical); late facts "
+        "re-opened the month, correcting the 31.00% (thin) published before"
+    )
+    # a late fact that moves a published judgement by less than 5 points inside its band: no news;
+    # by 6 points (31 -> 37 %, still thin): corrected
+    small = judge(
+        "2026-04", month("1000", "680"), [JANUARY], "thin", POLICY, last_margin_pct=D(31), last_published=True
+    )
+    assert small is not None and not small.publish
+    big = judge(
+        "2026-04", month("1000", "630"), [JANUARY], "thin", POLICY, last_margin_pct=D(31), last_published=True
+    )
+    assert big is not None and (big.publish, big.trigger) == (True, "rejudged")

@@ -85,12 +85,21 @@ class Envelope(BaseModel, Generic[D]):
             data=data,
         )
 
-    def caused(self, data: EventData, *, source: str, producer: str, seq: int) -> Envelope[Any]:
-        """An event produced while handling this one: same event time, same correlation."""
+    def caused(
+        self, data: EventData, *, source: str, producer: str, seq: int, time: datetime | None = None
+    ) -> Envelope[Any]:
+        """An event produced while handling this one: same correlation, and the same event time
+        unless ``time`` (never earlier than this event's) says it happened later, e.g. a
+        correction that must not be dated before the event it corrects. The id does not depend
+        on the time: it is derived from this event's id, the producer and ``seq``."""
+        if time is not None and time < self.time:
+            raise ValueError(
+                f"an event caused by {self.id} cannot be dated {time}, before its cause ({self.time})"
+            )
         return Envelope.build(
             data,
             source=source,
-            time=self.time,
+            time=time or self.time,
             id=derived_event_id(self.source, self.id, producer, seq),
             correlationid=self.correlationid or self.id,
             causationid=self.id,

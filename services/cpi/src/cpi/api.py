@@ -16,7 +16,7 @@ from sqlmodel import Session
 from msp_events.runtime.api import EntityId, Limit, Month, Offset
 
 from cpi.churn.repository import latest_scores
-from cpi.domain.alerts import Policy, band_of, drivers
+from cpi.domain.alerts import Policy, band_of, drivers, problem_client
 from cpi.domain.ledger import MonthFigures, MonthLines, figures
 from cpi.domain.months import add_months, months_between
 from cpi.domain.quality import quality
@@ -79,6 +79,9 @@ class ClientOut(Rounded):
     gross_margin_pct: Decimal | None = None
     band: str | None = None
     effective_rate: Decimal | None = None
+    problem_client: bool | None = Field(
+        default=None, description="the month and the one before it both below 20 % (None: no figures)"
+    )
     churn_risk: Annotated[Decimal | None, Places(None)] = Field(
         default=None, description="churn probability 0-1, when scored"
     )
@@ -108,7 +111,7 @@ def list_clients(
     with Session(request.app.state.service.engine) as session:
         month = month or _default_month(session)
         everyone = ClientRepository(session).list(status=status, limit=1_000_000, offset=0)
-        lines = client_month_lines(session, [month]) if month else {}
+        lines = client_month_lines(session, [add_months(month, -1), month]) if month else {}
         risks = latest_scores(session)
     out = []
     for c in everyone:
@@ -117,6 +120,9 @@ def list_clients(
             f = figures(lines[(c.client_id, month)][0], policy.target_pct)
             row.month, row.gross_margin_pct, row.effective_rate = month, f.gross_margin_pct, f.effective_rate
             row.band = band_of(f.gross_margin_pct, policy) if f.gross_margin_pct is not None else None
+            before = lines.get((c.client_id, add_months(month, -1)))
+            earlier = figures(before[0], policy.target_pct).gross_margin_pct if before else None
+            row.problem_client = problem_client(f.gross_margin_pct, earlier, policy)
         if (risk := risks.get(c.client_id)) is not None:
             row.churn_risk, row.churn_band = risk.probability, risk.band
         out.append(row)
@@ -206,6 +212,7 @@ class MonthOut(Rounded):
     profit: Decimal
     gross_margin_pct: Decimal | None
     band: str | None
+    problem_client: bool = Field(description="this and the previous month both below 20 %")
     effective_rate: Decimal | None
     contribution_rate: Decimal | None
     efficiency_index: Annotated[Decimal | None, Places(4)]
@@ -305,6 +312,11 @@ def _month_out(
         profit=f.profit,
         gross_margin_pct=f.gross_margin_pct,
         band=band_of(f.gross_margin_pct, policy) if f.gross_margin_pct is not None else None,
+        problem_client=problem_client(
+            f.gross_margin_pct,
+            figures(previous, policy.target_pct).gross_margin_pct if previous else None,
+            policy,
+        ),
         effective_rate=f.effective_rate,
         contribution_rate=f.contribution_rate,
         efficiency_index=f.efficiency_index,

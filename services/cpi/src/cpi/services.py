@@ -444,17 +444,21 @@ def _settle(
     tick = uow.clock
     if tick is not None:
         wanted.add(month_of(tick))
-    closable = last_closed_month(uow.now.date(), config.grace_days)
+    # Months close on the platform clock only (the latest clock.ticked this service has seen),
+    # never on a fact's own time: a fact dated in May, handled before April's last entries (on
+    # another partition, earlier in a batch), must not close April. See the README.
+    closable = last_closed_month(tick.date(), config.grace_days) if tick is not None else None
     deferred = None if marked or reads_ledger else uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
     if deferred is not None:
         last = deferred.last_closed_month(session)
-        if last is not None and closable <= last and all(m > last for _, _, m in keys):
+        closes_nothing = closable is None or (last is not None and closable <= last)
+        if closes_nothing and (last is None or all(m > last for _, _, m in keys)):
             deferred.keys.update(keys)
             deferred.months.update(wanted)
             return
     close = session.get(LedgerClose, "ledger") or LedgerClose(name="ledger")
     last = close.last_closed_month
-    closing = last is None or closable > last
+    closing = closable is not None and (last is None or closable > last)
     if closing or reads_ledger:
         uow.batch.flush(session, DEFERRED_LEDGER)
     ledger.mark_keys(session, token, keys)
@@ -469,6 +473,7 @@ def _settle(
             if last is not None
             else session.execute(text("SELECT MIN(month) FROM ledger_months")).scalar_one_or_none()
         )
+        assert closable is not None
         if first is not None:
             for month in months_between(first, closable):
                 _judge(uow, config, month)
@@ -498,9 +503,25 @@ def _judge(uow: UnitOfWork, config: LedgerConfig, month: str, client_id: str | N
         current, currency = lines[(client, month)]
         history = [lines[(client, m)][0] if (client, m) in lines else None for m in window[1:]]
         previous = stored.get(client)
-        verdict = judge(month, current, history, previous.band if previous else None, config.policy)
+        if previous is not None and previous.published:  # correct what consumers saw
+            verdict = judge(
+                month,
+                current,
+                history,
+                previous.published_band or previous.band,
+                config.policy,
+                last_margin_pct=previous.published_margin_pct
+                if previous.published_margin_pct is not None
+                else previous.margin_pct,
+                last_published=True,
+            )
+        else:
+            verdict = judge(month, current, history, previous.band if previous else None, config.policy)
         if verdict is None:
             continue
+        # a correction is dated no earlier than the event it corrects (a late fact may be older)
+        published_at = previous.published_at if previous is not None else None
+        when = published_at if published_at is not None and published_at > uow.cause.time else None
         if previous is None:
             previous = MarginJudgement(
                 client_id=client,
@@ -513,9 +534,11 @@ def _judge(uow: UnitOfWork, config: LedgerConfig, month: str, client_id: str | N
         else:
             previous.band, previous.margin_pct, previous.judged_at = verdict.band, verdict.margin_pct, uow.now
             previous.published = previous.published or verdict.publish
-        session.add(previous)
         if verdict.publish:
-            uow.emit(_event(session, client, current, currency, verdict, config.policy))
+            sent = uow.emit(_event(session, client, current, currency, verdict, config.policy), time=when)
+            previous.published_band, previous.published_margin_pct = verdict.band, verdict.margin_pct
+            previous.published_at = sent.time
+        session.add(previous)
 
 
 def _event(
@@ -534,6 +557,7 @@ def _event(
         target_gross_margin_pct=policy.target_pct,
         band=j.band,
         previous_band=j.previous_band,
+        settled_band=j.settled_band,
         direction=j.direction,
         revenue=money(lines.billed),
         cost=money(lines.cost),

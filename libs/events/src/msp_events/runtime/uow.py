@@ -108,13 +108,17 @@ class UnitOfWork:
         tick = self.clock
         return max(tick, self.cause.time) if tick is not None else self.cause.time
 
-    def emit(self, data: EventData) -> Envelope[Any]:
-        """Publish ``data`` as a consequence of the event being handled (via the outbox)."""
+    def emit(self, data: EventData, *, time: datetime | None = None) -> Envelope[Any]:
+        """Publish ``data`` as a consequence of the event being handled (via the outbox).
+
+        Its event time is the cause's, or ``time`` when the event happens later than its cause (a
+        correction dated no earlier than the event it corrects); ``time`` earlier than the cause's
+        raises ``ValueError``: an effect never precedes its cause. The id is derived as always."""
         spec = spec_for(data)
         if spec.owner != self.service and not (spec.owner == "agents" and self.service in SERVICES):
             raise OwnershipError(f"{self.service} may not publish {spec.type}; its owner is {spec.owner}")
         envelope = self.cause.caused(
-            data, source=f"msp.{self.service}", producer=self.service, seq=len(self.emitted)
+            data, source=f"msp.{self.service}", producer=self.service, seq=len(self.emitted), time=time
         )
         self.emitted.append(envelope)
         return envelope

@@ -42,7 +42,14 @@ class MarginDriver(BaseModel):
     detail: str | None = Field(default=None, description="what moved it, e.g. '+14 h on P1 tickets by L3'")
 
 
-@event("client.profitability.changed", owner="cpi", key="client_id", consumers=(), planned=("ram", "spo"))
+@event(
+    "client.profitability.changed",
+    owner="cpi",
+    key="client_id",
+    consumers=(),
+    planned=("ram", "spo"),
+    minor=1,
+)
 class ClientProfitabilityChanged(EventData):
     """A client's gross margin for a month moved to another band or past the change threshold.
 
@@ -60,7 +67,11 @@ class ClientProfitabilityChanged(EventData):
     target_gross_margin_pct: Decimal | None = Field(default=None, description="MSP's target margin, percent")
     band: MarginBand = Field(description="band of gross_margin_pct")
     previous_band: MarginBand | None = Field(default=None, description="band in the previous period")
-    direction: Literal["up", "down"] = Field(description="margin rose or fell against the previous period")
+    direction: Literal["up", "down"] = Field(
+        description="margin rose or fell against the previous period; when it is unchanged, or there is "
+        "no previous period, the direction of the move that made it news (against settled_band, the "
+        "trailing months or the corrected judgement)"
+    )
     revenue: Money = Field(description="revenue billed for the period (fees, additions, labour, products)")
     cost: Money = Field(description="labour cost (hours * loaded rate) + addition/licence/product cost")
     labour_hours: Decimal = Field(ge=0, description="hours logged for the client in the period")
@@ -74,6 +85,12 @@ class ClientProfitabilityChanged(EventData):
         default=False, description="margin below 20 % for 2 consecutive months (Breadbox 'Problem Client')"
     )
     summary: str = Field(description="one sentence explaining the change, shown to people")
+    settled_band: MarginBand | None = Field(
+        default=None,
+        description="(1.1) band the client was settled in before the period, with hysteresis: a margin "
+        "leaves a band only when it is a few points past the boundary, so a client hovering at a "
+        "boundary keeps its band; None for a new client",
+    )
 
     @model_validator(mode="after")
     def _currency(self) -> Self:

@@ -7,8 +7,11 @@ When a closed month is judged (see ``judge``):
 * on its first judgement it is published when
   - its margin *crosses* out of the band the client was settled in: the band of the previous months
     with hysteresis (``hysteresis_points``, default 5): a margin leaves a band only when it is at
-    least that many points inside the new one, so a client hovering at 40 % does not flap between
-    healthy and thin (``settled_band``); with ``band_sustain_months`` = k, the k months ending with
+    least that many points past the boundary it left (``crosses``), so a client hovering at 40 %
+    does not flap between healthy and thin (``settled_band``), while a fall across one or more whole
+    bands (healthy at 52 % to critical at 17 %, 23 points under the healthy/thin boundary though
+    only 3 inside critical) is always news, the month it happens, with or without earlier history
+    for the trailing mean; with ``band_sustain_months`` = k, the k months ending with
     the judged one must each have crossed out of the band settled before them, the same way
     (``sustained_crossing``), so one bad month is not news, or
   - the *trailing-mean* trigger: the revenue-weighted margin of the last ``sustain_months`` months
@@ -18,9 +21,16 @@ When a closed month is judged (see ``judge``):
     move is material: it changed those months' profit by at least ``min_profit_change`` (default
     500, the client's currency) (``trailing_move``);
 * the *problem client* flag is set when this and the previous month are both below ``thin_pct``;
-* once judged, it is published again only when a late fact moves it out of the band it was last
-  judged in (with the same hysteresis: a *re-judgement*); the same judgement is never published
-  twice.
+* once judged, a late fact re-judges it (a *re-judgement*): a month whose judgement was published is
+  published again, as a *correction*, when its band or its margin (by ``correction_points`` or
+  more) changed, so a published judgement is never left standing wrong; a month not published is
+  published when its margin crosses out of the band it was last judged in (with the same
+  hysteresis). The same judgement is never published twice.
+
+What the judgement says follows ``client.profitability.changed``'s schema: ``previous_band`` and
+``direction`` are against the previous month (``settled_band`` is the band with hysteresis);
+``drivers`` is the margin bridge from the previous month (every line of either month, the ones that
+moved profit most first).
 
 ``sustain_months=1``, ``hysteresis_points=0`` and ``min_profit_change=0`` give the first rule (a
 single month against its trailing mean, any band change), except that the trailing margin is now
@@ -73,6 +83,9 @@ class Policy:
     """A band crossing counts only when this many consecutive months (the judged one last) have
     each crossed out of the band the client was settled in before them, the same way (1 = the
     judged month alone)."""
+    correction_points: Decimal = Decimal(5)
+    """A re-judged month whose judgement was published is corrected when its band changed or its
+    margin moved by at least this many points (a late cent is not news; 31 % → 17 % is)."""
 
     @property
     def history_months(self) -> int:
@@ -124,21 +137,25 @@ _LINES: tuple[tuple[Line, str, int, str], ...] = (
 
 
 def drivers(current: MonthLines, previous: MonthLines | None, limit: int = 5) -> list[Driver]:
-    """The lines whose change moved profit most (against an empty month when there is no
-    previous one), biggest absolute effect first; ties by line name; unchanged lines left out."""
+    """The margin bridge from the previous month: the lines whose change moved profit most, biggest
+    absolute effect first (ties by line name), then, when there is a previous month, the lines of
+    either month that did not move (change 0), so that the bridge is never empty: an owner sees
+    that revenue held while labour cost rose, or that nothing moved at all. Without a previous
+    month, the lines that moved against an empty month."""
     before = previous or MonthLines()
-    out = []
+    moved: list[Driver] = []
+    held: list[Driver] = []
     for line, attribute, sign, label in _LINES:
         now, then = getattr(current, attribute), getattr(before, attribute)
         effect = cents((now - then) * sign)
-        if effect == 0:
+        if effect == 0 and (previous is None or (cents(now) == 0 and cents(then) == 0)):
             continue
         detail = f"{label} {cents(then)} -> {cents(now)}"
         if attribute == "cost_labour":
             detail += f" ({_hours(before.labour_hours)} h -> {_hours(current.labour_hours)} h)"
-        out.append(Driver(line, effect, detail))
-    out.sort(key=lambda d: (-abs(d.change), d.line, d.detail))
-    return out[:limit]
+        (moved if effect else held).append(Driver(line, effect, detail))
+    moved.sort(key=lambda d: (-abs(d.change), d.line, d.detail))
+    return [*moved, *held][:limit]
 
 
 def _hours(hours: Decimal) -> Decimal:
@@ -156,36 +173,46 @@ class Judgement:
     trigger: Trigger | None
     previous_margin_pct: Decimal | None
     previous_band: Band | None
-    """The band the client was in before this month, with hysteresis (see ``settled_band``)."""
+    """The previous month's own band (the schema's "band in the previous period"); None without
+    a previous month with revenue."""
     trailing_mean_pct: Decimal | None
     """The revenue-weighted margin of the ``baseline_months`` before the trailing-mean window."""
     direction: Literal["up", "down"]
+    """Against the previous month's margin; when unchanged (or no previous month), the direction of
+    the move that made it news (see ``move_direction``)."""
     problem_client: bool
     drivers: tuple[Driver, ...]
     recent_pct: Decimal | None = None
-    previous_month_band: Band | None = None
-    """The previous month's own band (no hysteresis)."""
     """The revenue-weighted margin of the trailing-mean window (the judged month and the
     ``sustain_months - 1`` before it)."""
+    settled_band: Band | None = None
+    """The band the client was settled in before this month, with hysteresis (``settled_band``):
+    what a crossing is judged against."""
+    corrects_pct: Decimal | None = None
+    """A correction: the margin of the published judgement it corrects."""
+    corrects_band: Band | None = None
 
 
 _RANK: dict[Band, int] = {"critical": 0, "thin": 1, "healthy": 2, "strong": 3}
 
 
-def depth_inside(margin_pct: Decimal, band: Band, towards: Band, policy: Policy) -> Decimal:
-    """How many points ``margin_pct`` (in ``band``) is inside ``band``, measured from the boundary
-    on the side of ``towards`` (the band it came from)."""
-    if _RANK[band] < _RANK[towards]:  # came down: distance under the band's upper bound
-        upper = {"critical": policy.thin_pct, "thin": policy.healthy_pct, "healthy": policy.strong_pct}
-        return upper[band] - margin_pct if band in upper else Decimal(0)
-    lower = {"thin": policy.thin_pct, "healthy": policy.healthy_pct, "strong": policy.strong_pct}
-    return margin_pct - lower[band] if band in lower else Decimal(0)
+def past_boundary(margin_pct: Decimal, settled: Band, policy: Policy) -> Decimal:
+    """How many points ``margin_pct`` is outside ``settled``, from the boundary it left (0 inside)."""
+    lower = {"strong": policy.strong_pct, "healthy": policy.healthy_pct, "thin": policy.thin_pct}
+    upper = {"healthy": policy.strong_pct, "thin": policy.healthy_pct, "critical": policy.thin_pct}
+    if settled in lower and margin_pct < lower[settled]:
+        return lower[settled] - margin_pct
+    if settled in upper and margin_pct >= upper[settled]:
+        return margin_pct - upper[settled]
+    return Decimal(0)
 
 
 def crosses(margin_pct: Decimal, settled: Band, policy: Policy) -> bool:
-    """A margin leaves ``settled`` only when it is ``hysteresis_points`` or more inside its new band."""
+    """A margin leaves ``settled`` only when it is ``hysteresis_points`` or more past the boundary it
+    left: hovering around one boundary is not news, a fall across whole bands always is (measured
+    from the new band's boundary, 52 % → 17 % would be 3 points inside critical and hidden)."""
     band = band_of(margin_pct, policy)
-    return band != settled and depth_inside(margin_pct, band, settled, policy) >= policy.hysteresis_points
+    return band != settled and past_boundary(margin_pct, settled, policy) >= policy.hysteresis_points
 
 
 def settled_band(margins: Sequence[Decimal | None], policy: Policy) -> Band | None:
@@ -256,15 +283,31 @@ def trailing_move(current: MonthLines, history: Sequence[MonthLines | None], pol
     return Move(recent_pct, baseline, points, change, sustained)
 
 
+def problem_client(margin_pct: Decimal | None, previous_margin_pct: Decimal | None, policy: Policy) -> bool:
+    """This and the previous month both below ``thin_pct`` (Breadbox's "Problem Client"): the same
+    rule for the event and the API, so the flag an owner sees on screen is the one RAM acts on."""
+    return (
+        margin_pct is not None
+        and previous_margin_pct is not None
+        and margin_pct < policy.thin_pct
+        and previous_margin_pct < policy.thin_pct
+    )
+
+
 def judge(
     month: str,
     current: MonthLines,
     history: Sequence[MonthLines | None],
     last_judged_band: str | None,
     policy: Policy,
+    *,
+    last_margin_pct: Decimal | None = None,
+    last_published: bool = False,
 ) -> Judgement | None:
     """Judge ``month`` from its lines and the ``policy.history_months`` previous months, most recent
-    first (None = no row for that month). None when the month has no revenue (no margin to judge)."""
+    first (None = no row for that month). None when the month has no revenue (no margin to judge).
+    ``last_judged_band`` (with ``last_margin_pct`` and ``last_published``) is the month's previous
+    judgement when this is a re-judgement."""
     margin = gross_margin_pct(current)
     if margin is None:
         return None
@@ -276,21 +319,30 @@ def judge(
     settled = settled_band(past[: len(past) - held], policy)
     move = trailing_move(current, history, policy)
     trigger: Trigger | None = None
+    corrects: tuple[Decimal | None, Band | None] = (None, None)
     if last_judged_band is not None:
         last: Band = last_judged_band  # type: ignore[assignment]
-        trigger = "rejudged" if crosses(margin, last, policy) else None
+        if last_published:  # a published judgement is never left standing wrong
+            moved = last_margin_pct is None or abs(margin - last_margin_pct) >= policy.correction_points
+            if band != last or moved:
+                trigger, corrects = "rejudged", (last_margin_pct, last)
+        elif crosses(margin, last, policy):
+            trigger = "rejudged"
     elif sustained_crossing([*past[len(past) - held :], margin], settled, policy):
         trigger = "band_crossed"
     elif move is not None and move.triggers(policy):
         trigger = "trailing_mean"
-    if trigger == "band_crossed" and settled is not None:
+    if previous_margin is not None and margin != previous_margin:
+        down = margin < previous_margin
+    elif trigger == "band_crossed" and settled is not None:
         down = _RANK[band] < _RANK[settled]
     elif trigger == "trailing_mean" and move is not None:
         down = move.points < 0
+    elif trigger == "rejudged" and corrects[0] is not None:
+        down = margin < corrects[0]
     else:
-        reference = previous_margin if previous_margin is not None else policy.target_pct
-        down = margin < reference
-    problem = margin < policy.thin_pct and previous_margin is not None and previous_margin < policy.thin_pct
+        down = margin < policy.target_pct
+    problem = problem_client(margin, previous_margin, policy)
     return Judgement(
         month=month,
         margin_pct=margin,
@@ -298,36 +350,43 @@ def judge(
         publish=trigger is not None,
         trigger=trigger,
         previous_margin_pct=previous_margin,
-        previous_band=settled,
+        previous_band=band_of(previous_margin, policy) if previous_margin is not None else None,
         trailing_mean_pct=move.baseline_pct if move is not None else None,
         direction="down" if down else "up",
         problem_client=problem,
         drivers=tuple(drivers(current, previous, policy.max_drivers)),
         recent_pct=move.recent_pct if move is not None else None,
-        previous_month_band=band_of(previous_margin, policy) if previous_margin is not None else None,
+        settled_band=settled,
+        corrects_pct=corrects[0],
+        corrects_band=corrects[1],
     )
 
 
 def summary(client_name: str, judgement: Judgement) -> str:
-    """One sentence for people."""
+    """One sentence for people, true to the figures: "fell from 52.10% (healthy) to 17.46%
+    (critical)", "held at 17.46%" when the month did not move (never "rose from X to X")."""
     j = judgement
-    if j.previous_margin_pct is not None:  # month over month, whatever the trigger's direction
-        moved = "rose" if j.margin_pct >= j.previous_margin_pct else "fell"
+    text = f"{client_name}'s gross margin for {j.month}"
+    if j.previous_margin_pct is None:
+        text += f" was {j.margin_pct}% ({j.band}), with no previous month to compare"
+    elif j.margin_pct == j.previous_margin_pct:
+        text += f" held at {j.margin_pct}% ({j.band})"
     else:
-        moved = "rose" if j.direction == "up" else "fell"
-    text = f"{client_name}'s gross margin for {j.month} {moved} to {j.margin_pct}% ({j.band})"
-    if j.previous_margin_pct is not None:
-        text += f" from {j.previous_margin_pct}% ({j.previous_month_band})"
-    if j.previous_band is not None and j.previous_band != j.previous_month_band:
-        text += f", settled in {j.previous_band} before (band hysteresis)"
+        moved = "rose" if j.margin_pct > j.previous_margin_pct else "fell"
+        text += f" {moved} from {j.previous_margin_pct}% ({j.previous_band}) to {j.margin_pct}% ({j.band})"
+    if j.trigger == "band_crossed" and j.settled_band is not None and j.settled_band != j.previous_band:
+        text += f", out of the {j.settled_band} band it had settled in"
     if j.trigger == "trailing_mean" and j.trailing_mean_pct is not None and j.recent_pct is not None:
         text += (
-            f"; {j.direction} to {j.recent_pct}% over its recent months from {j.trailing_mean_pct}% in the "
+            f"; {'down' if j.recent_pct < j.trailing_mean_pct else 'up'} to {j.recent_pct}% over its recent "
+            f"months from {j.trailing_mean_pct}% in the "
             "months before them"
         )
     if j.trigger == "rejudged":
-        text += " after late facts re-opened the month"
-    if j.drivers:
+        text += "; late facts re-opened the month"
+        if j.corrects_pct is not None:
+            text += f", correcting the {pct(j.corrects_pct)}% ({j.corrects_band}) published before"
+    if j.drivers and j.drivers[0].change:
         top = j.drivers[0]
         text += f"; biggest driver: {top.detail} ({top.change:+})"
     if j.problem_client:

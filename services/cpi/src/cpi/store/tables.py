@@ -258,6 +258,12 @@ class MarginJudgement(CpiTable, table=True):
     margin_pct: Decimal = Field(sa_type=ExactNumeric)
     published: bool
     judged_at: datetime = Field(sa_type=UtcDateTime)
+    published_band: str | None = Field(default=None, max_length=16)
+    """What was last published for the month (migration ``cpi_0005``): a re-judgement is corrected
+    against what consumers saw, not against a quiet re-judgement since."""
+    published_margin_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric)
+    published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    """The event time of that publication: a correction is never dated earlier."""
 
 
 class LedgerClose(CpiTable, table=True):
