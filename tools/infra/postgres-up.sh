@@ -100,6 +100,11 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$r', '$r')
 ALTER DATABASE $r OWNER TO $r;
 "
 done
+# msp drops the throwaway test databases WITH (FORCE); that terminates whatever is still connected
+# (a service role's pool, an autovacuum worker), which needs pg_signal_backend for a non-superuser.
+sql+="
+GRANT pg_signal_backend TO msp;
+"
 as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" -d postgres >/dev/null <<<"$sql"
 
 # --- 6. prove that password auth over TCP works (pg_hba: Debian default is scram-sha-256 on 127.0.0.1) ---

@@ -145,6 +145,7 @@ async def test_the_api_lists_clients_by_name(cpi: Running) -> None:
             "gross_margin_pct": None,
             "band": None,
             "effective_rate": None,
+            "problem_client": None,  # no ledger yet: not judged
             "churn_risk": None,
             "churn_band": None,
         }
