@@ -18,6 +18,7 @@ help: ## list the targets
 install: ## install uv and the workspace (.venv) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
 	$(UV) sync --all-packages --locked
+	tools/deploy/install-checkov.sh >/dev/null
 
 infra-up: ## start Kafka (KRaft, Maven jars) and PostgreSQL on 127.0.0.1 (installs them if needed)
 	PYTHON=$(PY) tools/infra/infra-up.sh
@@ -59,4 +60,4 @@ bench-cpi: install infra-up ## CPI ledger: events/s vs bare runtime, full recomp
 	$(PY) bench/cpi_ledger.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
-	rm -rf .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .tools .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -74,7 +74,12 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_ci_values_files_exist() -> None:
-    assert {p.name for p in CI_FILES} >= {"all-services.yaml", "single-service.yaml", "sasl-scram.yaml"}
+    assert {p.name for p in CI_FILES} >= {
+        "all-services.yaml",
+        "single-service.yaml",
+        "sasl-scram.yaml",
+        "autoscaling-keda.yaml",
+    }
 
 
 @needs_helm
@@ -126,9 +131,10 @@ def test_disabling_a_service_removes_all_its_objects(rc: Any) -> None:
             or (m["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "ram"
         ]
 
-    assert len(owned_by_ram(before)) == 5  # Deployment, Service, ServiceAccount, PDB, migration Job
+    # Deployment, Service, ServiceAccount, PDB, migration Job, NetworkPolicy
+    assert len(owned_by_ram(before)) == 6
     assert owned_by_ram(after) == []
-    assert len(after.manifests) == len(before.manifests) - 5
+    assert len(after.manifests) == len(before.manifests) - 6
     ram_off = rc.deep_merge(values_of(all_services), {"services": {"ram": {"enabled": False}}})
     assert "ram" not in enabled_services(ram_off)
 
@@ -249,6 +255,241 @@ def test_prometheus_rule_alerts_on_stalled_consumers(results: dict[str, Any], rc
     assert "{{ $labels.pod }}" in stalled["annotations"]["summary"]  # left for Prometheus, not Helm
     assert "msp_consumer_lag_known" in alerts["MspConsumerLagUnknown"]["expr"]
     assert not rc.check(None).objects("PrometheusRule")
+
+
+@needs_helm
+def test_prometheus_rule_alerts_on_dead_letters_and_a_stopped_clock(results: dict[str, Any]) -> None:
+    [rule] = results["all-services.yaml"].objects("PrometheusRule")
+    alerts = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert alerts["MspDeadLetters"]["expr"] == (
+        "sum by (namespace, service, type, reason) "
+        '(rate(msp_events_dead_lettered_total{namespace="msp"}[5m])) * 60 > 1'
+    )
+    assert alerts["MspClockStopped"]["expr"] == (
+        'time() - max by (namespace) (msp_clock_last_tick_timestamp_seconds{namespace="msp"}) > 10800'
+    )  # clockStoppedAfter 3h
+
+
+def _promql(expr: str) -> Any:
+    """Parses PromQL (Grafana's variables replaced by what they expand to) with the promql-parser package."""
+    import promql_parser
+
+    for variable, value in (("$__rate_interval", "5m"), ("$namespace", ".*"), ("$service", ".*")):
+        expr = expr.replace(variable, value)
+    return promql_parser.parse(expr)
+
+
+def _runtime_metric_names() -> set[str]:
+    """Every metric family a service exposes: the runtime's and the business gauges."""
+    from msp_events.runtime.metrics import RuntimeMetrics
+
+    names = {family.name for family in RuntimeMetrics("cpi").registry.collect()}
+    return names | {"msp_business_value", "msp_business_read_ok"}
+
+
+def _metric_names(expr: str) -> set[str]:
+    names = set(re.findall(r"\b(msp_[a-z_]+)", expr))
+    return {re.sub(r"_(total|bucket|count|sum|created)$", "", n) for n in names}
+
+
+@needs_helm
+def test_every_alert_and_dashboard_query_parses_and_uses_metrics_the_services_expose(
+    results: dict[str, Any],
+) -> None:
+    import json
+
+    exposed = _runtime_metric_names()
+    [rule] = results["all-services.yaml"].objects("PrometheusRule")
+    exprs = [r["expr"] for group in rule["spec"]["groups"] for r in group["rules"]]
+    dashboard = json.loads((CHART / "dashboards" / "msp-agents.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    exprs += [t["expr"] for p in panels for t in p["targets"]]
+    assert len(exprs) > 15
+    for expr in exprs:
+        _promql(expr)  # raises on a syntax error
+        assert _metric_names(expr) <= exposed, expr
+    titles = " ".join(p["title"] for p in panels).lower()
+    for wanted in ("events in", "events out", "lag", "dead letters", "latency", "business"):
+        assert wanted in titles
+
+
+@needs_helm
+def test_the_dashboard_ships_as_a_configmap_and_the_compose_profile_provisions_the_same_file(
+    results: dict[str, Any], rc: Any
+) -> None:
+    [config_map] = results["autoscaling-keda.yaml"].objects("ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    shipped = config_map["data"]["msp-agents.json"]
+    assert shipped == (CHART / "dashboards" / "msp-agents.json").read_text().rstrip("\n")
+    assert not rc.check(None).objects("ConfigMap")
+    spec = compose()["services"]
+    assert spec["grafana"]["profiles"] == spec["prometheus"]["profiles"] == ["observability"]
+    mounts = dict(v.split(":")[:2] for v in spec["grafana"]["volumes"])
+    assert mounts["./deploy/helm/msp-agents/dashboards"] == "/var/lib/grafana/dashboards/msp-agents"
+    prometheus = yaml.safe_load((REPO / "deploy" / "observability" / "prometheus.yml").read_text())
+    targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == [f"{name}:8000" for name in SERVICES]
+
+
+@needs_helm
+def test_the_compose_alerts_are_the_charts_rules(rc: Any) -> None:
+    committed = (REPO / "deploy" / "observability" / "alerts.yml").read_text()
+    assert committed == rc.compose_alerts(), (
+        "deploy/observability/alerts.yml is out of date: python tools/deploy/render_chart.py --compose-alerts"
+    )
+    for group in yaml.safe_load(committed)["groups"]:
+        for rule in group["rules"]:
+            _promql(rule["expr"])
+            assert "namespace=" not in rule["expr"]
+
+
+@needs_helm
+def test_autoscaling_is_a_cpu_hpa_or_keda_on_consumer_lag_never_both(results: dict[str, Any]) -> None:
+    result = results["autoscaling-keda.yaml"]
+    [scaled] = result.objects("ScaledObject")
+    assert scaled["metadata"]["name"] == "cpi"
+    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cpi"}
+    assert (scaled["spec"]["minReplicaCount"], scaled["spec"]["maxReplicaCount"]) == (1, 12)
+    [trigger] = scaled["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    assert trigger["metadata"]["consumerGroup"] == "prod.cpi"  # topic prefix + service (runtime/kafka.py)
+    assert trigger["metadata"]["lagThreshold"] == "1000"
+    assert (trigger["metadata"]["sasl"], trigger["metadata"]["tls"]) == ("scram_sha512", "enable")
+    [auth] = result.objects("TriggerAuthentication")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    assert {r["parameter"]: r["name"] for r in auth["spec"]["secretTargetRef"]} == {
+        "username": "msp-kafka-scram",
+        "password": "msp-kafka-scram",
+    }
+    hpas = {m["metadata"]["name"]: m for m in result.objects("HorizontalPodAutoscaler")}
+    assert set(hpas) == set(SERVICES) - {"cpi"}
+    spo = hpas["spo"]["spec"]
+    assert (spo["minReplicas"], spo["maxReplicas"]) == (2, 4)
+    assert spo["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+    for deployment in result.objects("Deployment"):  # the autoscaler owns the replica count
+        assert "replicas" not in deployment["spec"], deployment["metadata"]["name"]
+    fixed = results["all-services.yaml"]
+    assert not fixed.objects("HorizontalPodAutoscaler") and not fixed.objects("ScaledObject")
+
+
+@needs_helm
+def test_keda_refuses_a_sasl_mechanism_it_is_not_configured_for(rc: Any) -> None:
+    result = rc.check(
+        CHART / "ci" / "autoscaling-keda.yaml",
+        extra={"global": {"kafka": {"saslMechanism": "PLAIN"}}},
+    )
+    assert any("KEDA reads lag with SASL/SCRAM only" in p for p in result.problems), result.problems
+
+
+def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    selector = policy["spec"]["podSelector"]
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        assert expression["operator"] == "In"
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def _pod_templates(result: Any) -> list[tuple[str, dict[str, Any]]]:
+    pods = []
+    for m in result.manifests:
+        if m["kind"] in ("Deployment", "Job"):
+            pods.append((f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]))
+        elif m["kind"] == "CronJob":
+            pods.append((f"CronJob/{m['metadata']['name']}", m["spec"]["jobTemplate"]["spec"]["template"]))
+    return pods
+
+
+@needs_helm
+@pytest.mark.parametrize("name", ["all-services.yaml", "autoscaling-keda.yaml"])
+def test_network_policies_let_pods_reach_only_kafka_the_database_and_dns(
+    results: dict[str, Any], name: str
+) -> None:
+    result = results[name]
+    values = values_of(CHART / "ci" / name).get("networkPolicy") or {}
+    kafka_ports = set((values.get("kafka") or {}).get("ports") or [9092, 9094, 9096, 9098])
+    aws = bool((values.get("awsApis") or {}).get("enabled"))
+    policies = result.objects("NetworkPolicy")
+    for where, template in _pod_templates(result):
+        chosen = [p for p in policies if _selects(p, template["metadata"]["labels"])]
+        assert len(chosen) == 1, f"{where} is selected by {len(chosen)} NetworkPolicies"
+        [policy] = chosen
+        assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+        ports = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        allowed = {("TCP", p) for p in kafka_ports} | {("TCP", 5432), ("UDP", 53), ("TCP", 53)}
+        if aws and where.startswith("Deployment/"):
+            allowed |= {("TCP", 443)}
+        assert ports == allowed, where
+        ingress = policy["spec"]["ingress"]
+        if where.startswith("Deployment/"):
+            assert [p["port"] for rule in ingress for p in rule["ports"]] == [8000]
+            assert all(rule.get("from") for rule in ingress), "an ingress rule without peers admits everyone"
+        else:
+            assert ingress == [], f"{where} serves nothing"
+    if name == "autoscaling-keda.yaml":
+        cpi = next(p for p in policies if p["metadata"]["name"] == "cpi")
+        peers = [peer for rule in cpi["spec"]["ingress"] for peer in rule["from"]]
+        namespaces = [p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in peers]
+        assert namespaces == ["monitoring", "ingress-nginx"]
+        kafka_rule = next(r for r in cpi["spec"]["egress"] if r["ports"][0]["port"] == 9096)
+        assert kafka_rule["to"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+
+
+# ---- security lint (checkov over the rendered manifests) ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lint() -> Any:
+    sys.path.insert(0, str(HERE))
+    import lint_security
+
+    return lint_security
+
+
+def _without_source(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in m.items() if k != "__source__"} for m in manifests]
+
+
+@needs_helm
+def test_the_rendered_chart_passes_the_security_lint(results: dict[str, Any], lint: Any) -> None:
+    findings = lint.scan({name: _without_source(r.manifests) for name, r in results.items()})
+    assert findings == [], "\n".join(map(str, findings))
+
+
+@needs_helm
+def test_the_security_lint_fails_on_root_a_missing_probe_or_a_missing_limit(
+    results: dict[str, Any], lint: Any
+) -> None:
+    import copy
+
+    [deployment] = _without_source(results["single-service.yaml"].objects("Deployment"))
+
+    def broken(change: Any) -> list[dict[str, Any]]:
+        bad = copy.deepcopy(deployment)
+        change(bad["spec"]["template"]["spec"], bad["spec"]["template"]["spec"]["containers"][0])
+        return [bad]
+
+    def as_root(pod: dict[str, Any], container: dict[str, Any]) -> None:
+        pod["securityContext"] = {**pod["securityContext"], "runAsNonRoot": False, "runAsUser": 0}
+
+    cases = {
+        "root": broken(as_root),
+        "no-liveness": broken(lambda pod, c: c.pop("livenessProbe")),
+        "no-readiness": broken(lambda pod, c: c.pop("readinessProbe")),
+        "no-memory-limit": broken(lambda pod, c: c["resources"]["limits"].pop("memory")),
+        "no-cpu-limit": broken(lambda pod, c: c["resources"]["limits"].pop("cpu")),
+    }
+    findings = lint.scan(cases)
+    failed = {(f.values_file, f.check_id) for f in findings}
+    assert ("root", "CKV_K8S_23") in failed  # admission of root containers
+    assert ("no-liveness", "CKV_K8S_8") in failed
+    assert ("no-readiness", "CKV_K8S_9") in failed
+    assert ("no-memory-limit", "CKV_K8S_13") in failed
+    assert ("no-cpu-limit", "CKV_K8S_11") in failed
+    # every broken copy is caught
+    assert {f.values_file for f in findings} == set(cases)
 
 
 @needs_helm

@@ -292,3 +292,26 @@ async def test_the_problem_client_flag_is_in_the_api(log: Path, tmp_path: Path) 
             ("2026-03", True),
             ("2026-04", True),
         ]
+
+
+async def test_the_owner_dashboard_gauges_count_clients_per_band_of_the_last_closed_month(
+    log: Path, tmp_path: Path
+) -> None:
+    from test_ledger_service import start
+
+    async for running in start(tmp_path / "cpi.db"):
+        async with running.http() as http:
+            before = (await http.get("/metrics")).text
+        await running.deliver(*eventlog.read(log))
+        async with running.http() as http:
+            after = (await http.get("/metrics")).text
+    gauge = 'msp_business_value{{gauge="clients_in_band",label="{}",service="cpi"}} {}'
+    # nothing closed yet: every band reported, all zero
+    assert all(gauge.format(band, "0.0") in before for band in ("strong", "healthy", "thin", "critical"))
+    assert 'msp_business_read_ok{service="cpi"} 1.0' in after
+    # April is the last closed month: Contoso at 17.00 % (critical), Fabrikam at 65 % (strong)
+    for band, count in (("strong", 1), ("healthy", 0), ("thin", 0), ("critical", 1)):
+        assert gauge.format(band, f"{count}.0") in after, band
+    # the platform clock's progress, for the "clock stopped" alert: the latest tick read (15 May)
+    assert "msp_clock_last_tick_timestamp_seconds 0.0" in before
+    assert "msp_clock_last_tick_timestamp_seconds 1.7788032e+09" in after  # 2026-05-15T00:00Z

@@ -143,3 +143,11 @@ from a Secret. Call with (dict "root" $ "saslSecret" "<per-service override or e
   emptyDir:
     sizeLimit: "64Mi"
 {{- end -}}
+
+{{/* msp-agents.seconds turns a duration such as "90s", "30m", "3h" or "1d" into whole seconds. */}}
+{{- define "msp-agents.seconds" -}}
+{{- $n := regexFind "^[0-9]+" . | int -}}
+{{- $unit := regexFind "[smhd]$" . -}}
+{{- $scale := get (dict "s" 1 "m" 60 "h" 3600 "d" 86400) $unit | int -}}
+{{- mul $n $scale -}}
+{{- end -}}

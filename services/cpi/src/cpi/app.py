@@ -12,6 +12,7 @@ from msp_events.runtime.wiring import transport_for
 from cpi import api, handlers
 from cpi.churn import api as churn_api
 from cpi.domain.alerts import Policy
+from cpi.gauges import business_gauges
 from cpi.services import LedgerConfig
 from cpi.settings import Settings
 from cpi.store import MIGRATIONS
@@ -26,6 +27,7 @@ def create_service(settings: Settings | None = None, transport: Transport | None
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,
+        business=business_gauges,
     )
 
 

@@ -111,6 +111,9 @@ class BatchApplier:
 
     def apply(self, records: list[Record]) -> BatchOutcome:
         messages = [self._decode(record) for record in records]
+        for message in messages:
+            if message.envelope is not None and message.envelope.type == "clock.ticked":
+                self.metrics.observe_tick(message.envelope.time.timestamp())
         suspects: dict[InboxKey, _Suspect] = {}
         deferring = True
         while True:

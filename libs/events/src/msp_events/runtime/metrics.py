@@ -98,7 +98,20 @@ class RuntimeMetrics:
             "1 while this process's outbox relay holds the service's publishing lock (always 1 on SQLite)",
             registry=self.registry,
         )
+        self.clock_last_tick = Gauge(
+            "msp_clock_last_tick_timestamp_seconds",
+            "Time of the latest clock.ticked this service has read (0 before the first); the platform "
+            "clock has stopped when it falls behind the wall clock by more than a period or two",
+            registry=self.registry,
+        )
+        self._last_tick = 0.0
         self.info = Gauge(
             "msp_service_info", "Which service this process runs", ["service"], registry=self.registry
         )
         self.info.labels(**labels).set(1)
+
+    def observe_tick(self, tick_time: float) -> None:
+        """Keeps the latest tick seen: a redelivered or replayed older tick never moves it back."""
+        if tick_time > self._last_tick:
+            self._last_tick = tick_time
+            self.clock_last_tick.set(tick_time)

@@ -15,6 +15,7 @@ from sqlalchemy import MetaData, text
 
 from msp_events.registry import REGISTRY, dead_letter_topic, redrive_topic
 from msp_events.runtime.alignment import AlignmentPolicy, EventTimeAligner
+from msp_events.runtime.business import BusinessCollector, BusinessReader
 from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.migrations import upgrade
 from msp_events.runtime.plausibility import PlausibilityWindow
@@ -39,6 +40,7 @@ class Service:
         transport: Transport,
         migrations: Path,
         metadata: MetaData | None = None,
+        business: BusinessReader | None = None,
     ) -> None:
         self.name = settings.service_name
         self.settings = settings
@@ -51,6 +53,8 @@ class Service:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(url)
         self.metrics = RuntimeMetrics(self.name)
+        if business is not None:
+            self.metrics.registry.register(BusinessCollector(self.name, self.engine, business))
         self._consumer: ConsumerPort | None = None
         self._producer: ProducerPort | None = None
         self._tasks: list[asyncio.Task[None]] = []
