@@ -113,35 +113,21 @@ Line type: see ``common.line_type`` (type column → SKU/licence words → agree
 from __future__ import annotations
 
 from msp_ingest.options import Kind
-from msp_ingest.psa.common import (
+from msp_ingest.psa.agreements import (
     AdditionColumns,
     AgreementColumns,
     AgreementImport,
     AgreementKind,
-    BillableOption,
     BillCustomer,
     BillingCycle,
-    ClientColumns,
-    ClientStatus,
-    CostHistoryColumns,
-    Import,
-    InvoiceColumns,
-    InvoiceImport,
-    InvoiceLineColumns,
-    PaymentColumns,
-    Priority,
-    TechnicianColumns,
-    TechnicianImport,
-    TicketColumns,
-    TicketStatus,
-    TicketType,
-    TimeEntryColumns,
-    Vocab,
-    convert_client,
-    convert_payment,
-    convert_ticket,
-    convert_time_entry,
 )
+from msp_ingest.psa.clients import ClientColumns, ClientStatus, convert_client
+from msp_ingest.psa.invoices import InvoiceColumns, InvoiceImport, InvoiceLineColumns
+from msp_ingest.psa.payments import PaymentColumns, convert_payment
+from msp_ingest.psa.reading import Import, Vocab
+from msp_ingest.psa.technicians import CostHistoryColumns, TechnicianColumns, TechnicianImport
+from msp_ingest.psa.tickets import Priority, TicketColumns, TicketStatus, TicketType, convert_ticket
+from msp_ingest.psa.time_entries import BillableOption, TimeEntryColumns, convert_time_entry
 
 SOURCE = "psa.connectwise"
 CURRENCY = ("currency/currencyCode", "currency")

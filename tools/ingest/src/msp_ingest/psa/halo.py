@@ -87,29 +87,13 @@ Halo payments are not exported by these reports: no payments kind.
 from __future__ import annotations
 
 from msp_ingest.options import Kind
-from msp_ingest.psa.common import (
-    AgreementColumns,
-    AgreementImport,
-    BillingCycle,
-    ClientColumns,
-    CostHistoryColumns,
-    Import,
-    InvoiceColumns,
-    InvoiceImport,
-    InvoiceLineColumns,
-    LineType,
-    Priority,
-    TechnicianColumns,
-    TechnicianImport,
-    TicketColumns,
-    TicketStatus,
-    TicketType,
-    TimeEntryColumns,
-    Vocab,
-    convert_client,
-    convert_ticket,
-    convert_time_entry,
-)
+from msp_ingest.psa.agreements import AgreementColumns, AgreementImport, BillingCycle
+from msp_ingest.psa.clients import ClientColumns, convert_client
+from msp_ingest.psa.invoices import InvoiceColumns, InvoiceImport, InvoiceLineColumns, LineType
+from msp_ingest.psa.reading import Import, Vocab
+from msp_ingest.psa.technicians import CostHistoryColumns, TechnicianColumns, TechnicianImport
+from msp_ingest.psa.tickets import Priority, TicketColumns, TicketStatus, TicketType, convert_ticket
+from msp_ingest.psa.time_entries import TimeEntryColumns, convert_time_entry
 
 SOURCE = "psa.halo"
 NO_CURRENCY = ("currency",)
