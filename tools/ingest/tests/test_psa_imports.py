@@ -26,9 +26,9 @@ VENDORS: dict[str, dict[str, tuple[str, list[str], dict[str, str]]]] = {
         "agreements": ("connectwise.agreements", ["agreements.json"], {"additions": "additions.json"}),
         "technicians": ("connectwise.members", ["members.json"], {"cost_history": "cost_history.csv"}),
         "tickets": ("connectwise.tickets", ["tickets.json"], {}),
-        "time": ("connectwise.time-entries", ["time_entries.json"], {}),
+        "time": ("connectwise.time-entries", ["time_entries.json"], {"work_types": "work_types.json"}),
         "invoices": ("connectwise.invoices", ["invoices.json", "invoice_lines.csv"], {}),
-        "payments": ("connectwise.payments", ["payments.json"], {}),
+        "payments": ("connectwise.payments", ["payments.json"], {"invoices": "invoices.json"}),
     },
     "autotask": {
         "clients": ("autotask.companies", ["companies.json"], {}),

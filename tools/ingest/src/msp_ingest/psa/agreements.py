@@ -7,7 +7,7 @@ lists (``Vocab``): a rule cannot drift between vendors. Reading rules are in ``r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -132,8 +132,13 @@ def agreement_kind(
     return "time_and_materials"
 
 
-def convert_addition(row: Row, a: AdditionColumns, options: Options, fallback_currency: Cols) -> Addition:
-    currency = a.currency if has(row, a.currency) else fallback_currency
+def convert_addition(row: Row, a: AdditionColumns, options: Options, agreement_currency: str) -> Addition:
+    """An addition's amounts are in its own currency column when it has one, else in its
+    agreement's currency (ConnectWise additions carry none), never ``--currency`` over the
+    agreement's own."""
+    if not has(row, a.currency):
+        options = replace(options, currency=agreement_currency)
+    currency = a.currency
     product = ident(row, a.product)
     return Addition(
         addition_id=opt_ident(row, a.id),
@@ -180,7 +185,7 @@ def convert_agreement(row: Row, c: AgreementColumns, options: Options) -> Iterat
     if c.addition is not None:
         for child in children(row, c.additions):
             with within(child, row, "addition"):
-                additions.append(convert_addition(child, c.addition, options, c.currency))
+                additions.append(convert_addition(child, c.addition, options, fee.currency))
     agreement = AgreementUpserted(
         agreement_id=ident(row, c.id),
         client_id=ident(row, c.client),

@@ -35,7 +35,10 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Generic, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import pycountry
+from tzlocal.windows_tz import win_tz
 
 from msp_events.money import Money
 
@@ -383,61 +386,66 @@ class Vocab(Generic[T]):
         )
 
 
-COUNTRIES = {
-    "united states": "US",
-    "united states of america": "US",
-    "usa": "US",
-    "canada": "CA",
-    "united kingdom": "GB",
+#: Names an operator writes that are not ISO 3166 names (ISO reserves "UK" for the United Kingdom)
+COUNTRY_ALIASES = {
     "uk": "GB",
     "great britain": "GB",
-    "ireland": "IE",
-    "australia": "AU",
-    "new zealand": "NZ",
-    "germany": "DE",
-    "netherlands": "NL",
-    "france": "FR",
-    "south africa": "ZA",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
 }
 
-WINDOWS_ZONES = {
-    "eastern standard time": "America/New_York",
-    "central standard time": "America/Chicago",
-    "mountain standard time": "America/Denver",
-    "us mountain standard time": "America/Phoenix",
-    "pacific standard time": "America/Los_Angeles",
-    "gmt standard time": "Europe/London",
-    "w. europe standard time": "Europe/Berlin",
-    "aus eastern standard time": "Australia/Sydney",
-    "new zealand standard time": "Pacific/Auckland",
-}
+#: Windows time-zone ids (what ConnectWise and Autotask show) → IANA, from CLDR's windowsZones as
+#: tzlocal ships it, looked up without case
+WINDOWS_ZONES = {name.lower(): zone for name, zone in win_tz.items()}
+#: every IANA zone ``tzdata`` knows, looked up without case
+IANA_ZONES = {zone.lower(): zone for zone in available_timezones()}
 
 
 def country(row: Row, cols: Cols) -> str | None:
-    """ISO 3166 alpha-2: a two-letter code as is, or a common country name."""
+    """ISO 3166 alpha-2 from any ISO 3166 name, official or common name, or alpha-2/alpha-3/numeric
+    code (``pycountry``), or UK / Great Britain; never a fuzzy guess (that maps "Republic of Korea"
+    to the North)."""
     if not has(row, cols):
         return None
     name = col(row, cols)
     raw = str(scalar(row.get(name))).strip()
-    if re.fullmatch(r"[A-Za-z]{2}", raw):
-        return raw.upper()
-    code = COUNTRIES.get(raw.lower())
-    if code is None:
-        raise FieldError(name, f"{raw!r} is not a country we can map to an ISO 3166 code; use e.g. US or GB")
-    return code
+    code = COUNTRY_ALIASES.get(raw.lower())
+    if code is not None:
+        return code
+    try:
+        found = pycountry.countries.lookup(raw)
+    except LookupError:
+        raise FieldError(
+            name, f"{raw!r} is not an ISO 3166 country name or code; use e.g. US, GB or Germany"
+        ) from None
+    return str(found.alpha_2)
 
 
-def time_zone(row: Row, cols: Cols) -> str | None:
-    """IANA zone: as is, or a Windows zone name (what ConnectWise shows) translated."""
-    if not has(row, cols):
+def iana_zone(raw: str) -> str | None:
+    """The IANA name of a Windows or IANA zone name (either spelled in any case); None if neither."""
+    text_ = raw.strip()
+    zone = WINDOWS_ZONES.get(text_.lower()) or IANA_ZONES.get(text_.lower())
+    if zone is None:
         return None
-    name = col(row, cols)
-    raw = str(scalar(row.get(name))).strip()
-    zone = WINDOWS_ZONES.get(raw.lower(), raw)
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(name, f"{raw!r} is not an IANA or Windows time zone") from None
+        return None
+    return zone
+
+
+def time_zone(row: Row, cols: Cols) -> str | None:
+    """IANA zone: any IANA name (``tzdata``), or any Windows zone id (CW/Autotask show
+    ``Central Standard Time``) through CLDR's Windows → IANA map."""
+    if not has(row, cols):
+        return None
+    name = col(row, cols)
+    raw = str(scalar(row.get(name))).strip()
+    zone = iana_zone(raw)
+    if zone is None:
+        raise FieldError(name, f"{raw!r} is not an IANA or Windows time zone")
     return zone
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from msp_events.money import Money
@@ -27,6 +29,7 @@ from msp_ingest.psa.reading import (
     day,
     flag,
     has,
+    iana_zone,
     ident,
     midnight,
     moment,
@@ -36,6 +39,7 @@ from msp_ingest.psa.reading import (
     opt_money,
     opt_number,
     opt_text,
+    read_records,
     setting,
     text,
 )
@@ -64,6 +68,8 @@ class TimeEntryColumns:
     stamp: Cols = ()
     work_role: Cols = ()
     multiplier: Cols = ()
+    #: the work type's id, to look its cost multiplier up in ``--set work_types=FILE``
+    work_type_id: Cols = ()
     #: billable option code list (CW), or a non-billable flag (AT) / non-billable charge codes (Halo)
     billable: Cols = ()
     billables: Vocab[BillableOption] | None = None
@@ -103,20 +109,45 @@ def billable_option(
 
 
 def work_multiplier(row: Row, c: TimeEntryColumns, options: Options, work_type: str) -> Decimal | None:
-    """The work type's cost multiplier: a column when the export joins it, else
-    ``--set "cost_multiplier.<work type>=1.5"``; None (= 1) otherwise."""
+    """The work type's cost multiplier, first found of: a column when the export joins it;
+    ``--set "cost_multiplier.<work type>=1.5"``; the work-type lookup file ``--set
+    work_types=FILE`` (ConnectWise ``time/workTypes``: ``id``, ``name``, ``costMultiplier``) by the
+    entry's work type id, else name. None (= 1) otherwise: a time entry's ``workType`` reference
+    is ``{id, name}`` only."""
     if has(row, c.multiplier):
         return number(row, c.multiplier, minimum=Decimal(0))
     configured = setting(options, f"cost_multiplier.{work_type}")
-    if configured is None:
+    if configured is not None:
+        try:
+            return Decimal(configured)
+        except ArithmeticError:
+            raise FieldError(
+                col(row, c.work_type), f"--set cost_multiplier.{work_type}={configured} is not a number"
+            ) from None
+    path = setting(options, "work_types")
+    if not path:
         return None
-    try:
-        value = Decimal(configured)
-    except ArithmeticError:
-        raise FieldError(
-            col(row, c.work_type), f"--set cost_multiplier.{work_type}={configured} is not a number"
-        ) from None
-    return value
+    table = work_type_table(path)
+    key = opt_ident(row, c.work_type_id) if has(row, c.work_type_id) else None
+    found = table.get(f"id:{key}") if key is not None else None
+    return found if found is not None else table.get(f"name:{work_type.lower()}")
+
+
+@cache
+def work_type_table(path: str) -> dict[str, Decimal | None]:
+    """A work-type export (JSON or CSV: ``id``, ``name``, ``costMultiplier``) keyed ``id:<id>`` and
+    ``name:<lower-case name>``; read once per file."""
+    table: dict[str, Decimal | None] = {}
+    for row in read_records(Path(path)):
+        value = opt_number(row, WORK_TYPE_MULTIPLIER, minimum=Decimal(0))
+        if has(row, ("id",)):
+            table[f"id:{ident(row, ('id',))}"] = value
+        if has(row, ("name",)):
+            table[f"name:{text(row, ('name',)).lower()}"] = value
+    return table
+
+
+WORK_TYPE_MULTIPLIER: Cols = ("costMultiplier", "cost_multiplier", "multiplier")
 
 
 def is_absence(options: Options, work_type: str) -> bool:
@@ -130,7 +161,12 @@ def is_absence(options: Options, work_type: str) -> bool:
 def local_day(moment_: datetime, options: Options) -> date:
     """The work date of a UTC start time, in ``--set timezone=`` (default UTC)."""
     zone = setting(options, "timezone")
-    return moment_.astimezone(ZoneInfo(zone)).date() if zone else moment_.astimezone(UTC).date()
+    if not zone:
+        return moment_.astimezone(UTC).date()
+    name = iana_zone(zone)
+    if name is None:
+        raise FieldError("(file)", f"--set timezone={zone} is not an IANA or Windows time zone")
+    return moment_.astimezone(ZoneInfo(name)).date()
 
 
 def convert_time_entry(row: Row, c: TimeEntryColumns, options: Options) -> Iterator[Fact]:
