@@ -54,7 +54,7 @@ For both: ``cost_line_id`` is ``aws:`` + a SHA-256 of usage_date, account, servi
 type and tags (stable across imports); ``department`` is the value of the tag named by
 ``--set department_tag=`` (default ``CostCenter``, compared without case). Event time: midnight
 UTC of the usage date.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
