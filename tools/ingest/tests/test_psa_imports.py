@@ -31,12 +31,37 @@ VENDORS: dict[str, dict[str, tuple[str, list[str], dict[str, str]]]] = {
         "payments": ("connectwise.payments", ["payments.json"], {"invoices": "invoices.json"}),
     },
     "autotask": {
-        "clients": ("autotask.companies", ["companies.json"], {}),
-        "agreements": ("autotask.contracts", ["contracts.json"], {"additions": "contract_services.json"}),
-        "technicians": ("autotask.resources", ["resources.json"], {"cost_history": "cost_history.csv"}),
-        "tickets": ("autotask.tickets", ["tickets.json"], {}),
-        "time": ("autotask.time-entries", ["time_entries.json"], {}),
-        "invoices": ("autotask.invoices", ["invoices.json"], {}),
+        "clients": ("autotask.companies", ["companies.json"], {"picklists": "companies_fields.json"}),
+        "agreements": (
+            "autotask.contracts",
+            ["contracts.json"],
+            {
+                "additions": "contract_services.json",
+                "service_units": "contract_service_units.json",
+                "picklists": "contracts_fields.json",
+            },
+        ),
+        "technicians": (
+            "autotask.resources",
+            ["resources.json"],
+            {"cost_history": "cost_history.csv", "roles": "roles.json"},
+        ),
+        "tickets": ("autotask.tickets", ["tickets.json"], {"picklists": "tickets_fields.json"}),
+        "time": (
+            "autotask.time-entries",
+            ["time_entries.json"],
+            {
+                "tickets": "tickets.json",
+                "contracts": "contracts.json",
+                "billing_codes": "billing_codes.json",
+                "roles": "roles.json",
+            },
+        ),
+        "invoices": (
+            "autotask.invoices",
+            ["invoices.json"],
+            {"billing_items": "billing_items.json", "billing_item_picklists": "billing_items_fields.json"},
+        ),
     },
     "halo": {
         "clients": ("halo.clients", ["clients.csv"], {}),
@@ -156,7 +181,11 @@ def test_autotask_malformed_time_entries() -> None:
         (2, "dateWorked", "'20/01/2026' is not a date (expected YYYY-MM-DD or MM/DD/YYYY)"),
         (3, "hoursToBill", "-1.0 is below 0"),
         (4, "resourceID", "is missing"),
-        (5, "companyID", "is missing"),
+        (
+            5,
+            "ticketID",
+            "the company of ticket '7403' is not known: no tickets export (--set tickets=FILE) names it",
+        ),
         (6, "hoursWorked", "26 hours in one entry is more than a day"),
         (
             8,

@@ -243,7 +243,7 @@ class AgreementImport:
             path = setting(self.options, "additions")
             a = self.columns.addition
             if path and a is not None:
-                for row in read_records(Path(path)):
+                for row in self.addition_rows(Path(path)):
                     try:
                         key = ident(row, a.agreement)
                     except FieldError as exc:
@@ -251,6 +251,10 @@ class AgreementImport:
                         continue
                     self._pending.setdefault(key, []).append(row)
         return self._pending
+
+    def addition_rows(self, path: Path) -> Iterator[Row]:
+        """The additions file's rows; a vendor joins what its additions lack here (Autotask units)."""
+        return read_records(path)
 
     def rows(self, path: Path) -> Iterator[Row]:
         pending = self._load()

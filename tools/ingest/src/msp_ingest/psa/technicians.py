@@ -166,6 +166,18 @@ class TechnicianImport:
         errors = self._errors.get(member, []) + self._errors.get(None, [])
         if errors:
             raise errors[0]
+        if current is not None and history and not has(row, c.cost_from):
+            # no effective date on the record (Autotask): the cost history dates the current cost,
+            # whose latest rate it must be; the hire date would put it before the history's rates
+            latest = max(history, key=lambda rate: rate.effective_from)
+            if latest.hourly_cost != current.hourly_cost:
+                raise FieldError(
+                    col(row, c.hourly_cost),
+                    f"{current.hourly_cost} has no effective date and the cost history's latest rate "
+                    f"is {latest.hourly_cost} from {latest.effective_from}: add the date it took effect "
+                    "to the cost history",
+                )
+            current = latest
         capacity = opt_number(row, c.capacity) or Decimal(setting(self.options, "daily_capacity") or "8")
         if not Decimal(0) < capacity <= Decimal(24):
             raise FieldError(col(row, c.capacity), f"{capacity} hours a day is not between 0 and 24")
