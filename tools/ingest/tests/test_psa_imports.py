@@ -65,10 +65,10 @@ VENDORS: dict[str, dict[str, tuple[str, list[str], dict[str, str]]]] = {
     },
     "halo": {
         "clients": ("halo.clients", ["clients.csv"], {}),
-        "agreements": ("halo.contracts", ["contracts.csv"], {}),
+        "agreements": ("halo.contracts", ["contracts.csv"], {"lookup": "lookup.csv"}),
         "technicians": ("halo.agents", ["agents.csv"], {}),
         "tickets": ("halo.tickets", ["tickets.csv"], {}),
-        "time": ("halo.time-entries", ["actions.csv"], {}),
+        "time": ("halo.time-entries", ["actions.csv"], {"lookup": "lookup.csv"}),
         "invoices": ("halo.invoices", ["invoices.csv"], {}),
     },
 }

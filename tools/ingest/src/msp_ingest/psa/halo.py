@@ -86,14 +86,20 @@ Halo payments are not exported by these reports: no payments kind.
 
 from __future__ import annotations
 
-from msp_ingest.options import Kind
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from msp_ingest.importer import Fact, Mapping
+from msp_ingest.options import Kind, Options
 from msp_ingest.psa.agreements import AgreementColumns, AgreementImport, BillingCycle
 from msp_ingest.psa.clients import ClientColumns, convert_client
 from msp_ingest.psa.invoices import InvoiceColumns, InvoiceImport, InvoiceLineColumns, LineType
-from msp_ingest.psa.reading import Import, Vocab
+from msp_ingest.psa.reading import Fields, Import, Vocab, col, has, ident, norm, read_records, setting, text
 from msp_ingest.psa.technicians import CostHistoryColumns, TechnicianColumns, TechnicianImport
 from msp_ingest.psa.tickets import Priority, TicketColumns, TicketStatus, TicketType, convert_ticket
 from msp_ingest.psa.time_entries import TimeEntryColumns, convert_time_entry
+from msp_ingest.rows import Row
 
 SOURCE = "psa.halo"
 NO_CURRENCY = ("currency",)
@@ -227,6 +233,7 @@ ACTIONS = TimeEntryColumns(
     ticket=("Faultid",),
     stamp=("whe_",),
     charge_code=("ActionCode",),
+    charge_name=("ChargeRate",),
     non_billable_codes=("-1",),
     hours_billed=("ActionChargeHours",),
     hours_deducted=("ActionPrePayHours",),
@@ -278,6 +285,73 @@ INVOICES = InvoiceColumns(
     ),
 )
 
+#: code column → the column a SQL report writes when it joins the code's name (preferred when present)
+NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Status": ("StatusName", "tstatusdesc"),
+    "CHBillingPeriod": ("CHBillingPeriodName", "BillingPeriodName"),
+    "CHStatus": ("CHStatusName",),
+    "Seriousness": ("SeriousnessName", "pdesc"),
+}
+#: a charge code decodes into its own name column, keeping the code (-1 = non-billable)
+ADDED_NAMES = {"ActionCode": "ChargeRate"}
+
+
+def lookup_table(options: Options) -> dict[tuple[str, str], str]:
+    """``--set lookup=FILE.csv``, columns ``column,code,name`` (e.g. ``Status,9,Closed``,
+    ``CHBillingPeriod,3,Quarterly``, ``ActionCode,2,Onsite``): Halo's lookup tables (TSTATUS,
+    LOOKUP) as the instance has them, for reports that export the integer codes."""
+    raw = setting(options, "lookup")
+    if not raw:
+        return {}
+    table: dict[tuple[str, str], str] = {}
+    for row in read_records(Path(raw)):
+        table[(norm(text(row, ("column",))), ident(row, ("code",)))] = text(row, ("name",))
+    return table
+
+
+def decode(row: Row, table: dict[tuple[str, str], str]) -> Row:
+    """Integer codes replaced by their names: the report's joined name column first, else the
+    lookup file; a code neither names goes through the default code list (and is rejected with
+    the fix when it is not in it)."""
+    changed: dict[str, Any] = {}
+    for column, names in NAME_COLUMNS.items():
+        if not has(row, (column,)) and not has(row, names):
+            continue
+        target = col(row, (column,))
+        if has(row, names):
+            changed[target] = text(row, names)
+        else:
+            name = table.get((norm(column), ident(row, (column,))))
+            if name is not None:
+                changed[target] = name
+    for column, into in ADDED_NAMES.items():
+        if has(row, (column,)) and not has(row, (into,)):
+            name = table.get((norm(column), ident(row, (column,))))
+            if name is not None:
+                changed[into] = name
+    if not changed:
+        return row
+    return Row(row.file, row.line, Fields({**dict(row.fields), **changed}))
+
+
+class Decoded:
+    """A Halo kind whose integer codes are read through ``--set lookup=FILE`` or joined names."""
+
+    def __init__(self, inner: Mapping, options: Options) -> None:
+        self.inner = inner
+        self.source = inner.source
+        self.options = options
+        self._table: dict[tuple[str, str], str] | None = None
+
+    def rows(self, path: Path) -> Iterator[Row]:
+        if self._table is None:  # an unreadable lookup file is reported against the export
+            self._table = lookup_table(self.options)
+        return self.inner.rows(path)
+
+    def convert(self, row: Row) -> Iterable[Fact]:
+        return self.inner.convert(decode(row, self._table or {}))
+
+
 KINDS = [
     Kind(
         "halo.clients",
@@ -287,7 +361,7 @@ KINDS = [
     Kind(
         "halo.contracts",
         "HaloPSA CONTRACTHEADER → psa.agreement.upserted (type inferred from fee and hours)",
-        lambda o: AgreementImport(SOURCE, CONTRACTS, o),
+        lambda o: Decoded(AgreementImport(SOURCE, CONTRACTS, o), o),
     ),
     Kind(
         "halo.agents",
@@ -297,12 +371,12 @@ KINDS = [
     Kind(
         "halo.tickets",
         "HaloPSA FAULTS → psa.ticket.updated",
-        lambda o: Import(SOURCE, lambda row: convert_ticket(row, TICKETS, o)),
+        lambda o: Decoded(Import(SOURCE, lambda row: convert_ticket(row, TICKETS, o)), o),
     ),
     Kind(
         "halo.time-entries",
         "HaloPSA ACTIONS (ActionCode -1 = non-billable) → psa.time_entry.logged",
-        lambda o: Import(SOURCE, lambda row: convert_time_entry(row, ACTIONS, o)),
+        lambda o: Decoded(Import(SOURCE, lambda row: convert_time_entry(row, ACTIONS, o)), o),
     ),
     Kind(
         "halo.invoices",

@@ -76,6 +76,8 @@ class TimeEntryColumns:
     non_billable: Cols = ()
     show_on_invoice: Cols = ()
     charge_code: Cols = ()
+    #: the charge code's name (Halo ``ChargeRate``), which says whether the rate bills
+    charge_name: Cols = ()
     non_billable_codes: tuple[str, ...] = ()
     hours_billed: Cols = ()
     hours_deducted: Cols = ()
@@ -92,8 +94,11 @@ def billable_option(
     row: Row, c: TimeEntryColumns, options: Options, billed: Decimal | None
 ) -> BillableOption:
     """CW ``billable_option`` through its code list; Autotask ``isNonBillable`` (with
-    ``showOnInvoice`` = no charge); Halo charge code -1 = non-billable, a chargeable code with 0
-    charge hours = no charge. Nothing said = billable."""
+    ``showOnInvoice`` = no charge); Halo: the charge code decides, never the charge hours (a blank
+    and a 0 ``ActionChargeHours`` read alike in SQL reports, and prepaid time charges 0 hours):
+    code -1 = non-billable, a charge rate named No Charge/Free/Warranty = no charge, one named
+    Non-Billable/Internal = non-billable (``--set "charge_rate.<name>=..."`` maps any), else
+    billable. Nothing said = billable."""
     if c.billables is not None:
         option = c.billables.lookup(row, c.billable, options)
         if option is not None:
@@ -103,9 +108,38 @@ def billable_option(
     if has(row, c.charge_code):
         if ident(row, c.charge_code) in c.non_billable_codes:
             return "non_billable"
-        if billed is not None and billed == 0:
-            return "no_charge"
+        if has(row, c.charge_name):
+            return charge_rate_option(row, c.charge_name, options)
     return "billable"
+
+
+CHARGE_RATE_WORDS: tuple[tuple[str, BillableOption], ...] = (
+    ("no charge", "no_charge"),
+    ("no-charge", "no_charge"),
+    ("free", "no_charge"),
+    ("warranty", "no_charge"),
+    ("non-billable", "non_billable"),
+    ("non billable", "non_billable"),
+    ("not billable", "non_billable"),
+    ("internal", "non_billable"),
+)
+BILLABLE_OPTIONS: tuple[BillableOption, ...] = ("billable", "non_billable", "no_charge")
+
+
+def charge_rate_option(row: Row, cols: Cols, options: Options) -> BillableOption:
+    """A charge rate's billing by its name: ``--set "charge_rate.<name>=no_charge"`` first, then
+    the words in ``CHARGE_RATE_WORDS``; any other rate bills."""
+    name = text(row, cols)
+    configured = setting(options, f"charge_rate.{name}")
+    if configured is not None:
+        for option in BILLABLE_OPTIONS:
+            if option == configured:
+                return option
+        raise FieldError(
+            col(row, cols), f"--set charge_rate.{name}={configured}: use one of {', '.join(BILLABLE_OPTIONS)}"
+        )
+    lowered = name.lower()
+    return next((option for word, option in CHARGE_RATE_WORDS if word in lowered), "billable")
 
 
 def work_multiplier(row: Row, c: TimeEntryColumns, options: Options, work_type: str) -> Decimal | None:
