@@ -3,9 +3,15 @@
 REST JSON as the API returns it (``{"items": [...], "pageDetails": {...}}``, camelCase fields,
 picklists as integer codes) or CSV with the same names (or the older PascalCase ones:
 ``AccountID``, ``ContractType``, ``DateWorked``, ... match ``companyID`` etc. where listed).
-Ids are Autotask's numeric ids as strings. Picklist codes below are Autotask's defaults; labels
-(``Customer``, ``Recurring Service``, ...) work too, and ``--set "<list>.<code>=<ours>"`` maps
-an instance's own values. Autotask amounts carry no currency: give ``--currency``.
+Ids are Autotask's numeric ids as strings. Autotask amounts carry no currency: give ``--currency``.
+
+Picklists are integers and configurable per instance. ``--set picklists=FILE`` is the entity's
+``GET /v1.0/<Entity>/entityInformation/fields`` response: each code is read by the instance's own
+label (``priority`` 6 labelled "P1 - Emergency" → p1 by its words), and ``--set
+"<list>.<label or code>=<ours>"`` maps any label the words do not. Without the file the codes
+below (Autotask's defaults) apply. Reference ids are named by query responses:
+``--set billing_codes=FILE`` (BillingCodes: work types, and absence by name) and ``--set
+roles=FILE`` (Roles).
 
 ``autotask.companies`` (Companies) → ``psa.client.upserted``
 
@@ -15,7 +21,7 @@ an instance's own values. Autotask amounts carry no currency: give ``--currency`
 | ``companyName`` | name | required |
 | ``companyType`` | status | 1 Customer → active, 2 Lead / 3 Prospect → prospect, 4 Dead / 6 Cancellation → churned; Vendor/Partner are rejected (not clients) |
 | ``isActive`` | status | false → inactive (customers only) |
-| ``address1``, ``city``, ``state``, ``postalCode``, ``country`` | address | country name or ISO code |
+| ``address1``, ``city``, ``state``, ``postalCode`` | address | (REST has ``countryID``, a reference, no country name: not read) |
 | ``ownerResourceID`` | account_manager_id | resource id, as imported by ``autotask.resources`` |
 | ``createDate``, ``lastTrackedModifiedDateTime`` | created_on, updated_at | event time = last change, else created |
 
@@ -25,7 +31,7 @@ an instance's own values. Autotask amounts carry no currency: give ``--currency`
 |---|---|---|
 | ``id``, ``companyID``, ``contractName`` | agreement_id, client_id, name | required |
 | ``contractType`` | agreement_type | 7 Recurring Service → managed_services; 4 Block Hours, 6 Retainer, 8 Per Ticket → block_hours; 1 Time & Materials → time_and_materials; 3 Fixed Price → project |
-| ``contractPeriodType`` | billing_cycle | m/Monthly, q/Quarterly, s/Semi-Annual, y/Yearly; default monthly |
+| ``contractPeriodType`` | billing_cycle | integer picklist: the instance's label (``--set picklists=``), else 1 Monthly, 2 Quarterly, 3 Semi-Annual, 4 Yearly (also the SOAP letters m/q/s/y); default monthly |
 | ``startDate``, ``endDate`` | start_date, end_date | |
 | ``billAmount`` | bill_amount | Autotask has no fixed fee on the contract: recurring revenue is its services (additions); 0 without the column |
 | ``estimatedHours`` | included_hours | block-hours contracts |
@@ -34,27 +40,27 @@ an instance's own values. Autotask amounts carry no currency: give ``--currency`
 | ``opportunityID``, ``lastModifiedDateTime`` | opportunity_id, updated_at | event time = last change, else start |
 
 ContractServices (``--set additions=FILE`` or an embedded ``services`` list): ``contractID``,
-``id``, ``serviceID`` → product_id, ``invoiceDescription``, ``units`` (``quantity``) → quantity,
-``adjustedPrice`` (else ``unitPrice``) → unit_price, ``unitCost``, ``startDate`` → effective_date,
-``endDate`` → cancelled_date.
+``id``, ``serviceID`` → product_id, ``invoiceDescription`` → description, ``adjustedPrice`` (else
+``unitPrice``) → unit_price, ``unitCost``. A REST ContractService has no units or dates: they come
+from ContractServiceUnits (``--set service_units=FILE``: ``contractServiceID``, ``units``,
+``startDate``): quantity = the latest period's units, effective_date = the first period's start. A
+service with neither ``units`` nor a units row is rejected (its quantity is unknown).
 
 ``autotask.resources`` (Resources) → ``psa.technician.upserted``
 
 | column | field | rule |
 |---|---|---|
 | ``id``, ``firstName`` + ``lastName``, ``email`` | technician_id, name, email | |
-| ``title`` | work_role | required |
-| ``internalCost`` | cost_rates | resource internal cost (burden rate), from ``hireDate``; ``--set cost_history=FILE`` (``resourceID, effectiveFrom, hourlyCost``) for earlier rates |
-| ``weeklyBillableHoursGoal`` | weekly_billable_hours_target | |
-| ``hourlyRate`` | hourly_rate | |
-| ``isActive``, ``lastModifiedDate`` | active, updated_at | daily capacity from ``--set daily_capacity=`` (default 8) |
+| ``title`` | work_role | optional: else the name of ``defaultServiceDeskRoleID`` in ``--set roles=FILE``, else ``--set default_work_role=NAME`` |
+| ``internalCost`` | cost_rates | resource internal cost (burden rate), from ``hireDate``; with ``--set cost_history=FILE`` (``resourceID, effectiveFrom, hourlyCost``) the history dates it (its latest rate must equal it) |
+| ``isActive`` | active | daily capacity from ``--set daily_capacity=`` (default 8); REST has no weekly goal, hourly rate, last-modified or cost-effective date: not read |
 
 ``autotask.tickets`` (Tickets) → ``psa.ticket.updated``
 
 | column | field | rule |
 |---|---|---|
 | ``id``, ``companyID``, ``contractID`` | ticket_id, client_id, agreement_id | |
-| ``title``, ``queueName`` (else ``queueID``) | summary, board | |
+| ``title``, ``queueID`` | summary, board | the queue's label from the picklist file, else its id |
 | ``priority`` | priority | 4 Critical → p1, 1 High → p2, 2 Medium → p3, 3 Low → p4 |
 | ``status`` | status | 1 New, 8 In Progress, 10 Dispatched → scheduled, 7/9/12 Waiting → waiting, 5 Complete → closed |
 | ``ticketType`` | ticket_type | 1 Service Request, 2 Incident, 3 Problem, 4 Change Request, 5 Alert |
@@ -68,11 +74,11 @@ ContractServices (``--set additions=FILE`` or an embedded ``services`` list): ``
 | column | field | rule |
 |---|---|---|
 | ``id``, ``resourceID``, ``ticketID``, ``contractID`` | ids | |
-| ``companyID`` | client_id | required: the REST entity has none, export it joined from the ticket (LiveReports do) |
+| (REST has no ``companyID``) | client_id | the ticket's ``companyID`` (``--set tickets=FILE``), else the contract's (``--set contracts=FILE``); no ticket, task or contract = internal time of company 0; a ``companyID`` column (LiveReports) wins; an unknown ticket/contract, or task time without a contract, is rejected naming it |
 | ``dateWorked``, ``startDateTime``, ``endDateTime`` | work_date, time_start, time_end | |
 | ``hoursWorked`` | hours | 0-24 |
-| ``billingCodeName`` (else ``billingCodeID``) | work_type | the work type / allocation code |
-| ``roleName`` | work_role | |
+| ``billingCodeID`` | work_type | its name in ``--set billing_codes=FILE``, else the id; absence by name (Holiday, PTO...) |
+| ``roleID`` | work_role | its name in ``--set roles=FILE``, else the id |
 | ``isNonBillable``, ``showOnInvoice`` | billable_option | non-billable shown on invoice → no_charge, hidden → non_billable |
 | ``hoursToBill`` | hours_billed | |
 | ``hourlyRate``, ``summaryNotes`` | hourly_rate, notes | |
@@ -85,7 +91,7 @@ ContractServices (``--set additions=FILE`` or an embedded ``services`` list): ``
 | ``invoiceDateTime``, ``dueDate`` | invoice_date, due_date | |
 | ``totalTaxValue``, ``invoiceTotal`` | tax, total | total must equal lines + tax |
 | ``isVoided`` | (rejected) | a void invoice is not revenue |
-| ``billingItems`` (embedded) | lines | ``billingItemType`` (1 Labor, 2 Labor Adjustment → labour; 3 Cost/product → product; 5 Expense; 6 Recurring Contract Service, 7 Service Adjustment → agreement_fee; 4 Milestone → other), ``itemName``/``description``, ``quantity``, ``rate``, ``extendedPrice``, ``ourCost``, ``contractID``, ``productID``/``serviceID``, ``vendorSku``, ``periodStart``/``periodEnd`` |
+| BillingItems (``--set billing_items=FILE``, joined by ``invoiceID``; REST invoices embed none) | lines | ``billingItemType`` (picklist; labels from ``--set billing_item_picklists=FILE``, else 1 Labor, 2 Labor Adjustment → labour; 3 Cost → product; 5 Expense; 6 Recurring Contract Service, 7 Service Adjustment → agreement_fee; 4 Milestone → other), ``itemName``/``description``, ``quantity``, ``rate``, ``extendedPrice``, ``ourCost``, ``contractID``, ``productID``/``serviceID``. An item naming an invoice not in the export is rejected at its own line; one not yet invoiced (no ``invoiceID``) is skipped |
 
 Autotask does not record payments (they live in the accounting package): no payments kind.
 """  # noqa: E501

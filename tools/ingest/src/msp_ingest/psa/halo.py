@@ -1,7 +1,15 @@
 """HaloPSA exports → PSA and billing fact events.
 
-CSV written by a Halo SQL report, with the SQL column names (``AREA.Aarea``, ``FAULTS.Faultid``,
-``ACTIONS.timetaken`` ...); SQL date-times (``2026-01-05 14:30:00``) are UTC. Ids are Halo's
+CSV written by a Halo SQL report (Reporting → Reports, a custom SQL query over the tables named
+per kind below), with the SQL column names (``AREA.Aarea``, ``FAULTS.Faultid``,
+``ACTIONS.timetaken`` ...); SQL date-times (``2026-01-05 14:30:00``) are UTC.
+
+Codes: the tables hold integers decoded through Halo's lookup tables (``TSTATUS`` for ticket
+status, ``LOOKUP`` for billing periods and charge rates). Either the report joins the names
+(``tstatusdesc``/``StatusName``, ``CHBillingPeriodName``, ``ChargeRate``), or ``--set
+lookup=FILE.csv`` gives them (columns ``column,code,name``, e.g. ``Status,9,Closed``,
+``CHBillingPeriod,3,Quarterly``, ``ActionCode,4,No Charge``); a code neither names goes through
+the defaults below, and an unknown one is rejected naming ``--set "<list>.<code>=<ours>"``. Ids are Halo's
 numeric ids as strings; a time entry (action) is keyed ``<Faultid>-<actionnumber>`` because Halo
 numbers actions within their ticket. Halo exports carry no currency: give ``--currency``.
 Contract/agent references of 0 or -1 mean "none".
@@ -26,7 +34,7 @@ Contract/agent references of 0 or -1 mean "none".
 | ``CHPeriodChargeAmount`` | bill_amount | required, ≥ 0 |
 | ``CHChargeHoursPerPeriod`` (``CHNumberofUnitsFree``) | included_hours | 0 = none |
 | (no type column) | agreement_type | inferred: fee with included hours → block_hours, fee alone → managed_services, no fee → time_and_materials (``--set "agreement_type.<CHcontractRef>=project"`` overrides per contract) |
-| ``CHBillingPeriod`` | billing_cycle | Monthly, Quarterly, Six Monthly → semi_annual, Yearly/Annually; default monthly |
+| ``CHBillingPeriod`` | billing_cycle | integer code → name (joined or lookup): Monthly, Quarterly, Six Monthly → semi_annual, Yearly/Annually; default monthly |
 | ``CHRollingContract``, ``CHChargeRollOver`` | auto_renew, carry_over_unused | |
 | ``CHStatus`` | cancelled | Cancelled/Inactive before the end date → cancelled on ``CHLastUpdated`` |
 
@@ -48,7 +56,7 @@ Contract/agent references of 0 or -1 mean "none".
 | ``Faultid``, ``Areaint``, ``fcontractid`` | ticket_id, client_id, agreement_id | |
 | ``Symptom``, ``Sectio_`` | summary, board (team) | |
 | ``Seriousness`` | priority | 1 → p1 … 4 → p4 |
-| ``Status`` | status | 1 New, 2 In Progress, 3 Action Required → in_progress, 4 Waiting on User → waiting, 8 Resolved, 9 Closed |
+| ``Status`` | status | code → name (joined or lookup), else 1 New, 2 In Progress, 3 Action Required → in_progress, 4 Waiting on User → waiting, 8 Resolved, 9 Closed |
 | ``RTDesc`` | ticket_type | request type name: Incident, Service Request, Problem, Change, Alert |
 | ``dateoccured``, ``FResponseDate``, ``datecleared`` | opened_at, responded_at, closed_at | |
 | ``FRespondByDate``, ``fixbydate`` | respond_by, fix_by | sla_breached = responded after respond-by or cleared after fix-by |
@@ -64,9 +72,9 @@ Contract/agent references of 0 or -1 mean "none".
 | ``whoagentid`` | technician_id | agent ``Unum`` |
 | ``whe_`` | work_date | date-time the action was logged; event time |
 | ``timetaken`` | hours | 0-24 |
-| ``ChargeRate`` (``LOOKUP fid 17`` name), else ``ActionCode`` | work_type | |
-| ``ActionCode`` | billable_option | -1 → non_billable; a chargeable code with 0 ``ActionChargeHours`` → no_charge |
-| ``ActionChargeHours``, ``ActionPrePayHours`` | hours_billed, hours_deducted | |
+| ``ChargeRate`` (the charge code's name, joined or from the lookup), else ``ActionCode`` | work_type | |
+| ``ActionCode`` | billable_option | the charge code decides: -1 → non_billable; a rate named No Charge/Free/Warranty → no_charge, Non-Billable/Internal → non_billable (``--set "charge_rate.<name>=..."``); any other → billable. Never the charge hours: blank and 0 read alike in SQL reports, and prepaid time charges 0 hours |
+| ``ActionChargeHours``, ``ActionPrePayHours`` | hours_billed, hours_deducted | blank = the hours worked when billable, else 0 |
 | ``ActionChargeAmount`` | hourly_rate | amount / charge hours |
 | ``ActionContractID`` | agreement_id | 0 / -1 = none |
 | ``ActionInvoiceNumber``, ``Note`` | invoice_id, notes | |
