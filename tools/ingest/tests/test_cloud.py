@@ -328,4 +328,4 @@ def test_a_bad_parquet_line_is_reported_by_its_record_number(tmp_path: Path) -> 
     path = tmp_path / "cur.parquet"
     pq.write_table(table, path)
     result = importer.run(CurLineItems(Options()), [path])
-    assert [(r.line, r.field) for r in result.report.rejections] == [(2, "lineItem/CurrencyCode")]
+    assert [(r.line, r.field) for r in result.report.rejections] == [(2, "line_item_currency_code")]

@@ -283,6 +283,25 @@ def _cur_tags(row: Row) -> dict[str, str]:
     return tags
 
 
+#: legacy CUR column → its CUR 2.0 name, so a rejection names the column as the file spells it
+CUR2_NAMES = {
+    "identity/LineItemId": "identity_line_item_id",
+    "lineItem/UsageStartDate": "line_item_usage_start_date",
+    "lineItem/UsageAccountId": "line_item_usage_account_id",
+    "lineItem/ProductCode": "line_item_product_code",
+    "lineItem/CurrencyCode": "line_item_currency_code",
+    "lineItem/UnblendedCost": "line_item_unblended_cost",
+    "lineItem/UsageAmount": "line_item_usage_amount",
+}
+
+
+def _as_spelled(row: Row, exc: FieldError) -> FieldError:
+    other = CUR2_NAMES.get(exc.field)
+    if other is not None and exc.field not in row.fields and other in row.fields:
+        return FieldError(other, exc.reason)
+    return exc
+
+
 def _cur_service(row: Row) -> str:
     """The service as Cost Explorer names it: legacy ``product/ProductName`` (Athena
     ``product_product_name``), the CUR 2.0 ``product`` map's ``product_name``, else the product
@@ -324,7 +343,7 @@ class CurLineItems:
             quantity = optional_decimal(row, "lineItem/UsageAmount", "line_item_usage_amount", minimum=ZERO)
             tags = _cur_tags(row)
         except FieldError as exc:
-            return _CurLine(row.file, row.line, row.fields, error=exc)
+            return _CurLine(row.file, row.line, row.fields, error=_as_spelled(row, exc))
         return _CurLine(
             row.file,
             row.line,
