@@ -121,7 +121,7 @@ def test_members_with_effective_dated_costs() -> None:
     for r in load("members.json"):
         m = members[str(r["id"])]
         assert m.name == f"{r['firstName']} {r['lastName']}"
-        assert m.email == r["primaryEmail"]
+        assert m.email == r["officeEmail"]
         assert m.work_role == r["workRole"]["name"]
         assert m.time_zone == "America/Los_Angeles"
         assert m.daily_capacity_hours == d(r["dailyCapacity"])
@@ -129,7 +129,9 @@ def test_members_with_effective_dated_costs() -> None:
         assert m.active is not r["inactiveFlag"]
         current = m.cost_rates[-1]
         assert current.hourly_cost.amount == d(r["hourlyCost"])
-        assert current.effective_from == day(r.get("hourlyCostEffectiveDate") or r["hireDate"])
+        assert "hourlyCostEffectiveDate" not in r  # a Member has no such field: the history dates it
+        history_dates = {"178": date(2026, 1, 1)}
+        assert current.effective_from == history_dates.get(str(r["id"]), day(r["hireDate"]))
         assert current.effective_to is None
     with (SAMPLES / "cost_history.csv").open(newline="") as file:
         history = list(csv.DictReader(file))
@@ -306,7 +308,8 @@ def test_a_bad_cost_history_row_rejects_its_member_with_the_history_line(tmp_pat
         (
             1,
             "hourlyCost",
-            "48.0 USD from 2026-01-01 contradicts the cost history (47.00 USD from the same day)",
+            "48.0 USD has no effective date and the cost history's latest rate is 47.00 USD from "
+            "2026-01-01: add the date it took effect to the cost history",
         ),
         (
             3,

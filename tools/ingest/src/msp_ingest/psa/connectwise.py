@@ -59,11 +59,11 @@ vendor SKU either (vendor_sku stays empty; licence SKUs come from the distributo
 |---|---|---|
 | ``id`` | technician_id | required (time entries reference ``member/id``) |
 | ``firstName`` + ``lastName`` | name | required |
-| ``primaryEmail``, ``workRole/name`` (``title``) | email, work_role | work role required |
+| ``officeEmail``, ``workRole/name`` (``title``) | email, work_role | work role required |
 | ``timeZone/name`` | time_zone | any IANA name (tzdata) or Windows zone id (CLDR map as tzlocal ships it) → IANA |
 | ``dailyCapacity`` | daily_capacity_hours | else ``--set daily_capacity=`` (default 8) |
 | ``includeInUtilizationReportingFlag``, ``inactiveFlag`` | include_in_utilisation, active | |
-| ``hourlyCost`` | cost_rates | from ``hourlyCostEffectiveDate``, else ``hireDate``, else ``_info/dateEntered``; ``--set cost_history=FILE`` (``memberId, effectiveFrom, hourlyCost``) adds earlier rates |
+| ``hourlyCost`` | cost_rates | a Member has no cost-effective date: from ``hireDate`` (else ``_info/dateEntered``), or, with ``--set cost_history=FILE`` (``memberId, effectiveFrom, hourlyCost``), from the history's latest rate, which must equal it; the history adds the earlier rates |
 | ``hourlyRate`` | hourly_rate | optional |
 
 ``connectwise.tickets`` (``service/tickets``) → ``psa.ticket.updated``
@@ -252,13 +252,12 @@ MEMBERS = TechnicianColumns(
     id=("id",),
     first_name=("firstName",),
     last_name=("lastName",),
-    email=("primaryEmail", "officeEmail", "email"),
+    email=("officeEmail", "email"),
     role=("workRole/name", "title"),
     time_zone=("timeZone/name", "timeZone"),
     capacity=("dailyCapacity",),
     in_utilisation=("includeInUtilizationReportingFlag",),
     hourly_cost=("hourlyCost",),
-    cost_from=("hourlyCostEffectiveDate",),
     created=("hireDate", "_info/dateEntered"),
     hourly_rate=("hourlyRate",),
     inactive=("inactiveFlag",),
