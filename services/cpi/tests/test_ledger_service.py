@@ -231,6 +231,18 @@ async def test_subscriptions_cost_licences_and_violations_show_as_leakage(cpi: R
     assert (row["leakage"], row["leakage_findings"]) == (D(60), 1)
 
 
+async def test_a_subscription_of_unknown_cost_is_kept_but_costs_nothing_made_up(cpi: Running) -> None:
+    """licensing.subscription.upserted 1.1 may leave unit_cost out (Pax8 sent no partnerCost): the
+    handler stores the version without a made-up cost and the month is computed, not crashed."""
+    unknown = subscription(unit_cost=None)
+    assert "unit_cost" not in unknown.model_dump(mode="json")
+    await cpi.deliver(*january(), at(T0, unknown))
+    row = cpi.row("A-1", "2026-01")
+    assert row["cost_licence"] == D(0)
+    await cpi.deliver(at(T0 + timedelta(days=1), subscription(updated_at=T0 + timedelta(days=1))))
+    assert cpi.row("A-1", "2026-01")["cost_licence"] == D(150)  # the cost, once known, counts
+
+
 def seats_month(*lines: InvoiceLine) -> list[Envelope[Any]]:
     """Contoso's agreement reselling 10 seats of M365-BP (SKU-M365) at 40, costing 25 each a month;
     4 h at 50/h on it; January's invoice: the 1000 fee and ``lines``."""

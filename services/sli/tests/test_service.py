@@ -82,6 +82,16 @@ async def test_a_subscription_is_projected(sli: Running) -> None:
     assert row.as_of == T0
 
 
+async def test_a_subscription_of_unknown_cost_keeps_its_seats_and_a_null_cost(sli: Running) -> None:
+    """1.1 leaves unit_cost out when the distributor gave none: stored as null, listed as null."""
+    await sli.deliver(upserted(subscription(unit_cost=None)))
+    [row] = sli.rows()
+    assert (row.quantity, row.unit_cost_amount, row.unit_cost_currency) == (25, None, None)
+    async with sli.http() as http:
+        [listed] = (await http.get("/subscriptions", params={"client_id": "C-1001"})).json()
+    assert (listed["quantity"], listed["unit_cost"]) == (25, None)
+
+
 async def test_a_newer_version_replaces_an_older_one(sli: Running) -> None:
     later = T0 + timedelta(hours=6)
     await sli.deliver(upserted(subscription()), upserted(subscription(quantity=30, updated_at=later), later))

@@ -77,7 +77,8 @@ def test_the_long_format_round_trips_field_by_field() -> None:
         assert cost.linked_account_name == row["linked_account_name"]
         assert cost.region == (row["region"] or None)
         key, _, value = row["tag"].partition("$")
-        assert cost.tags == ({key: value} if value else {})
+        assert cost.tags == ({"cost_center": value} if value else {})
+        assert key == "CostCenter"
         assert cost.department == (value or None)
         assert cost.unblended_cost.amount == Decimal(row["unblended_cost"])
         assert cost.amortized_cost is not None and cost.amortized_cost.amount == Decimal(
@@ -135,8 +136,8 @@ def test_cur_line_items_are_summed_per_day_account_service_and_tags() -> None:
             c.service,
             c.region or "",
             c.usage_type or "",
-            c.tags.get("CostCenter", ""),
-            c.tags.get("Client", ""),
+            c.tags.get("cost_center", ""),
+            c.tags.get("client", ""),
         ): c
         for c in _costs(result)
     }
@@ -226,3 +227,105 @@ def test_cli_imports_cost_explorer_and_cur(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     with (tmp_path / "cur.jsonl.rejected.csv").open(newline="") as file:
         assert [int(r["line"]) for r in csv.DictReader(file)] == [4, 5, 6, 7, 8, 10]
+
+
+def _by_id(result: importer.ImportResult) -> dict[str, CloudCostRecorded]:
+    assert result.report.rejections == []
+    return {c.cost_line_id: c for c in _costs(result)}
+
+
+def test_cur_2_reads_the_service_from_the_product_map_and_matches_the_legacy_cur() -> None:
+    legacy = _by_id(importer.run(CurLineItems(Options()), [SAMPLES / "aws_cur.csv"]))
+    cur2 = _by_id(importer.run(CurLineItems(Options()), [SAMPLES / "aws_cur2.csv"]))
+    assert "product_product_name" not in _rows("aws_cur2.csv")[0]
+    assert sorted(cur2) == sorted(legacy)
+    for line_id, cost in cur2.items():
+        old = legacy[line_id]
+        assert cost.service == old.service != cost.service.replace(" ", "")  # a name, not the code
+        assert (cost.region, cost.usage_type, cost.tags, cost.department) == (
+            old.region,
+            old.usage_type,
+            old.tags,
+            old.department,
+        )
+        assert cost.unblended_cost == old.unblended_cost
+        assert cost.usage_quantity == old.usage_quantity
+    assert {c.service for c in cur2.values()} == {
+        "Amazon Elastic Compute Cloud",
+        "Amazon Simple Storage Service",
+        "Amazon Relational Database Service",
+    }
+
+
+def test_one_department_tag_setting_reads_legacy_cur_cur_2_and_cost_explorer(tmp_path: Path) -> None:
+    explorer = tmp_path / "ce.csv"
+    explorer.write_text(
+        "date,linked_account,service,region,usage_type,tag,unblended_cost,currency\n"
+        "2026-01-05,111122223333,Amazon Simple Storage Service,eu-west-1,EU-TimedStorage-ByteHrs,"
+        "CostCenter$Marketing,0.1009,USD\n"
+    )
+    options = Options(extra={"department_tag": "CostCenter"})
+    (from_ce,) = _by_id(importer.run(CostExplorerCsv(options), [explorer])).values()
+    for name in ("aws_cur.csv", "aws_cur2.csv"):
+        costs = _by_id(importer.run(CurLineItems(options), [SAMPLES / name]))
+        same = costs[from_ce.cost_line_id]  # the same line has the same id in all three exports
+        assert (same.service, same.department, same.tags) == (from_ce.service, "Marketing", from_ce.tags)
+        assert same.unblended_cost == from_ce.unblended_cost
+        assert {c.department for c in costs.values()} == {"Service Delivery", "Marketing"}
+
+
+def test_cur_as_aws_delivers_it_gzip_zip_and_parquet(tmp_path: Path) -> None:
+    import gzip
+    import json
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    expected = _by_id(importer.run(CurLineItems(Options()), [SAMPLES / "aws_cur2.csv"]))
+    text = (SAMPLES / "aws_cur2.csv").read_bytes()
+    gz = tmp_path / "cur-00001.csv.gz"
+    gz.write_bytes(gzip.compress(text))
+    zipped = tmp_path / "cur-00001.csv.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("cur-00001.csv", text)
+    rows = _rows("aws_cur2.csv")
+    columns: dict[str, pa.Array] = {}
+    for name in rows[0]:
+        values = [r[name] or None for r in rows]
+        if name in ("product", "resource_tags"):
+            maps = [list(json.loads(v).items()) if v else None for v in values]
+            columns[name] = pa.array(maps, type=pa.map_(pa.string(), pa.string()))
+        elif name in ("line_item_usage_start_date", "line_item_usage_end_date"):
+            stamps = [datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None for v in values]
+            columns[name] = pa.array(stamps, type=pa.timestamp("ms", tz="UTC"))
+        elif name in ("line_item_unblended_cost", "line_item_usage_amount"):
+            columns[name] = pa.array([float(v) if v else None for v in values], type=pa.float64())
+        else:
+            columns[name] = pa.array(values, type=pa.string())
+    parquet = tmp_path / "cur-00001.snappy.parquet"
+    pq.write_table(pa.table(columns), parquet, compression="snappy")
+    for path in (gz, zipped, parquet):
+        got = _by_id(importer.run(CurLineItems(Options()), [path]))
+        assert sorted(got) == sorted(expected), path
+        for line_id, cost in got.items():
+            assert cost.unblended_cost == expected[line_id].unblended_cost, path
+            assert cost.usage_quantity == expected[line_id].usage_quantity, path
+            assert cost.tags == expected[line_id].tags, path
+
+
+def test_a_bad_parquet_line_is_reported_by_its_record_number(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _rows("aws_cur2.csv")[:2]
+    table = pa.table({name: pa.array([r[name] or None for r in rows], type=pa.string()) for name in rows[0]})
+    table = table.set_column(
+        table.schema.get_field_index("line_item_currency_code"),
+        "line_item_currency_code",
+        pa.array(["USD", "US"]),
+    )
+    path = tmp_path / "cur.parquet"
+    pq.write_table(table, path)
+    result = importer.run(CurLineItems(Options()), [path])
+    assert [(r.line, r.field) for r in result.report.rejections] == [(2, "line_item_currency_code")]

@@ -366,3 +366,58 @@ def test_cli_imports_pax8_and_graph_exports(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "graph.users", str(SAMPLES / "graph_users.json"), "--out", str(out)])
     assert result.exit_code == 1  # no --client: nothing imported, the reason is in the report
     assert "--client" in result.output
+
+
+def _example(**extra: str) -> importer.ImportResult:
+    settings = {"products": str(SAMPLES / "pax8_products.json"), **extra}
+    return importer.run(
+        Pax8Subscriptions(Options(extra=settings)), [SAMPLES / "pax8_subscriptions_example.json"]
+    )
+
+
+def test_pax8s_own_example_page_imports_every_row_with_the_cost_unknown() -> None:
+    """Pax8's published ``subscriptions-paged`` example: no partnerCost, vendorSkuId or updatedDate."""
+    result = _example()
+    assert result.report.rejections == []
+    records = _json("pax8_subscriptions_example.json")
+    assert all("partnerCost" not in r and "vendorSkuId" not in r and "updatedDate" not in r for r in records)
+    subscriptions = _subscriptions(result)
+    assert sorted(subscriptions) == sorted(r["id"] for r in records)
+    products = {p["id"]: p for p in _json("pax8_products.json")}
+    for r in records:
+        s = subscriptions[r["id"]]
+        assert s.quantity == r["quantity"]  # the seats count
+        assert s.unit_cost is None  # the cost is unknown, not zero
+        assert s.unit_price.amount == Decimal(str(r["price"]))
+        assert s.vendor == products[r["productId"]]["vendorName"]
+        assert s.product_name == r["productName"]
+        assert s.sku_id == products[r["productId"]].get("vendorSku", f"pax8-product:{r['productId']}")
+        assert s.updated_at == datetime.fromisoformat(r["createdDate"]).replace(tzinfo=UTC)
+    for envelope in result.envelopes:
+        assert "unit_cost" not in envelope.model_dump(mode="json")["data"]
+
+
+def test_the_cost_comes_from_pax8_pricing_when_the_subscription_has_none() -> None:
+    subscriptions = _subscriptions(_example(pricing=str(SAMPLES / "pax8_pricing.json")))
+    standard = subscriptions["09ac6f1d-c30a-4d03-9882-145a4df71735"]  # 5 seats, Monthly
+    assert standard.unit_cost == standard.unit_price.model_copy(update={"amount": Decimal("13.2")})
+    google = subscriptions["b010a5d2-d604-434d-b331-d1a3ae6e759e"]  # 8 seats: the 1-9 volume rate
+    assert google.unit_cost is not None and google.unit_cost.amount == Decimal("5.4")
+    assert subscriptions["ccfd1789-8f88-4c7c-9c10-d726f776c1dc"].unit_cost is None  # not priced
+
+
+def test_a_price_list_csv_gives_the_cost(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "product_id,billing_term,partner_cost\nd0427628-5c3b-4258-b6f2-e6a3dfeb62ea,Monthly,27.50\n"
+    )
+    subscriptions = _subscriptions(_example(pricing=str(prices)))
+    dropbox = subscriptions["ccfd1789-8f88-4c7c-9c10-d726f776c1dc"]
+    assert dropbox.unit_cost is not None and dropbox.unit_cost.amount == Decimal("27.50")
+
+
+def test_without_the_products_list_or_a_vendor_the_rows_name_the_settings() -> None:
+    result = importer.run(Pax8Subscriptions(Options()), [SAMPLES / "pax8_subscriptions_example.json"])
+    assert len(result.report.rejections) == 10
+    assert {r.field for r in result.report.rejections} == {"vendorName"}
+    assert all("--set products=FILE" in r.reason for r in result.report.rejections)

@@ -94,7 +94,7 @@ def test_agreements_with_additions_from_a_separate_file() -> None:
             assert got.quantity == d(x["quantity"])
             assert got.unit_price.amount == d(x["unitPrice"])
             assert got.unit_cost.amount == d(x["unitCost"])
-            assert got.vendor_sku == x.get("vendorSku")
+            assert got.vendor_sku is None  # an addition has no vendor SKU in the API
             assert got.effective_date == day(x["effectiveDate"])
             assert got.cancelled_date == (day(x["cancelledDate"]) if "cancelledDate" in x else None)
             assert got.bill_customer == {"Billable": "billable", "NoCharge": "no_charge"}[x["billCustomer"]]
@@ -121,7 +121,7 @@ def test_members_with_effective_dated_costs() -> None:
     for r in load("members.json"):
         m = members[str(r["id"])]
         assert m.name == f"{r['firstName']} {r['lastName']}"
-        assert m.email == r["primaryEmail"]
+        assert m.email == r["officeEmail"]
         assert m.work_role == r["workRole"]["name"]
         assert m.time_zone == "America/Los_Angeles"
         assert m.daily_capacity_hours == d(r["dailyCapacity"])
@@ -129,7 +129,9 @@ def test_members_with_effective_dated_costs() -> None:
         assert m.active is not r["inactiveFlag"]
         current = m.cost_rates[-1]
         assert current.hourly_cost.amount == d(r["hourlyCost"])
-        assert current.effective_from == day(r.get("hourlyCostEffectiveDate") or r["hireDate"])
+        assert "hourlyCostEffectiveDate" not in r  # a Member has no such field: the history dates it
+        history_dates = {"178": date(2026, 1, 1)}
+        assert current.effective_from == history_dates.get(str(r["id"]), day(r["hireDate"]))
         assert current.effective_to is None
     with (SAMPLES / "cost_history.csv").open(newline="") as file:
         history = list(csv.DictReader(file))
@@ -166,8 +168,14 @@ def test_tickets() -> None:
 
 
 def test_time_entries() -> None:
-    entries = run("connectwise.time-entries", "time_entries.json")
-    option = {"Billable": "billable", "DoNotBill": "non_billable", "NoCharge": "no_charge"}
+    entries = run("connectwise.time-entries", "time_entries.json", work_types="work_types.json")
+    work_types = {w["id"]: w for w in load("work_types.json")}
+    option = {
+        "Billable": "billable",
+        "NoDefault": "billable",
+        "DoNotBill": "non_billable",
+        "NoCharge": "no_charge",
+    }
     for r in load("time_entries.json"):
         e = entries[str(r["id"])]
         assert e.client_id == str(r["company"]["id"])
@@ -186,23 +194,49 @@ def test_time_entries() -> None:
         assert e.hours_deducted == (d(r["hoursDeduct"]) if "hoursDeduct" in r else None)
         rate = r.get("hourlyRate") if e.billable_option == "billable" else None
         assert (e.hourly_rate.amount if e.hourly_rate else None) == (d(rate) if rate is not None else None)
-        assert e.work_type_cost_multiplier == (
-            d(r["workType"]["costMultiplier"]) if "costMultiplier" in r["workType"] else None
-        )
+        assert set(r["workType"]) == {"id", "name"}  # the reference carries no multiplier
+        assert e.work_type_cost_multiplier == d(work_types[r["workType"]["id"]]["costMultiplier"])
         assert e.absence is (r["workType"]["name"] == "PTO")
         assert e.notes == r.get("notes")
 
 
 def test_work_type_multiplier_and_work_date_time_zone_come_from_settings() -> None:
     options = Options(
-        currency="USD", extra={"cost_multiplier.Onsite": "1.25", "timezone": "America/Los_Angeles"}
+        currency="USD",
+        extra={
+            "cost_multiplier.Onsite": "1.25",
+            "timezone": "America/Los_Angeles",
+            "work_types": str(SAMPLES / "work_types.json"),
+        },
     )
     result = importer.run(ALL["connectwise.time-entries"].build(options), [SAMPLES / "time_entries.json"])
     by_id = {e.data.time_entry_id: e.data for e in result.envelopes}
-    assert by_id["9003"].work_type_cost_multiplier == Decimal("1.25")
-    assert by_id["9005"].work_type_cost_multiplier == Decimal("1.5")  # the export's own column wins
+    assert by_id["9003"].work_type_cost_multiplier == Decimal("1.25")  # --set wins over the file
+    assert by_id["9005"].work_type_cost_multiplier == Decimal("1.5")  # After Hours in time/workTypes
     assert by_id["9005"].work_date == date(2026, 1, 8)  # 23:30 UTC is the afternoon in Seattle
     assert by_id["9008"].work_date == date(2026, 1, 11)
+
+
+def test_without_a_work_type_file_or_setting_the_multiplier_is_unknown() -> None:
+    entries = run("connectwise.time-entries", "time_entries.json")
+    assert {e.work_type_cost_multiplier for e in entries.values()} == {None}
+
+
+def test_a_windows_time_zone_setting_gives_the_local_work_date() -> None:
+    options = Options(currency="USD", extra={"timezone": "Pacific Standard Time"})
+    result = importer.run(ALL["connectwise.time-entries"].build(options), [SAMPLES / "time_entries.json"])
+    by_id = {e.data.time_entry_id: e.data for e in result.envelopes}
+    assert by_id["9005"].work_date == date(2026, 1, 8)
+
+
+def test_no_default_billable_option_is_billable_unless_mapped() -> None:
+    entries = run("connectwise.time-entries", "time_entries.json")
+    assert entries["9003"].billable_option == "billable"
+    assert entries["9003"].hours_billed == Decimal("3.0")
+    options = Options(currency="USD", extra={"billable_option.NoDefault": "no_charge"})
+    result = importer.run(ALL["connectwise.time-entries"].build(options), [SAMPLES / "time_entries.json"])
+    by_id = {e.data.time_entry_id: e.data for e in result.envelopes}
+    assert by_id["9003"].billable_option == "no_charge"
 
 
 def test_invoices_from_header_totals_and_from_line_rows() -> None:
@@ -249,12 +283,15 @@ def test_invoices_from_header_totals_and_from_line_rows() -> None:
 
 
 def test_payments() -> None:
-    payments = run("connectwise.payments", "payments.json")
+    payments = run("connectwise.payments", "payments.json", invoices="invoices.json")
+    invoices = {r["id"]: r for r in load("invoices.json")}
     method = {"ACH": "ach", "Check": "check", "Credit Card": "card"}
     for r in load("payments.json"):
         p = payments[str(r["id"])]
+        assert "company" not in r  # a real payment names only its invoice
         assert p.invoice_id == str(r["invoice"]["id"])
-        assert p.client_id == str(r["company"]["id"])
+        assert p.client_id == str(invoices[r["invoice"]["id"]]["company"]["id"])
+        assert p.amount.currency == invoices[r["invoice"]["id"]]["currency"]["currencyCode"]
         assert p.received_on == day(r["paymentDate"])
         assert p.amount.amount == d(r["amount"])
         assert p.method == method[r["type"]]
@@ -271,7 +308,8 @@ def test_a_bad_cost_history_row_rejects_its_member_with_the_history_line(tmp_pat
         (
             1,
             "hourlyCost",
-            "48.0 USD from 2026-01-01 contradicts the cost history (47.00 USD from the same day)",
+            "48.0 USD has no effective date and the cost history's latest rate is 47.00 USD from "
+            "2026-01-01: add the date it took effect to the cost history",
         ),
         (
             3,
@@ -281,3 +319,90 @@ def test_a_bad_cost_history_row_rejects_its_member_with_the_history_line(tmp_pat
         ),
     ]
     assert [e.data.technician_id for e in result.envelopes] == ["179"]
+
+
+def test_payments_without_the_invoices_export_are_rejected_naming_the_setting() -> None:
+    result = importer.run(
+        ALL["connectwise.payments"].build(Options(currency="USD")), [SAMPLES / "payments.json"]
+    )
+    assert result.envelopes == []
+    assert {(r.line, r.field) for r in result.report.rejections} == {
+        (1, "company/id"),
+        (2, "company/id"),
+        (3, "company/id"),
+    }
+    assert all("--set invoices=FILE" in r.reason for r in result.report.rejections)
+
+
+def test_a_payment_for_an_invoice_not_in_the_invoices_export_is_rejected(tmp_path: Path) -> None:
+    invoices = tmp_path / "invoices.json"
+    invoices.write_text(json.dumps([r for r in load("invoices.json") if r["id"] != 7002]))
+    options = Options(currency="USD", extra={"invoices": str(invoices)})
+    result = importer.run(ALL["connectwise.payments"].build(options), [SAMPLES / "payments.json"])
+    assert [(r.line, r.field, r.reason) for r in result.report.rejections] == [
+        (2, "invoice/id", f"invoice '7002' is not in the invoices export {invoices}")
+    ]
+    assert sorted(e.data.client_id for e in result.envelopes) == ["250", "251"]
+
+
+def test_additions_take_their_agreements_currency(tmp_path: Path) -> None:
+    agreements = load("agreements.json")[:1]
+    agreements[0]["currency"] = {"id": 2, "symbol": "€", "currencyCode": "EUR"}
+    (tmp_path / "agreements.json").write_text(json.dumps(agreements))
+    for currency in (None, "USD"):
+        options = Options(currency=currency, extra={"additions": str(SAMPLES / "additions.json")})
+        result = importer.run(ALL["connectwise.agreements"].build(options), [tmp_path / "agreements.json"])
+        assert [r.line for r in result.report.rejections] == [3, 4]  # other agreements' additions
+        (agreement,) = [e.data for e in result.envelopes]
+        assert agreement.bill_amount.currency == "EUR"
+        assert [a.unit_price.currency for a in agreement.additions] == ["EUR", "EUR"]
+        assert [a.unit_cost.currency for a in agreement.additions] == ["EUR", "EUR"]
+
+
+def test_parent_agreement_is_read_from_the_reference(tmp_path: Path) -> None:
+    agreements = load("agreements.json")
+    child = {**agreements[0], "id": 109, "parentAgreement": {"id": 101, "name": agreements[0]["name"]}}
+    (tmp_path / "agreements.json").write_text(json.dumps([*agreements, child]))
+    result = importer.run(
+        ALL["connectwise.agreements"].build(Options(currency="USD")), [tmp_path / "agreements.json"]
+    )
+    by_id = {e.data.agreement_id: e.data for e in result.envelopes}
+    assert by_id["109"].parent_agreement_id == "101"
+    assert by_id["101"].parent_agreement_id is None
+
+
+def test_countries_and_time_zones_by_any_iso_or_windows_name(tmp_path: Path) -> None:
+    companies = load("companies.json")[:1]
+    rows = [
+        {**companies[0], "id": 900 + n, "country": {"id": n, "name": name}}
+        for n, name in enumerate(["Germany", "DEU", "United Kingdom", "UK", "Korea, Republic of", "Viet Nam"])
+    ]
+    (tmp_path / "companies.json").write_text(json.dumps(rows))
+    result = importer.run(
+        ALL["connectwise.companies"].build(Options(currency="USD")), [tmp_path / "companies.json"]
+    )
+    assert result.report.rejections == []
+    by_id = {e.data.client_id: e.data.country for e in result.envelopes}
+    assert [by_id[str(900 + n)] for n in range(6)] == ["DE", "DE", "GB", "GB", "KR", "VN"]
+    members = load("members.json")[:1]
+    zones = [
+        "W. Europe Standard Time",
+        "AUS Eastern Standard Time",
+        "India Standard Time",
+        "Asia/Kolkata",
+        "europe/berlin",
+    ]
+    rows = [{**members[0], "id": 700 + n, "timeZone": {"id": n, "name": z}} for n, z in enumerate(zones)]
+    (tmp_path / "members.json").write_text(json.dumps(rows))
+    result = importer.run(
+        ALL["connectwise.members"].build(Options(currency="USD")), [tmp_path / "members.json"]
+    )
+    assert result.report.rejections == []
+    got = {e.data.technician_id: e.data.time_zone for e in result.envelopes}
+    assert [got[str(700 + n)] for n in range(5)] == [
+        "Europe/Berlin",
+        "Australia/Sydney",
+        "Asia/Calcutta",
+        "Asia/Kolkata",
+        "Europe/Berlin",
+    ]

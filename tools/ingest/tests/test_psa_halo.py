@@ -22,8 +22,9 @@ def load(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def run(kind: str, *files: str) -> dict[str, Any]:
-    result = importer.run(ALL[kind].build(Options(currency="USD")), [SAMPLES / f for f in files])
+def run(kind: str, *files: str, **extra: str) -> dict[str, Any]:
+    options = Options(currency="USD", extra={k: str(SAMPLES / v) for k, v in extra.items()})
+    result = importer.run(ALL[kind].build(options), [SAMPLES / f for f in files])
     assert result.report.rejections == [], result.report.rejections
     return {spec_for(e.data).key_of(e.data): e.data for e in result.envelopes}
 
@@ -55,8 +56,9 @@ def test_clients() -> None:
 
 
 def test_contracts_type_is_inferred_from_fee_and_hours() -> None:
-    contracts = run("halo.contracts", "contracts.csv")
+    contracts = run("halo.contracts", "contracts.csv", lookup="lookup.csv")
     for r in load("contracts.csv"):
+        assert r["CHBillingPeriod"] == "1"  # the integer code, decoded through the lookup file
         a = contracts[r["CHid"]]
         assert a.client_id == r["CHarea"]
         assert a.name == r["CHcontractRef"]
@@ -120,7 +122,7 @@ def test_tickets() -> None:
 
 
 def test_actions_as_time_entries() -> None:
-    entries = run("halo.time-entries", "actions.csv")
+    entries = run("halo.time-entries", "actions.csv", lookup="lookup.csv")
     for r in load("actions.csv"):
         e = entries[f"{r['Faultid']}-{r['actionnumber']}"]
         assert e.client_id == r["Areaint"]
@@ -129,15 +131,12 @@ def test_actions_as_time_entries() -> None:
         assert e.work_date == day(r["whe_"])
         assert e.hours == d(r["timetaken"])
         assert e.work_type == r["ChargeRate"]
-        assert e.hours_billed == d(r["ActionChargeHours"])
+        assert e.hours_billed == d(r["ActionChargeHours"] or "0")
         assert e.hours_deducted == d(r["ActionPrePayHours"])
         assert e.agreement_id == (None if r["ActionContractID"] in ("0", "-1") else r["ActionContractID"])
         assert e.invoice_id == (None if r["ActionInvoiceNumber"] == "0" else r["ActionInvoiceNumber"])
-        expected = "billable"
-        if r["ActionCode"] == "-1":
-            expected = "non_billable"
-        elif d(r["ActionChargeHours"]) == 0:
-            expected = "no_charge"
+        # the charge code decides, never blank-or-zero charge hours
+        expected = {"-1": "non_billable", "4": "no_charge"}.get(r["ActionCode"], "billable")
         assert e.billable_option == expected
         charged = d(r["ActionChargeAmount"])
         rate = (charged / d(r["ActionChargeHours"])).quantize(Decimal("0.01")) if charged else None
@@ -165,3 +164,69 @@ def test_invoices_from_line_rows() -> None:
             assert line.vendor_sku == (r["IDVendorSku"] or None)
     assert [line.line_type for line in invoices["5500"].lines] == ["agreement_fee", "licence"]
     assert [line.line_type for line in invoices["5501"].lines] == ["labour", "product"]
+
+
+def _write(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_chargeable_time_with_blank_or_zero_charge_hours_stays_billable(tmp_path: Path) -> None:
+    header = "Faultid,actionnumber,Areaint,whoagentid,whe_,timetaken,ChargeRate,ActionCode,ActionChargeHours"
+    path = _write(
+        tmp_path / "actions.csv",
+        header,
+        "3030,1,12,3,2026-01-05 10:00:00,1.0,Remote Support,1,",
+        "3030,2,12,3,2026-01-05 11:00:00,1.0,Remote Support,1,0",
+        "3030,3,12,3,2026-01-05 12:00:00,1.0,Remote Support,1,1.0",
+    )
+    result = importer.run(ALL["halo.time-entries"].build(Options(currency="USD")), [path])
+    assert result.report.rejections == []
+    got = {e.data.time_entry_id: (e.data.billable_option, e.data.hours_billed) for e in result.envelopes}
+    assert got == {
+        "3030-1": ("billable", Decimal("1.0")),  # blank: billed as worked
+        "3030-2": ("billable", Decimal("0")),  # 0 charge hours (prepaid, say): still chargeable time
+        "3030-3": ("billable", Decimal("1.0")),
+    }
+
+
+def test_the_charge_code_name_comes_from_the_lookup_when_the_report_has_only_the_code(tmp_path: Path) -> None:
+    header = "Faultid,actionnumber,Areaint,whoagentid,whe_,timetaken,ActionCode,ActionChargeHours"
+    path = _write(tmp_path / "actions.csv", header, "3031,1,12,3,2026-01-05 10:00:00,0.5,4,0")
+    options = Options(currency="USD", extra={"lookup": str(SAMPLES / "lookup.csv")})
+    result = importer.run(ALL["halo.time-entries"].build(options), [path])
+    (entry,) = [e.data for e in result.envelopes]
+    assert (entry.work_type, entry.billable_option) == ("No Charge", "no_charge")
+    plain = importer.run(ALL["halo.time-entries"].build(Options(currency="USD")), [path])
+    (entry,) = [e.data for e in plain.envelopes]
+    assert (entry.work_type, entry.billable_option) == ("4", "billable")  # no name: the code bills
+
+
+def test_billing_period_codes_need_the_lookup_or_the_joined_name(tmp_path: Path) -> None:
+    plain = importer.run(ALL["halo.contracts"].build(Options(currency="USD")), [SAMPLES / "contracts.csv"])
+    assert {(r.field, r.reason.split(";")[0]) for r in plain.report.rejections} == {
+        ("CHBillingPeriod", "'1' is not a known billing period")
+    }
+    assert '--set "billing_period.1=VALUE"' in plain.report.rejections[0].reason
+    rows = load("contracts.csv")
+    header = ",".join([*rows[0], "CHBillingPeriodName"])
+    lines = [",".join([*r.values(), "Quarterly"]) for r in rows]
+    joined = importer.run(
+        ALL["halo.contracts"].build(Options(currency="USD")), [_write(tmp_path / "c.csv", header, *lines)]
+    )
+    assert joined.report.rejections == []
+    assert {e.data.billing_cycle for e in joined.envelopes} == {"quarterly"}
+
+
+def test_an_instances_own_status_codes_are_read_through_the_lookup(tmp_path: Path) -> None:
+    rows = load("tickets.csv")
+    rows[1]["Status"] = "21"
+    header = ",".join(rows[0])
+    path = _write(tmp_path / "t.csv", header, *(",".join(r.values()) for r in rows))
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text((SAMPLES / "lookup.csv").read_text() + "Status,21,Waiting on Supplier\n")
+    result = importer.run(
+        ALL["halo.tickets"].build(Options(currency="USD", extra={"lookup": str(lookup)})), [path]
+    )
+    assert result.report.rejections == []
+    assert {e.data.ticket_id: e.data.status for e in result.envelopes}[rows[1]["Faultid"]] == "waiting"

@@ -310,14 +310,17 @@ def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, 
     if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
         return _settle(uow, config)
     clients = {v.client_id for v in _versions(session, s.subscription_id)} | {s.client_id}
+    # An unknown unit cost (licensing.subscription.upserted 1.1 leaves it out) costs nothing it can
+    # prove: the version is kept for its seats and price but not costed, instead of a made-up zero.
+    known = s.unit_cost is not None
     values = {
         "client_id": s.client_id,
         "sku_id": s.sku_id,
         "quantity": s.quantity,
-        "monthly_cost": _q(s.unit_cost.amount * s.quantity),
+        "monthly_cost": _q(s.unit_cost.amount * s.quantity) if s.unit_cost is not None else Decimal(0),
         "monthly_price": _q(s.unit_price.amount * s.quantity),
-        "currency": s.unit_cost.currency,
-        "costed": s.status in COSTED_SUBSCRIPTION,
+        "currency": (s.unit_cost or s.unit_price).currency,
+        "costed": known and s.status in COSTED_SUBSCRIPTION,
         "from_month": observed,
         "to_month": None,
         "as_of": as_of,

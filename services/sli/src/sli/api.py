@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from msp_events.money import Money
@@ -30,7 +30,7 @@ class SubscriptionOut(BaseModel):
     quantity: int
     consumed_units: int | None
     unassigned_seats: int | None
-    unit_cost: Money
+    unit_cost: Money | None = Field(default=None, description="cost per seat; null = not known")
     unit_price: Money
     billing_term: str
     commitment_term_months: int | None

@@ -7,14 +7,17 @@ record number) and *what* is wrong with which field, in words an operator can ac
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from msp_events.money import ISO_4217, Money
 
@@ -57,15 +60,64 @@ class Row:
 
 def read_csv(path: str | Path) -> Iterator[Row]:
     """Rows of a CSV export; ``line`` is the physical line where the record starts (header = 1)."""
-    name = str(path)
     with Path(path).open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.DictReader(file)
-        if reader.fieldnames is None:  # reads the header; an empty file has no rows
-            return
+        yield from _csv_rows(str(path), file)
+
+
+def _csv_rows(name: str, file: IO[str]) -> Iterator[Row]:
+    reader = csv.DictReader(file)
+    if reader.fieldnames is None:  # reads the header; an empty file has no rows
+        return
+    line = reader.line_num + 1
+    for record in reader:
+        yield Row(name, line, {k.strip(): v for k, v in record.items() if k is not None})
         line = reader.line_num + 1
-        for record in reader:
-            yield Row(name, line, {k.strip(): v for k, v in record.items() if k is not None})
-            line = reader.line_num + 1
+
+
+def read_table(path: str | Path) -> Iterator[Row]:
+    """Rows of a table as AWS delivers it: CSV, gzip-compressed CSV (``.csv.gz``), a ZIP holding one
+    CSV (``.csv.zip``), or Parquet (``.parquet``, any codec pyarrow reads). CSV rows keep their
+    physical line (header = 1); Parquet rows are numbered from 1. Parquet values come as text
+    (timestamps in ISO 8601, numbers as their shortest exact decimal), maps as dicts."""
+    name = str(path)
+    lower = name.lower()
+    if lower.endswith(".parquet"):
+        yield from _parquet_rows(name)
+    elif lower.endswith(".gz"):
+        with gzip.open(path, "rt", newline="", encoding="utf-8-sig") as file:
+            yield from _csv_rows(name, file)
+    elif lower.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if not m.endswith("/")]
+            if len(members) != 1:
+                raise ValueError(f"{name}: expected one CSV in the ZIP, found {len(members)} files")
+            with archive.open(members[0]) as raw:
+                yield from _csv_rows(name, io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+    else:
+        yield from read_csv(path)
+
+
+def _parquet_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | dict):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as this double, never binary noise
+    if isinstance(value, list) and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+        return {str(k): v for k, v in value}  # a Parquet map column
+    return str(value)
+
+
+def _parquet_rows(name: str) -> Iterator[Row]:
+    import pyarrow.parquet as pq  # only Parquet exports need it
+
+    table = pq.read_table(name)
+    number = 0
+    for batch in table.to_batches():
+        for record in batch.to_pylist():
+            number += 1
+            yield Row(name, number, {str(k): _parquet_value(v) for k, v in record.items()})
 
 
 def read_json_records(

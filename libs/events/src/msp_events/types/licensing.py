@@ -4,9 +4,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from msp_events.money import Money
 from msp_events.registry import EventData, event
@@ -18,6 +26,7 @@ from msp_events.registry import EventData, event
     key="subscription_id",
     consumers=("sli", "cpi"),
     planned=("dsa", "vcm"),
+    minor=1,
 )
 class SubscriptionUpserted(EventData):
     """A client's licence subscription at the distributor changed; the payload is its full state.
@@ -44,7 +53,12 @@ class SubscriptionUpserted(EventData):
     consumed_units: int | None = Field(
         default=None, ge=0, description="seats assigned in the tenant at sync time (Graph consumedUnits)"
     )
-    unit_cost: Money = Field(description="MSP's cost per seat per month from the distributor")
+    unit_cost: Money | SkipJsonSchema[None] = Field(
+        default=None,
+        description="MSP's cost per seat per month from the distributor. Since 1.1 it may be absent: "
+        "the cost is not known (Pax8's subscription list may omit partnerCost and no price list gave "
+        "it); the seats still count, the cost is unknown, never zero. Absent, never null",
+    )
     unit_price: Money = Field(description="price per seat per month the client is billed (PSA/price book)")
     billing_term: Literal["monthly", "annual"] = Field(description="how often the distributor bills")
     commitment_term_months: int | None = Field(
@@ -62,6 +76,16 @@ class SubscriptionUpserted(EventData):
         default=None, description="tenant-side SKU state (Graph capabilityStatus)"
     )
     updated_at: AwareDatetime | None = Field(default=None, description="last sync from the distributor")
+
+    @model_serializer(mode="wrap")
+    def _omit_unknown_cost(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An unknown cost is left out of the payload, not sent as null: the schema says a present
+        ``unit_cost`` is a Money (so a 1.0 consumer, which requires it, dead-letters the message
+        instead of reading a cost that is not there)."""
+        data: dict[str, Any] = handler(self)
+        if data.get("unit_cost") is None:
+            data.pop("unit_cost", None)
+        return data
 
 
 class AssignedLicence(BaseModel):

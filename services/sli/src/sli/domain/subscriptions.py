@@ -25,7 +25,8 @@ class SubscriptionVersion:
     product_name: str
     quantity: int
     consumed_units: int | None
-    unit_cost: Money
+    #: None: the distributor did not say what a seat costs (the seats still count)
+    unit_cost: Money | None
     unit_price: Money
     billing_term: str
     commitment_term_months: int | None

@@ -31,8 +31,9 @@ class Subscription(SliTable, table=True):
     product_name: str = Field(max_length=255)
     quantity: int
     consumed_units: int | None = None
-    unit_cost_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
-    unit_cost_currency: str = Field(max_length=3)
+    #: both null when the distributor gave no cost (sli_0002)
+    unit_cost_amount: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 4))
+    unit_cost_currency: str | None = Field(default=None, max_length=3)
     unit_price_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     unit_price_currency: str = Field(max_length=3)
     billing_term: str = Field(max_length=16)

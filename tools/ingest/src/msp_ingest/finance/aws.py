@@ -18,15 +18,17 @@ by the header):
 | ``linked_account_name`` | linked_account_name | optional |
 | ``service`` (``SERVICE``) | service | required |
 | ``region`` (``REGION``), ``usage_type`` (``USAGE_TYPE``) | same | optional |
-| ``tag`` (CE ``key$value``), or ``tag_key`` + ``tag_value`` | tags, department | blank value = untagged |
+| ``tag`` (CE ``key$value``), or ``tag_key`` + ``tag_value`` | tags, department | blank value = untagged; key spelled as CUR 2.0 does (``cost_center``) |
 | ``unblended_cost`` (``UnblendedCost``) | unblended_cost | exact decimal; negative = credit/refund |
 | ``amortized_cost`` (``AmortizedCost``) | amortized_cost | optional |
 | ``currency`` (``Unit``) | currency of both | ISO 4217; ``--currency``, else USD (CE reports USD) |
 | ``usage_quantity`` (``UsageQuantity``), ``usage_unit`` | same | optional; quantity ≥ 0 |
 | ``client_id`` | client_id | optional; ``--client`` when the account is one client's |
 
-**aws.cur** reads Cost and Usage Report line items (legacy ``lineItem/...`` headers or CUR 2.0
-``line_item_...`` names) and sums them to daily lines before anything is sent:
+**aws.cur** reads Cost and Usage Report line items (legacy ``lineItem/...`` headers, CUR 2.0
+``line_item_...`` names, or legacy Athena/Parquet ``line_item_...`` + ``product_product_name``) as
+AWS delivers them, ``.csv``, ``.csv.gz``, ``.csv.zip`` or ``.parquet`` (pyarrow; a Parquet row's
+line in the report is its record number), and sums them to daily lines before anything is sent:
 
 | CUR column (CUR 2.0) | field | rule |
 |---|---|---|
@@ -34,10 +36,10 @@ by the header):
   counted once |
 | ``lineItem/UsageStartDate`` (``line_item_usage_start_date``) | usage_date | the UTC day |
 | ``lineItem/UsageAccountId`` (``line_item_usage_account_id``) | linked_account_id | required |
-| ``product/ProductName``, else ``lineItem/ProductCode`` | service | required |
+| ``product/ProductName`` (CUR 2.0: the ``product`` map's ``product_name``), else ``lineItem/ProductCode`` | service | the same name in all three exports |
 | ``product/region`` (``product_region_code``) | region | optional |
 | ``lineItem/UsageType`` (``line_item_usage_type``) | usage_type | optional |
-| ``resourceTags/user:<Key>`` (``resource_tags`` JSON map) | tags | ``user:`` dropped; blanks skipped |
+| ``resourceTags/user:<Key>`` (CUR 2.0 ``resource_tags`` map ``user_<key>``) | tags | key spelled as CUR 2.0 writes it without ``user_`` (``CostCenter`` → ``cost_center``, see ``tag_key``); blanks skipped |
 | ``lineItem/UnblendedCost`` (``line_item_unblended_cost``) | unblended_cost | summed; negative allowed |
 | ``lineItem/CurrencyCode`` (``line_item_currency_code``) | currency | ISO 4217 |
 | ``lineItem/UsageAmount``, ``pricing/unit`` | usage_quantity, usage_unit | summed; quantity ≥ 0 |
@@ -52,7 +54,7 @@ For both: ``cost_line_id`` is ``aws:`` + a SHA-256 of usage_date, account, servi
 type and tags (stable across imports); ``department`` is the value of the tag named by
 ``--set department_tag=`` (default ``CostCenter``, compared without case). Event time: midnight
 UTC of the usage date.
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ from msp_ingest.rows import (
     parse_currency,
     parse_date,
     parse_decimal,
-    read_csv,
+    read_table,
 )
 
 ZERO = Decimal(0)
@@ -108,8 +110,9 @@ def cost_line_id(
 
 
 def _department(tags: dict[str, str], tag_name: str) -> str | None:
-    wanted = tag_name.lower()
-    return next((v for k, v in tags.items() if k.lower() == wanted), None)
+    """The value of the tag ``--set department_tag=`` names, in any of the exports' spellings."""
+    wanted = tag_key(tag_name)
+    return next((v for k, v in tags.items() if k == wanted), None)
 
 
 def _midnight(day: date) -> datetime:
@@ -124,7 +127,7 @@ class CostExplorerCsv:
         self.department_tag = options.extra.get("department_tag", "CostCenter")
 
     def rows(self, path: Path) -> Iterator[Row]:
-        rows = list(read_csv(path))
+        rows = list(read_table(path))
         if rows and "Service" in rows[0].fields and any(_WIDE_COLUMN.match(k) for k in rows[0].fields):
             if not self.options.extra.get("account_id"):
                 raise ValueError(
@@ -209,9 +212,9 @@ class CostExplorerCsv:
             key, sep, value = raw.partition("$")
             if not sep or not key:
                 raise FieldError("tag", f"{raw!r} is not a Cost Explorer tag group (key$value)")
-            return {key: value} if value else {}
-        tag_key, tag_value = row.optional_text("tag_key"), row.optional_text("tag_value")
-        return {tag_key: tag_value} if tag_key and tag_value else {}
+            return {tag_key(key): value} if value else {}
+        key_, value_ = row.optional_text("tag_key"), row.optional_text("tag_value")
+        return {tag_key(key_): value_} if key_ and value_ else {}
 
 
 @dataclass(frozen=True)
@@ -236,23 +239,79 @@ class _CurRow(Row):
     error: FieldError | None = None
 
 
+def tag_key(raw: str) -> str:
+    """One spelling of a cost-allocation tag key for every AWS export, the one CUR 2.0 writes in its
+    ``resource_tags`` map (and Athena in legacy column names) without the ``user_`` prefix:
+    ``CostCenter`` (Cost Explorer), ``resourceTags/user:CostCenter`` (legacy CUR) and
+    ``user_cost_center`` (CUR 2.0) are all ``cost_center``, so the three give the same
+    ``cost_line_id`` and ``tags`` for the same line. AWS-made tags keep their prefix
+    (``aws:createdBy`` is ``aws_created_by``)."""
+    key = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", raw.strip())
+    key = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", key)
+    key = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").lower()
+    return key.removeprefix("user_")
+
+
+def _map(row: Row, column: str) -> dict[str, Any] | None:
+    """A CUR 2.0 map column: a dict (Parquet) or its JSON text (CSV); None when absent."""
+    raw = row.get(column)
+    if raw is None:
+        return None
+    try:
+        mapping = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise FieldError(column, "is not a JSON map of keys to values") from None
+    if not isinstance(mapping, dict):
+        raise FieldError(column, "is not a JSON map of keys to values")
+    return mapping
+
+
 def _cur_tags(row: Row) -> dict[str, str]:
+    """User tags of a line: the CUR 2.0 ``resource_tags`` map, legacy ``resourceTags/user:<key>``
+    columns, or Athena/Parquet legacy ``resource_tags_user_<key>`` columns; blank values skipped."""
     tags: dict[str, str] = {}
-    raw = row.get("resource_tags")
-    if raw is not None:
-        try:
-            mapping = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
-            raise FieldError("resource_tags", "is not a JSON map of tag keys to values") from None
-        if not isinstance(mapping, dict):
-            raise FieldError("resource_tags", "is not a JSON map of tag keys to values")
-        for key, value in mapping.items():
-            if value:
-                tags[re.sub(r"^user[:_]", "", str(key))] = str(value)
+    for key, value in (_map(row, "resource_tags") or {}).items():
+        if value is not None and str(value).strip():
+            tags[tag_key(str(key))] = str(value).strip()
     for column, value in row.fields.items():
-        if column.startswith("resourceTags/") and value and str(value).strip():
-            tags[re.sub(r"^user:", "", column.removeprefix("resourceTags/"))] = str(value).strip()
+        if value is None or not str(value).strip():
+            continue
+        if column.startswith("resourceTags/"):
+            tags[tag_key(column.removeprefix("resourceTags/"))] = str(value).strip()
+        elif column.startswith("resource_tags_"):
+            tags[tag_key(column.removeprefix("resource_tags_"))] = str(value).strip()
     return tags
+
+
+#: legacy CUR column → its CUR 2.0 name, so a rejection names the column as the file spells it
+CUR2_NAMES = {
+    "identity/LineItemId": "identity_line_item_id",
+    "lineItem/UsageStartDate": "line_item_usage_start_date",
+    "lineItem/UsageAccountId": "line_item_usage_account_id",
+    "lineItem/ProductCode": "line_item_product_code",
+    "lineItem/CurrencyCode": "line_item_currency_code",
+    "lineItem/UnblendedCost": "line_item_unblended_cost",
+    "lineItem/UsageAmount": "line_item_usage_amount",
+}
+
+
+def _as_spelled(row: Row, exc: FieldError) -> FieldError:
+    other = CUR2_NAMES.get(exc.field)
+    if other is not None and exc.field not in row.fields and other in row.fields:
+        return FieldError(other, exc.reason)
+    return exc
+
+
+def _cur_service(row: Row) -> str:
+    """The service as Cost Explorer names it: legacy ``product/ProductName`` (Athena
+    ``product_product_name``), the CUR 2.0 ``product`` map's ``product_name``, else the product
+    code (``AmazonEC2``) when the line has no product name (some fees and credits)."""
+    name = row.optional_text("product/ProductName", "product_product_name")
+    if name is None:
+        product = _map(row, "product") or {}
+        value = product.get("product_name", product.get("productName"))
+        name = str(value).strip() if value is not None and str(value).strip() else None
+    return name or row.text("lineItem/ProductCode", "line_item_product_code")
 
 
 class CurLineItems:
@@ -274,8 +333,7 @@ class CurLineItems:
             )
             day = parse_date(dated, "lineItem/UsageStartDate")
             account = row.text("lineItem/UsageAccountId", "line_item_usage_account_id")
-            service = row.optional_text("product/ProductName", "product_product_name")
-            service = service or row.text("lineItem/ProductCode", "line_item_product_code")
+            service = _cur_service(row)
             region = row.optional_text("product/region", "product/regionCode", "product_region_code")
             usage_type = row.optional_text("lineItem/UsageType", "line_item_usage_type")
             currency = parse_currency(
@@ -285,7 +343,7 @@ class CurLineItems:
             quantity = optional_decimal(row, "lineItem/UsageAmount", "line_item_usage_amount", minimum=ZERO)
             tags = _cur_tags(row)
         except FieldError as exc:
-            return _CurLine(row.file, row.line, row.fields, error=exc)
+            return _CurLine(row.file, row.line, row.fields, error=_as_spelled(row, exc))
         return _CurLine(
             row.file,
             row.line,
@@ -300,7 +358,7 @@ class CurLineItems:
         )
 
     def rows(self, path: Path) -> Iterator[Row]:
-        lines = [self._line(row) for row in read_csv(path)]
+        lines = [self._line(row) for row in read_table(path)]
         members: dict[tuple[Any, ...], list[_CurLine]] = {}
         first: dict[tuple[str, str], _CurLine] = {}
         repeats: dict[int, _CurLine] = {}

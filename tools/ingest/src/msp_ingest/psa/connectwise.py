@@ -15,7 +15,7 @@ catalog ``identifier``. Amounts take ``currency/currencyCode`` when present, els
 | ``types[0].name`` (``type/name``) | status | Client → active, Prospect → prospect, Former Client → churned, Owner → active (the MSP itself: internal time is charged to it) |
 | ``status/name`` | status | Inactive → inactive (while the type says active); ``deletedFlag`` → inactive |
 | ``addressLine1``, ``city``, ``state``, ``zip`` | address | optional |
-| ``country/name`` | country | name or ISO code → ISO 3166 alpha-2 |
+| ``country/name`` | country | any ISO 3166 name or alpha-2/alpha-3/numeric code (pycountry), UK → GB; else rejected |
 | ``market/name``, ``numberOfEmployees`` | industry, employee_count | optional |
 | ``currency/currencyCode`` | currency | else ``--currency``, else none |
 | ``dateAcquired`` (``_info/dateEntered``) | created_on | required |
@@ -27,7 +27,7 @@ catalog ``identifier``. Amounts take ``currency/currencyCode`` when present, els
 |---|---|---|
 | ``id``, ``name``, ``company/id`` | agreement_id, name, client_id | required |
 | ``type/name`` | agreement_type | Managed/Fixed/MSP → managed_services; Block/Prepaid/Bank/Retainer → block_hours; T&M/Time & Materials/Break Fix → time_and_materials; Project → project |
-| ``parentAgreementId`` | parent_agreement_id | optional |
+| ``parentAgreement/id`` (older API versions: ``parentAgreementId``) | parent_agreement_id | optional |
 | ``startDate``, ``endDate`` | start_date, end_date | ``noEndingDateFlag`` → no end date |
 | ``billingCycle/name`` | billing_cycle | Monthly, Quarterly, Semi-Annual, Annual/Yearly, One Time |
 | ``billAmount`` | bill_amount | required, ≥ 0 |
@@ -36,9 +36,13 @@ catalog ``identifier``. Amounts take ``currency/currencyCode`` when present, els
 | ``cancelledFlag``, ``dateCancelled``, ``reasonCancelled`` | cancelled, cancelled_date, cancellation_reason | a cancel date alone also means cancelled |
 | ``opportunity/id``, ``_info/lastUpdated`` | opportunity_id, updated_at | event time = lastUpdated, else start date |
 
+Agreements have no hourly rate in the API (rates live on work types/roles): none is read.
+
 Additions (``finance/agreements/{id}/additions``): embedded as an ``additions`` list, or a separate
 file given with ``--set additions=FILE`` (each row names its ``agreementId``; an addition whose
-agreement is not in the export is rejected at its own line).
+agreement is not in the export is rejected at its own line). Additions carry no currency: their
+amounts are in their agreement's ``currency/currencyCode`` (else ``--currency``). They carry no
+vendor SKU either (vendor_sku stays empty; licence SKUs come from the distributor import).
 
 | column | Addition field | rule |
 |---|---|---|
@@ -47,7 +51,7 @@ agreement is not in the export is rejected at its own line).
 | ``description`` (``invoiceDescription``) | description | else the product id |
 | ``quantity``, ``unitPrice``, ``unitCost`` | quantity, unit_price, unit_cost | required: a missing cost would overstate margin |
 | ``billCustomer`` | bill_customer | Billable, DoNotBill → do_not_bill, NoCharge → no_charge |
-| ``effectiveDate``, ``cancelledDate``, ``vendorSku`` | same | optional |
+| ``effectiveDate``, ``cancelledDate`` | same | optional |
 
 ``connectwise.members`` (``system/members``) → ``psa.technician.upserted``
 
@@ -55,11 +59,11 @@ agreement is not in the export is rejected at its own line).
 |---|---|---|
 | ``id`` | technician_id | required (time entries reference ``member/id``) |
 | ``firstName`` + ``lastName`` | name | required |
-| ``primaryEmail``, ``workRole/name`` (``title``) | email, work_role | work role required |
-| ``timeZone/name`` | time_zone | Windows names (Central Standard Time) → IANA |
+| ``officeEmail``, ``workRole/name`` (``title``) | email, work_role | work role required |
+| ``timeZone/name`` | time_zone | any IANA name (tzdata) or Windows zone id (CLDR map as tzlocal ships it) → IANA |
 | ``dailyCapacity`` | daily_capacity_hours | else ``--set daily_capacity=`` (default 8) |
 | ``includeInUtilizationReportingFlag``, ``inactiveFlag`` | include_in_utilisation, active | |
-| ``hourlyCost`` | cost_rates | from ``hourlyCostEffectiveDate``, else ``hireDate``, else ``_info/dateEntered``; ``--set cost_history=FILE`` (``memberId, effectiveFrom, hourlyCost``) adds earlier rates |
+| ``hourlyCost`` | cost_rates | a Member has no cost-effective date: from ``hireDate`` (else ``_info/dateEntered``), or, with ``--set cost_history=FILE`` (``memberId, effectiveFrom, hourlyCost``), from the history's latest rate, which must equal it; the history adds the earlier rates |
 | ``hourlyRate`` | hourly_rate | optional |
 
 ``connectwise.tickets`` (``service/tickets``) → ``psa.ticket.updated``
@@ -72,7 +76,7 @@ agreement is not in the export is rejected at its own line).
 | ``status/name`` | status | New; In Progress/Assigned; Scheduled; Waiting */On Hold → waiting; Resolved/Completed → resolved; Closed/Cancelled → closed |
 | ``type/name`` | ticket_type | Incident, Service Request, Problem, Change, Alert/Monitoring |
 | ``_info/dateEntered`` (``dateEntered``), ``dateResponded``, ``closedDate`` | opened_at, responded_at, closed_at | |
-| ``isInSla`` | sla_breached | false → breached |
+| ``isInSla`` | sla_breached | false → breached (tickets have no respond-by/resolve-by dates or required skill in the API: not read) |
 | ``budgetHours``, ``actualHours`` | estimated_hours, actual_hours | |
 | ``owner/id``, ``site/id`` | assigned_technician_id, site_id | |
 | ``_info/lastUpdated`` | updated_at | event time (else closed, else opened) |
@@ -86,8 +90,8 @@ agreement is not in the export is rejected at its own line).
 | ``timeStart``, ``timeEnd`` | time_start, time_end, work_date | work date = start in ``--set timezone=`` (default UTC) |
 | ``actualHours`` | hours | 0-24 |
 | ``workType/name``, ``workRole/name`` | work_type, work_role | PTO/Holiday/Vacation/Sick → absence |
-| ``workType/costMultiplier`` | work_type_cost_multiplier | else ``--set "cost_multiplier.<work type>=1.5"`` |
-| ``billableOption`` | billable_option | Billable, DoNotBill → non_billable, NoCharge → no_charge |
+| (``workType`` is ``{id, name}`` only) | work_type_cost_multiplier | ``--set "cost_multiplier.<work type>=1.5"``, else the work-type file ``--set work_types=FILE`` (``time/workTypes``: ``id``, ``name``, ``costMultiplier``) by id, else name; a joined ``workType/costMultiplier`` column wins; else none |
+| ``billableOption`` | billable_option | Billable, NoDefault (follows the work type's default, which bills) → billable, DoNotBill → non_billable, NoCharge → no_charge |
 | ``hoursBilled``, ``hoursDeduct`` | hours_billed, hours_deducted | billed defaults to hours when billable, else 0 |
 | ``hourlyRate`` | hourly_rate | billable entries only |
 | ``invoice/id``, ``notes`` | invoice_id, notes | |
@@ -106,42 +110,32 @@ agreement is not in the export is rejected at its own line).
 Line type: see ``common.line_type`` (type column → SKU/licence words → agreement → product → other).
 
 ``connectwise.payments`` (``finance/invoices/{id}/payments``) → ``billing.payment.received``:
-``id``, ``invoice/id``, ``company/id``, ``paymentDate``, ``amount`` (> 0), ``type``
-(Check, Credit Card, ACH, Wire → method).
+``id``, ``invoice/id``, ``paymentDate``, ``amount`` (> 0), ``type`` (Check, Credit Card, ACH, Wire →
+method). A payment has no company and no currency (``id, amount, appliedBy, credit, invoice,
+paymentDate, type``): both come from the invoice it applies to, read from the invoices export given
+with ``--set invoices=FILE`` (as ``connectwise.invoices`` reads it). Without the file, or for an
+invoice not in it, the payment is rejected naming the setting or the invoice; a ``company/id``
+column, when an export joins one, must agree with the invoice's client.
 """  # noqa: E501
 
 from __future__ import annotations
 
 from msp_ingest.options import Kind
-from msp_ingest.psa.common import (
+from msp_ingest.psa.agreements import (
     AdditionColumns,
     AgreementColumns,
     AgreementImport,
     AgreementKind,
-    BillableOption,
     BillCustomer,
     BillingCycle,
-    ClientColumns,
-    ClientStatus,
-    CostHistoryColumns,
-    Import,
-    InvoiceColumns,
-    InvoiceImport,
-    InvoiceLineColumns,
-    PaymentColumns,
-    Priority,
-    TechnicianColumns,
-    TechnicianImport,
-    TicketColumns,
-    TicketStatus,
-    TicketType,
-    TimeEntryColumns,
-    Vocab,
-    convert_client,
-    convert_payment,
-    convert_ticket,
-    convert_time_entry,
 )
+from msp_ingest.psa.clients import ClientColumns, ClientStatus, convert_client
+from msp_ingest.psa.invoices import InvoiceColumns, InvoiceImport, InvoiceLineColumns
+from msp_ingest.psa.payments import PaymentColumns, PaymentImport
+from msp_ingest.psa.reading import Import, Vocab
+from msp_ingest.psa.technicians import CostHistoryColumns, TechnicianColumns, TechnicianImport
+from msp_ingest.psa.tickets import Priority, TicketColumns, TicketStatus, TicketType, convert_ticket
+from msp_ingest.psa.time_entries import BillableOption, TimeEntryColumns, convert_time_entry
 
 SOURCE = "psa.connectwise"
 CURRENCY = ("currency/currencyCode", "currency")
@@ -222,7 +216,6 @@ ADDITIONS = AdditionColumns(
     unit_cost=("unitCost",),
     id=("id",),
     description=("description", "invoiceDescription"),
-    vendor_sku=("vendorSku",),
     effective=("effectiveDate",),
     cancelled=("cancelledDate",),
     bill=("billCustomer",),
@@ -239,13 +232,12 @@ AGREEMENTS = AgreementColumns(
     kinds=AGREEMENT_TYPES,
     cycle=("billingCycle/name", "billingCycle"),
     cycles=BILLING_CYCLES,
-    parent=("parentAgreementId", "parentAgreement/id"),
+    parent=("parentAgreement/id", "parentAgreementId"),
     end=("endDate",),
     no_end=("noEndingDateFlag",),
     included_hours=("applicationLimit",),
     included_units=("applicationUnits",),
     carry_over=("carryOverUnused",),
-    hourly_rate=("hourlyRate",),
     covers_labour=("coverAgreementTime",),
     cancelled=("cancelledFlag",),
     cancelled_date=("dateCancelled",),
@@ -260,13 +252,12 @@ MEMBERS = TechnicianColumns(
     id=("id",),
     first_name=("firstName",),
     last_name=("lastName",),
-    email=("primaryEmail", "officeEmail", "email"),
+    email=("officeEmail", "email"),
     role=("workRole/name", "title"),
     time_zone=("timeZone/name", "timeZone"),
     capacity=("dailyCapacity",),
     in_utilisation=("includeInUtilizationReportingFlag",),
     hourly_cost=("hourlyCost",),
-    cost_from=("hourlyCostEffectiveDate",),
     created=("hireDate", "_info/dateEntered"),
     hourly_rate=("hourlyRate",),
     inactive=("inactiveFlag",),
@@ -338,12 +329,9 @@ TICKETS = TicketColumns(
     kinds=TICKET_TYPES,
     responded=("dateResponded",),
     closed=("closedDate",),
-    respond_by=("respondByDate",),
-    fix_by=("resolveByDate",),
     sla_met=("isInSla",),
     estimated=("budgetHours",),
     actual=("actualHours",),
-    skill=("requiredSkill",),
     site=("site/id",),
     assignee=("owner/id",),
 )
@@ -351,7 +339,14 @@ TICKETS = TicketColumns(
 BILLABLE: Vocab[BillableOption] = Vocab(
     "billable_option",
     ("billable", "non_billable", "no_charge"),
-    exact={"billable": "billable", "donotbill": "non_billable", "nocharge": "no_charge"},
+    # NoDefault: the entry follows its work type / agreement default, which bills unless they
+    # say otherwise (map it per instance with --set billable_option.NoDefault=...)
+    exact={
+        "billable": "billable",
+        "donotbill": "non_billable",
+        "nocharge": "no_charge",
+        "nodefault": "billable",
+    },
     keywords=(("do not", "non_billable"), ("no charge", "no_charge")),
 )
 TIME_ENTRIES = TimeEntryColumns(
@@ -367,6 +362,7 @@ TIME_ENTRIES = TimeEntryColumns(
     end=("timeEnd",),
     work_role=("workRole/name", "workRole"),
     multiplier=("workType/costMultiplier", "costMultiplier"),
+    work_type_id=("workType/id",),
     billable=("billableOption",),
     billables=BILLABLE,
     hours_billed=("hoursBilled",),
@@ -413,7 +409,7 @@ INVOICES = InvoiceColumns(
 PAYMENTS = PaymentColumns(
     id=("id",),
     invoice=("invoice/id", "invoiceId"),
-    client=("company/id",),
+    client=("company/id", "invoice/company/id"),
     date=("paymentDate",),
     amount=("amount",),
     currency=CURRENCY,
@@ -454,7 +450,7 @@ KINDS = [
     ),
     Kind(
         "connectwise.payments",
-        "ConnectWise invoice payments → billing.payment.received",
-        lambda o: Import(SOURCE, lambda row: convert_payment(row, PAYMENTS, o)),
+        "ConnectWise payments; client and currency from --set invoices=FILE → billing.payment.received",
+        lambda o: PaymentImport(SOURCE, PAYMENTS, INVOICES, o),
     ),
 ]
