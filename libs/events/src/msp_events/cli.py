@@ -137,5 +137,48 @@ def clock_command(
     asyncio.run(go())
 
 
+@app.command("bridge")
+def bridge_command(
+    once: bool = typer.Option(False, help="bridge what is on the topics now and exit"),
+) -> None:
+    """Fan the agents' events out to EventBridge (EVENTBRIDGE_BUS_NAME; see msp_events/aws/bridge.py)."""
+    import signal
+
+    from msp_events.aws.bridge import CONSUMER, BridgeSettings, EventBridgeBridge, events_client
+    from msp_events.runtime.kafka import KafkaTransport
+
+    settings = BridgeSettings()
+    if not settings.bus_name:
+        console.print("[red]✗[/red] EVENTBRIDGE_BUS_NAME is not set: the bridge is off")
+        raise typer.Exit(2)
+    transport = KafkaTransport(KafkaSettings(), client_id="msp-eventbridge")
+
+    async def go() -> None:
+        await transport.ensure_topics(EventBridgeBridge.dead_letter_topics(settings))
+        consumer = transport.consumer(CONSUMER, EventBridgeBridge.topics(settings))
+        producer = transport.producer()
+        await consumer.start()
+        await producer.start()
+        try:
+            bridge = EventBridgeBridge(consumer, producer, events_client(settings), settings)
+            if once:
+                put = 0
+                while (outcome := await bridge.run_once(timeout_s=5.0)) is not None:
+                    put += outcome.put
+                console.print(f"{put} events put on {settings.bus_name}")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            console.print(f"bridging {len(settings.types)} event types to {settings.bus_name}")
+            await bridge.run(stop)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    asyncio.run(go())
+
+
 def main() -> None:
     app()
