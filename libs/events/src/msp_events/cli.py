@@ -180,5 +180,29 @@ def bridge_command(
     asyncio.run(go())
 
 
+lake_app = typer.Typer(help="The data lake: events as Parquet, locally or on S3", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+
+
+@lake_app.command("export")
+def lake_export() -> None:
+    """Export new events (LAKE_DIR, or LAKE_S3_BUCKET) as Parquet; safe to re-run (see aws/lake.py)."""
+    from msp_events.aws.lake import KafkaSource, LakeSettings, export, store_from
+
+    settings = LakeSettings()
+    store = store_from(settings)
+    where = f"s3://{settings.s3_bucket}/{settings.s3_prefix}" if settings.s3_bucket else str(settings.dir)
+
+    async def go() -> None:
+        async with KafkaSource(KafkaSettings()) as source:
+            report = await export(source, store, chunk_records=settings.chunk_records)
+        console.print(
+            f"{report.rows} events in {report.files} files ({report.chunks} chunks), "
+            f"{report.summaries} daily summaries, {report.undecodable} undecodable skipped, to {where}"
+        )
+
+    asyncio.run(go())
+
+
 def main() -> None:
     app()
