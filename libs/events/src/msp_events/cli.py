@@ -204,5 +204,55 @@ def lake_export() -> None:
     asyncio.run(go())
 
 
+@app.command("iam")
+def iam_command(
+    cluster_arn: str = typer.Option(
+        ..., help="the MSK cluster: arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID"
+    ),
+    service: list[str] = typer.Option(
+        None,
+        "--service",
+        "-s",
+        help="an agent, topics, clock, eventbridge or lake (repeatable; default: all)",
+    ),
+    topic_prefix: str = typer.Option("", envvar="KAFKA_TOPIC_PREFIX", help="the environment's topic prefix"),
+    event_bus_arn: str | None = typer.Option(None, help="the bridge's EventBridge bus (adds eventbridge)"),
+    lake_bucket: str | None = typer.Option(None, help="the data lake's bucket (adds lake)"),
+    lake_prefix: str = typer.Option("", help="the lake's key prefix in the bucket, e.g. prod/"),
+    bedrock_model: list[str] = typer.Option(None, help="Bedrock model or inference profile id (repeatable)"),
+    bedrock_service: list[str] = typer.Option(None, help="agents that may invoke them (default: spo)"),
+    out: Path | None = typer.Option(None, help="write <identity>.json files here instead of printing"),
+) -> None:
+    """Least-privilege IAM policy per service, from the registry (see msp_events/aws/iam.py)."""
+    import json
+
+    from msp_events.aws.iam import IDENTITIES, PolicyOptions, policies
+
+    unknown = sorted(set(service or ()) - set(IDENTITIES))
+    if unknown:
+        raise typer.BadParameter(f"unknown {unknown}; one of {', '.join(IDENTITIES)}", param_hint="--service")
+    options = PolicyOptions(
+        cluster_arn=cluster_arn,
+        topic_prefix=topic_prefix,
+        event_bus_arn=event_bus_arn,
+        lake_bucket=lake_bucket,
+        lake_prefix=lake_prefix,
+        bedrock_models=list(bedrock_model or ()),
+        bedrock_services=tuple(bedrock_service or ("spo",)),
+    )
+    try:
+        documents = policies(options, tuple(service) if service else None)
+    except ValueError as exc:
+        console.print(f"[red]✗[/red] {exc}")
+        raise typer.Exit(2) from None
+    if out is None:
+        print(json.dumps(documents, indent=2, sort_keys=False))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for identity, document in documents.items():
+        (out / f"{identity}.json").write_text(json.dumps(document, indent=2) + "\n")
+        console.print(f"wrote {out / f'{identity}.json'}")
+
+
 def main() -> None:
     app()
