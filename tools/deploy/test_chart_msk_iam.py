@@ -50,6 +50,7 @@ def test_every_kafka_client_uses_iam_and_no_secret(msk: Any) -> None:
         assert env["KAFKA_AWS_REGION"]["value"] == "eu-west-1", where
         assert "KAFKA_SASL_USERNAME" not in env and "KAFKA_SASL_PASSWORD" not in env, where
         assert env["KAFKA_BOOTSTRAP_SERVERS"]["value"].endswith(":9098"), where
+        assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3", where
 
 
 @needs_helm

@@ -86,6 +86,8 @@ Call with (dict "root" $ "saslSecret" "<per-service override or empty>").
   value: {{ required "global.kafka.bootstrapServers is required" $kafka.bootstrapServers | quote }}
 - name: KAFKA_SECURITY_PROTOCOL
   value: {{ $kafka.securityProtocol | quote }}
+- name: KAFKA_REPLICATION_FACTOR
+  value: {{ $kafka.replicationFactor | default 1 | toString | quote }}
 {{- if $kafka.topicPrefix }}
 - name: KAFKA_TOPIC_PREFIX
   value: {{ $kafka.topicPrefix | quote }}
