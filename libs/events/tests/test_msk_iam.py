@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from msp_events.asyncapi import faststream_broker
 from msp_events.runtime import kafka as kafka_mod
+from msp_events.runtime import msk_iam
 from msp_events.runtime.kafka import KafkaTransport, connection_options
 from msp_events.runtime.msk_iam import MskIamTokenProvider, aws_signer
 from msp_events.runtime.settings import KafkaSettings
@@ -53,7 +54,8 @@ def iam_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen["role_arn"] = role_arn
         return lambda: ("stub-token", int(time.time() * 1000) + 900_000)
 
-    monkeypatch.setattr(kafka_mod, "aws_signer", fake_aws_signer)
+    monkeypatch.setattr(msk_iam, "aws_signer", fake_aws_signer)
+    monkeypatch.setattr(msk_iam, "_SHARED", {})
     return seen
 
 
@@ -66,6 +68,18 @@ def test_settings_select_iam_and_the_options_carry_a_token_provider(iam_env: dic
     assert "sasl_plain_password" not in options
     assert options["ssl_context"] is not None
     assert iam_env["regions"] == ["eu-west-1"]
+
+
+async def test_every_client_of_the_process_shares_one_token(iam_env: dict[str, Any]) -> None:
+    """A /readyz admin client every few seconds must not sign (or assume a role) every time."""
+    first = connection_options(KafkaSettings())["sasl_oauth_token_provider"]
+    again = connection_options(KafkaSettings())["sasl_oauth_token_provider"]
+    assert first is again and iam_env["regions"] == ["eu-west-1"]
+    assert await first.token() == await again.token() == "stub-token"
+    assert first.signed == 1
+    other = connection_options(KafkaSettings(aws_role_arn="arn:aws:iam::123456789012:role/x"))
+    assert other["sasl_oauth_token_provider"] is not first
+    assert iam_env["role_arn"] == "arn:aws:iam::123456789012:role/x"
 
 
 def test_plaintext_and_scram_are_unchanged() -> None:

@@ -24,7 +24,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
-from msp_events.runtime.msk_iam import MskIamTokenProvider, Signer, aws_signer
+from msp_events.runtime.msk_iam import MskIamTokenProvider, Signer, shared_provider
 from msp_events.runtime.settings import KafkaSettings
 from msp_events.runtime.transport import MessageTooLargeError, Outgoing, Record
 from msp_events.runtime.transport import TopicPartition as TP
@@ -62,11 +62,13 @@ def msk_iam_options(settings: KafkaSettings, signer: Signer | None = None) -> di
     anything but SASL_SSL is a configuration mistake, refused here rather than as a broker timeout."""
     if settings.security_protocol != "SASL_SSL":
         raise ValueError("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_SECURITY_PROTOCOL=SASL_SSL")
-    if signer is None:
-        if not settings.aws_region:
-            raise ValueError("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_AWS_REGION")
-        signer = aws_signer(settings.aws_region, settings.aws_role_arn, settings.aws_profile)
-    return {"sasl_mechanism": "OAUTHBEARER", "sasl_oauth_token_provider": MskIamTokenProvider(signer)}
+    if signer is not None:
+        provider = MskIamTokenProvider(signer)
+    elif not settings.aws_region:
+        raise ValueError("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_AWS_REGION")
+    else:
+        provider = shared_provider(settings.aws_region, settings.aws_role_arn, settings.aws_profile)
+    return {"sasl_mechanism": "OAUTHBEARER", "sasl_oauth_token_provider": provider}
 
 
 class KafkaTransport:

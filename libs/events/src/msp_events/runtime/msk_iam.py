@@ -14,6 +14,7 @@ Selected by ``KAFKA_SASL_MECHANISM=AWS_MSK_IAM`` (with ``KAFKA_SECURITY_PROTOCOL
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 
@@ -38,7 +39,9 @@ def aws_signer(region: str, role_arn: str | None = None, profile: str | None = N
 
 class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]
     """aiokafka's OAUTHBEARER token callback for MSK IAM, caching the signed token until it nears
-    expiry. Signing may call STS (an assumed role), so it runs in a worker thread."""
+    expiry. Signing may call STS (an assumed role), so it runs in a worker thread; a thread lock
+    (not an asyncio one: one provider serves every client of the process, whatever its loop) makes
+    connections opening at once sign once."""
 
     def __init__(
         self,
@@ -52,14 +55,40 @@ class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]
         self._wall_clock_ms = wall_clock_ms
         self._token: str | None = None
         self._expires_ms = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
         self.signed = 0
         """How many tokens were signed (a test and a debugger want to know the cache works)."""
 
-    async def token(self) -> str:
-        async with self._lock:  # several connections opening at once sign once
-            if self._token is None or self._wall_clock_ms() >= self._expires_ms - self._refresh_before_ms:
-                token, expires_ms = await asyncio.to_thread(self._signer)
-                self._token, self._expires_ms = token, float(expires_ms)
-                self.signed += 1
+    def _fresh(self) -> str | None:
+        if self._token is not None and self._wall_clock_ms() < self._expires_ms - self._refresh_before_ms:
             return self._token
+        return None
+
+    def _refresh(self) -> str:
+        with self._lock:
+            cached = self._fresh()
+            if cached is not None:
+                return cached
+            token, expires_ms = self._signer()
+            self._token, self._expires_ms = token, float(expires_ms)
+            self.signed += 1
+            return token
+
+    async def token(self) -> str:
+        return self._fresh() or await asyncio.to_thread(self._refresh)
+
+
+_SHARED: dict[tuple[str, str | None, str | None], MskIamTokenProvider] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_provider(
+    region: str, role_arn: str | None = None, profile: str | None = None
+) -> MskIamTokenProvider:
+    """One provider per identity and process: every client (and every /readyz admin client) reuses
+    its token, so an assumed role costs one STS call per token lifetime, not one per connection."""
+    key = (region, role_arn, profile)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = MskIamTokenProvider(aws_signer(region, role_arn, profile))
+        return _SHARED[key]
