@@ -75,7 +75,10 @@ class MskIamTokenProvider(AbstractTokenProvider):  # type: ignore[misc]
             return token
 
     async def token(self) -> str:
-        return self._fresh() or await asyncio.to_thread(self._refresh)
+        cached = self._fresh()
+        if cached is not None:
+            return cached
+        return await asyncio.to_thread(self._refresh)
 
 
 _SHARED: dict[tuple[str, str | None, str | None], MskIamTokenProvider] = {}
