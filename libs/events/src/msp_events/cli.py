@@ -163,8 +163,11 @@ def bridge_command(
             bridge = EventBridgeBridge(consumer, producer, events_client(settings), settings)
             if once:
                 put = 0
-                while (outcome := await bridge.run_once(timeout_s=5.0)) is not None:
-                    put += outcome.put
+                while True:  # until the group has its partitions and nothing is left behind them
+                    outcome = await bridge.run_once(timeout_s=5.0)
+                    put += outcome.put if outcome else 0
+                    if outcome is None and consumer.assignment() and not any((await consumer.lag()).values()):
+                        break
                 console.print(f"{put} events put on {settings.bus_name}")
                 return
             stop = asyncio.Event()
