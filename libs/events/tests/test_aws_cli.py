@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
@@ -114,7 +115,7 @@ def test_lake_export_writes_to_s3_when_a_bucket_is_set(aws: None, env: dict[str,
     rows = []
     for key in keys:
         body = s3.get_object(Bucket="lake", Key=key)["Body"].read()
-        rows.extend(pq.read_table(pq.BufferReader(body)).to_pylist())
+        rows.extend(pq.read_table(pa.BufferReader(body)).to_pylist())
     assert sorted(r["id"] for r in rows) == sorted(ids)
     summary = s3.list_objects_v2(Bucket="lake", Prefix="test/analytics/agent.daily_summary/")["Contents"]
     assert summary and all(o["Key"].endswith("/ram.parquet") for o in summary)
