@@ -77,7 +77,8 @@ helm.sh/chart: {{ include "msp-agents.chart" .root | quote }}
 
 {{/*
 msp-agents.kafkaEnv is the broker connection (KAFKA_*) as container env. SASL credentials always come
-from a Secret. Call with (dict "root" $ "saslSecret" "<per-service override or empty>").
+from a Secret; MSK IAM needs none (the token is signed with the pod's IAM role: IRSA or Pod Identity).
+Call with (dict "root" $ "saslSecret" "<per-service override or empty>").
 */}}
 {{- define "msp-agents.kafkaEnv" -}}
 {{- $kafka := .root.Values.global.kafka -}}
@@ -85,11 +86,21 @@ from a Secret. Call with (dict "root" $ "saslSecret" "<per-service override or e
   value: {{ required "global.kafka.bootstrapServers is required" $kafka.bootstrapServers | quote }}
 - name: KAFKA_SECURITY_PROTOCOL
   value: {{ $kafka.securityProtocol | quote }}
+- name: KAFKA_REPLICATION_FACTOR
+  value: {{ $kafka.replicationFactor | default 1 | toString | quote }}
 {{- if $kafka.topicPrefix }}
 - name: KAFKA_TOPIC_PREFIX
   value: {{ $kafka.topicPrefix | quote }}
 {{- end }}
-{{- if hasPrefix "SASL_" $kafka.securityProtocol }}
+{{- if eq $kafka.saslMechanism "AWS_MSK_IAM" }}
+{{- if ne $kafka.securityProtocol "SASL_SSL" }}
+{{- fail "global.kafka.saslMechanism AWS_MSK_IAM needs global.kafka.securityProtocol SASL_SSL (MSK serves IAM on TLS, port 9098)" }}
+{{- end }}
+- name: KAFKA_SASL_MECHANISM
+  value: "AWS_MSK_IAM"
+- name: KAFKA_AWS_REGION
+  value: {{ required "global.kafka.awsRegion is required with saslMechanism AWS_MSK_IAM" $kafka.awsRegion | quote }}
+{{- else if hasPrefix "SASL_" $kafka.securityProtocol }}
 {{- $secret := .saslSecret | default $kafka.saslSecret.name }}
 {{- if not $secret }}
 {{- fail (printf "global.kafka.securityProtocol is %s: set global.kafka.saslSecret.name to the Secret holding the SASL username and password" $kafka.securityProtocol) }}

@@ -12,15 +12,18 @@ from typing import Any
 
 import yaml
 from faststream.kafka import KafkaBroker
-from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from faststream.security import BaseSecurity, SASLOAuthBearer, SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 
 from msp_events.registry import REGISTRY, SERVICES, EventSpec, Registry
+from msp_events.runtime.kafka import msk_iam_options
+from msp_events.runtime.msk_iam import Signer
 from msp_events.runtime.settings import KafkaSettings
 
 
-def faststream_broker(settings: KafkaSettings) -> KafkaBroker:
-    """A FastStream Kafka broker with the same connection and security settings as the runtime."""
+def faststream_broker(settings: KafkaSettings, signer: Signer | None = None) -> KafkaBroker:
+    """A FastStream Kafka broker with the same connection and security settings as the runtime
+    (MSK IAM: FastStream's OAUTHBEARER security with our token provider; ``signer`` for tests)."""
     security: BaseSecurity | None = None
     context = (
         ssl.create_default_context(cafile=settings.ssl_cafile)
@@ -28,6 +31,10 @@ def faststream_broker(settings: KafkaSettings) -> KafkaBroker:
         else None
     )
     use_ssl = context is not None
+    if settings.sasl_mechanism == "AWS_MSK_IAM":
+        provider = msk_iam_options(settings, signer)["sasl_oauth_token_provider"]
+        security = SASLOAuthBearer(ssl_context=context, use_ssl=use_ssl)
+        return KafkaBroker(settings.bootstrap_servers, security=security, sasl_oauth_token_provider=provider)
     if settings.security_protocol.startswith("SASL"):
         user = settings.sasl_username or ""
         password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""

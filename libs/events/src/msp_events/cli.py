@@ -137,5 +137,125 @@ def clock_command(
     asyncio.run(go())
 
 
+@app.command("bridge")
+def bridge_command(
+    once: bool = typer.Option(False, help="bridge what is on the topics now and exit"),
+) -> None:
+    """Fan the agents' events out to EventBridge (EVENTBRIDGE_BUS_NAME; see msp_events/aws/bridge.py)."""
+    import signal
+
+    from msp_events.aws.bridge import CONSUMER, BridgeSettings, EventBridgeBridge, events_client
+    from msp_events.runtime.kafka import KafkaTransport
+
+    settings = BridgeSettings()
+    if not settings.bus_name:
+        console.print("[red]✗[/red] EVENTBRIDGE_BUS_NAME is not set: the bridge is off")
+        raise typer.Exit(2)
+    transport = KafkaTransport(KafkaSettings(), client_id="msp-eventbridge")
+
+    async def go() -> None:
+        await transport.ensure_topics(EventBridgeBridge.dead_letter_topics(settings))
+        consumer = transport.consumer(CONSUMER, EventBridgeBridge.topics(settings))
+        producer = transport.producer()
+        await consumer.start()
+        await producer.start()
+        try:
+            bridge = EventBridgeBridge(consumer, producer, events_client(settings), settings)
+            if once:
+                put = 0
+                while True:  # until the group has its partitions and nothing is left behind them
+                    outcome = await bridge.run_once(timeout_s=5.0)
+                    put += outcome.put if outcome else 0
+                    if outcome is None and consumer.assignment() and not any((await consumer.lag()).values()):
+                        break
+                console.print(f"{put} events put on {settings.bus_name}")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            console.print(f"bridging {len(settings.types)} event types to {settings.bus_name}")
+            await bridge.run(stop)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    asyncio.run(go())
+
+
+lake_app = typer.Typer(help="The data lake: events as Parquet, locally or on S3", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+
+
+@lake_app.command("export")
+def lake_export() -> None:
+    """Export new events (LAKE_DIR, or LAKE_S3_BUCKET) as Parquet; safe to re-run (see aws/lake.py)."""
+    from msp_events.aws.lake import KafkaSource, LakeSettings, export, store_from
+
+    settings = LakeSettings()
+    store = store_from(settings)
+    where = f"s3://{settings.s3_bucket}/{settings.s3_prefix}" if settings.s3_bucket else str(settings.dir)
+
+    async def go() -> None:
+        async with KafkaSource(KafkaSettings()) as source:
+            report = await export(source, store, chunk_records=settings.chunk_records)
+        console.print(
+            f"{report.rows} events in {report.files} files ({report.chunks} chunks), "
+            f"{report.summaries} daily summaries, {report.undecodable} undecodable skipped, to {where}"
+        )
+
+    asyncio.run(go())
+
+
+@app.command("iam")
+def iam_command(
+    cluster_arn: str = typer.Option(
+        ..., help="the MSK cluster: arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID"
+    ),
+    service: list[str] = typer.Option(
+        None,
+        "--service",
+        "-s",
+        help="an agent, topics, clock, eventbridge or lake (repeatable; default: all)",
+    ),
+    topic_prefix: str = typer.Option("", envvar="KAFKA_TOPIC_PREFIX", help="the environment's topic prefix"),
+    event_bus_arn: str | None = typer.Option(None, help="the bridge's EventBridge bus (adds eventbridge)"),
+    lake_bucket: str | None = typer.Option(None, help="the data lake's bucket (adds lake)"),
+    lake_prefix: str = typer.Option("", help="the lake's key prefix in the bucket, e.g. prod/"),
+    bedrock_model: list[str] = typer.Option(None, help="Bedrock model or inference profile id (repeatable)"),
+    bedrock_service: list[str] = typer.Option(None, help="agents that may invoke them (default: spo)"),
+    out: Path | None = typer.Option(None, help="write <identity>.json files here instead of printing"),
+) -> None:
+    """Least-privilege IAM policy per service, from the registry (see msp_events/aws/iam.py)."""
+    import json
+
+    from msp_events.aws.iam import IDENTITIES, PolicyOptions, policies
+
+    unknown = sorted(set(service or ()) - set(IDENTITIES))
+    if unknown:
+        raise typer.BadParameter(f"unknown {unknown}; one of {', '.join(IDENTITIES)}", param_hint="--service")
+    options = PolicyOptions(
+        cluster_arn=cluster_arn,
+        topic_prefix=topic_prefix,
+        event_bus_arn=event_bus_arn,
+        lake_bucket=lake_bucket,
+        lake_prefix=lake_prefix,
+        bedrock_models=list(bedrock_model or ()),
+        bedrock_services=tuple(bedrock_service or ("spo",)),
+    )
+    try:
+        documents = policies(options, tuple(service) if service else None)
+    except ValueError as exc:
+        console.print(f"[red]✗[/red] {exc}")
+        raise typer.Exit(2) from None
+    if out is None:
+        print(json.dumps(documents, indent=2, sort_keys=False))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for identity, document in documents.items():
+        (out / f"{identity}.json").write_text(json.dumps(document, indent=2) + "\n")
+        console.print(f"wrote {out / f'{identity}.json'}")
+
+
 def main() -> None:
     app()

@@ -24,6 +24,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
+from msp_events.runtime.msk_iam import MskIamTokenProvider, Signer, shared_provider
 from msp_events.runtime.settings import KafkaSettings
 from msp_events.runtime.transport import MessageTooLargeError, Outgoing, Record
 from msp_events.runtime.transport import TopicPartition as TP
@@ -32,24 +33,42 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
-def connection_options(settings: KafkaSettings) -> dict[str, Any]:
-    """aiokafka keyword arguments for plaintext, TLS and SASL/SCRAM connections."""
+def connection_options(settings: KafkaSettings, signer: Signer | None = None) -> dict[str, Any]:
+    """aiokafka keyword arguments for plaintext, TLS, SASL/SCRAM and MSK IAM connections: every
+    Kafka client we make (consumers, producers, admin, the replay tools) is built from these.
+    ``signer`` replaces the AWS MSK IAM signer (tests)."""
     options: dict[str, Any] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "security_protocol": settings.security_protocol,
     }
     if settings.security_protocol in ("SSL", "SASL_SSL"):
         options["ssl_context"] = ssl.create_default_context(cafile=settings.ssl_cafile)
-    if settings.security_protocol.startswith("SASL"):
+    if settings.sasl_mechanism == "AWS_MSK_IAM":
+        options.update(msk_iam_options(settings, signer))
+    elif settings.security_protocol.startswith("SASL"):
         if not (settings.sasl_mechanism and settings.sasl_username and settings.sasl_password):
             raise ValueError(
                 "KAFKA_SECURITY_PROTOCOL=SASL_* needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME "
-                "and KAFKA_SASL_PASSWORD"
+                "and KAFKA_SASL_PASSWORD (or KAFKA_SASL_MECHANISM=AWS_MSK_IAM)"
             )
         options["sasl_mechanism"] = settings.sasl_mechanism
         options["sasl_plain_username"] = settings.sasl_username
         options["sasl_plain_password"] = settings.sasl_password.get_secret_value()
     return options
+
+
+def msk_iam_options(settings: KafkaSettings, signer: Signer | None = None) -> dict[str, Any]:
+    """SASL/OAUTHBEARER with an MSK IAM token provider. MSK serves IAM on TLS only (port 9098), so
+    anything but SASL_SSL is a configuration mistake, refused here rather than as a broker timeout."""
+    if settings.security_protocol != "SASL_SSL":
+        raise ValueError("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+    if signer is not None:
+        provider = MskIamTokenProvider(signer)
+    elif not settings.aws_region:
+        raise ValueError("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_AWS_REGION")
+    else:
+        provider = shared_provider(settings.aws_region, settings.aws_role_arn, settings.aws_profile)
+    return {"sasl_mechanism": "OAUTHBEARER", "sasl_oauth_token_provider": provider}
 
 
 class KafkaTransport:

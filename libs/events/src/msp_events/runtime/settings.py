@@ -9,15 +9,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class KafkaSettings(BaseSettings):
-    """``KAFKA_*``: plaintext locally; SASL/SCRAM over TLS for managed clusters."""
+    """``KAFKA_*``: plaintext locally; SASL/SCRAM or MSK IAM (SASL/OAUTHBEARER) over TLS for managed
+    clusters. ``KAFKA_SASL_MECHANISM=AWS_MSK_IAM`` signs a token with the pod's AWS credentials
+    (``runtime/msk_iam.py``): no password to store."""
 
     model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
 
     bootstrap_servers: str = "127.0.0.1:9092"
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = None
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "AWS_MSK_IAM"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    aws_region: str | None = Field(
+        default=None, description="AWS_MSK_IAM: the cluster's region (the token is signed for it)"
+    )
+    aws_role_arn: str | None = Field(
+        default=None, description="AWS_MSK_IAM: a role to assume for the token (default credentials if unset)"
+    )
+    aws_profile: str | None = Field(default=None, description="AWS_MSK_IAM: a named profile (laptops)")
     ssl_cafile: str | None = Field(default=None, description="CA bundle; the system store when unset")
     topic_prefix: str = Field(
         default="", description="prepended to every topic and consumer group: one cluster, many environments"
