@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from msp_events import Envelope, Money
-from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.auth import AuthSettings
+from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.http import build_http_app
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.settings import ServiceSettings

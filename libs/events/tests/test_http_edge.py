@@ -112,9 +112,13 @@ async def test_the_openapi_says_what_the_edge_accepts(client: httpx.AsyncClient)
 
 async def test_metrics_on_their_own_port_are_documented_as_text(tmp_path: Path) -> None:
     settings = ServiceSettings(service_name="cpi", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
-    service = Service(settings=settings, router=HandlerRouter(), transport=InProcessBus(), migrations=tmp_path)
+    service = Service(
+        settings=settings, router=HandlerRouter(), transport=InProcessBus(), migrations=tmp_path
+    )
     metrics_app = build_metrics_app(service)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=metrics_app), base_url="http://m") as metrics:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics_app), base_url="http://m"
+    ) as metrics:
         document = (await metrics.get("/openapi.json")).json()
         response = await metrics.get("/metrics")
     content = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]

@@ -60,7 +60,9 @@ async def test_readyz_is_503_naming_what_is_down_and_metrics_are_exposed_on_thei
         not_here = await client.get("/metrics")
         docs = await client.get("/openapi.json")
     metrics_app = build_metrics_app(service)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=metrics_app), base_url="http://m") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics_app), base_url="http://m"
+    ) as client:
         metrics = await client.get("/metrics")
     assert not_here.status_code == 404
     assert live.status_code == 200

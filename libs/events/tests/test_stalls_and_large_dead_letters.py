@@ -181,7 +181,9 @@ async def test_a_stalled_partition_flips_readiness_and_the_metrics(tmp_path: Pat
     )
     app = build_http_app(svc, auth=test_auth.settings())  # no lifespan: the service is already started
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
-    scraper = httpx.AsyncClient(transport=httpx.ASGITransport(app=build_metrics_app(svc)), base_url="http://m")
+    scraper = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_metrics_app(svc)), base_url="http://m"
+    )
     gauge = svc.metrics.consumer_stalled_partitions
     try:
         await bus.append([message("ok 0", 0, "C-2")])

@@ -85,7 +85,9 @@ class AuthSettings(BaseSettings):
         default="oidc", alias="AUTH_MODE", description="off: no authentication (development only, warned)"
     )
     issuer: str | None = Field(
-        default=None, alias="OIDC_ISSUER", description="e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>"
+        default=None,
+        alias="OIDC_ISSUER",
+        description="e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>",
     )
     audience: str | None = Field(
         default=None, alias="OIDC_AUDIENCE", description="the app client id tokens must be issued for"
@@ -99,12 +101,18 @@ class AuthSettings(BaseSettings):
         default=None, alias="OIDC_JWKS_FILE", description="a local JWKS (air-gapped clusters, tests)"
     )
     roles_claim: str = Field(default="cognito:groups", alias="OIDC_ROLES_CLAIM")
-    leeway_s: float = Field(default=30.0, alias="OIDC_LEEWAY_S", ge=0, description="clock skew allowed on exp")
+    leeway_s: float = Field(
+        default=30.0, alias="OIDC_LEEWAY_S", ge=0, description="clock skew allowed on exp"
+    )
     read_roles: str | None = Field(
-        default=None, alias="AUTH_READ_ROLES", description="comma list replacing the service's default readers"
+        default=None,
+        alias="AUTH_READ_ROLES",
+        description="comma list replacing the service's default readers",
     )
     write_roles: str | None = Field(
-        default=None, alias="AUTH_WRITE_ROLES", description="comma list replacing the service's default writers"
+        default=None,
+        alias="AUTH_WRITE_ROLES",
+        description="comma list replacing the service's default writers",
     )
 
     def roles_for(self, service: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -181,7 +189,7 @@ def _discover_jwks_url(settings: AuthSettings) -> str:
     assert settings.issuer is not None
     url = settings.issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  # https from settings
+        with urllib.request.urlopen(url, timeout=5) as response:  # https from settings
             document = json.loads(response.read())
         return str(document["jwks_uri"])
     except (OSError, ValueError, KeyError) as error:
@@ -259,8 +267,10 @@ def _roles(claims: dict[str, Any], claim: str) -> frozenset[str]:
 
 
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no bearer token, or one that does not verify (expired, wrong issuer or audience, bad "
-          "signature): the WWW-Authenticate header and the detail say which"},
+    401: {
+        "description": "no bearer token, or one that does not verify (expired, wrong issuer or audience, bad "
+        "signature): the WWW-Authenticate header and the detail say which"
+    },
     403: {"description": "the token verifies but carries none of the roles allowed here"},
 }
 """Documented on every protected route, so the OpenAPI says what a client may get back."""
@@ -288,7 +298,9 @@ def auth_dependencies(service: str, settings: AuthSettings) -> Sequence[Any]:
     read, write = settings.roles_for(service)
     bearer = HTTPBearer(auto_error=False, description="a JWT from the OIDC issuer (OIDC_ISSUER)")
 
-    def authorize(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    def authorize(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Caller:
         # a plain def: FastAPI runs it in the thread pool, where fetching the JWKS may block
         if credentials is None:
             if request.headers.get("authorization"):

@@ -68,8 +68,8 @@ def env() -> dict[str, str]:
 
 def token(roles: tuple[str, ...] | list[str] = ("owner",), *, key: Any = None, **claims: Any) -> str:
     """A token from the test issuer with ``roles`` in the roles claim, valid for ten minutes;
-    ``claims`` replace or add claims (``exp=...``, ``aud=...``, ``iss=...``), ``key`` signs with
-    another private key (what a forger would have)."""
+    ``claims`` replace or add claims (``exp=...``, ``aud=...``, ``iss=...``; ``None`` leaves a claim
+    out), ``key`` signs with another private key (what a forger would have)."""
     now = int(time.time())
     payload: dict[str, Any] = {
         "iss": ISSUER,
@@ -80,6 +80,7 @@ def token(roles: tuple[str, ...] | list[str] = ("owner",), *, key: Any = None, *
         ROLES_CLAIM: list(roles),
         **claims,
     }
+    payload = {name: value for name, value in payload.items() if value is not None}
     return jwt.encode(payload, key or private_key(), algorithm="RS256", headers={"kid": KEY_ID})
 
 
