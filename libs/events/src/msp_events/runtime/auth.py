@@ -209,8 +209,8 @@ class TokenVerifier:
             raise AuthConfigurationError(
                 f"AUTH_MODE=oidc (the default) needs {' and '.join(missing)}: set OIDC_ISSUER to the token "
                 "issuer (for Cognito https://cognito-idp.<region>.amazonaws.com/<user pool id>) and "
-                "OIDC_AUDIENCE to the app client id; optionally OIDC_JWKS_URL or OIDC_JWKS_FILE when the issuer "
-                "publishes no discovery document. Only for local development: AUTH_MODE=off."
+                "OIDC_AUDIENCE to the app client id; optionally OIDC_JWKS_URL or OIDC_JWKS_FILE when the "
+                "issuer publishes no discovery document. Only for local development: AUTH_MODE=off."
             )
         self.settings = settings
         self.keys = _Keys(settings)
@@ -321,8 +321,8 @@ def auth_dependencies(service: str, settings: AuthSettings) -> Sequence[Any]:
             action = "read" if request.method in READ_METHODS else "change"
             raise HTTPException(
                 status_code=403,
-                detail=f"to {action} {service} data a caller needs one of the roles {', '.join(sorted(allowed))} "
-                f"in the {settings.roles_claim!r} claim; the token has "
+                detail=f"to {action} {service} data a caller needs one of the roles "
+                f"{', '.join(sorted(allowed))} in the {settings.roles_claim!r} claim; the token has "
                 f"{', '.join(sorted(caller.roles)) or 'none'}",
             )
         request.state.caller = caller
