@@ -375,7 +375,7 @@ def test_the_dashboard_ships_as_a_configmap_and_the_compose_profile_provisions_t
     assert mounts["./deploy/helm/msp-agents/dashboards"] == "/var/lib/grafana/dashboards/msp-agents"
     prometheus = yaml.safe_load((REPO / "deploy" / "observability" / "prometheus.yml").read_text())
     targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == [f"{name}:8000" for name in SERVICES]
+    assert targets == [f"{name}:9100" for name in SERVICES]  # the metrics port, not the API port
 
 
 @needs_helm
@@ -650,6 +650,8 @@ def test_compose_agent_contract(name: str) -> None:
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env["MSP_TRANSPORT"] == "kafka"
     assert env["HTTP_HOST"] == "0.0.0.0" and env["HTTP_PORT"] == "8000"
+    assert env["METRICS_PORT"] == "9100"
+    assert env["AUTH_MODE"] == "off"  # the development stack, explicitly (the services warn about it)
     assert svc["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
     assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert svc["build"] == {
