@@ -122,6 +122,7 @@ async def test_every_route_needs_a_valid_token_and_an_allowed_role(service: str,
         for role in sorted(allowed):
             response = await call(app, method, path, test_auth.token([role]))
             assert response.status_code not in (401, 403), f"{where} as {role}: {response.text}"
+            assert response.status_code < 500, f"{where} as {role}: {response.text}"
     app.state.service.engine.dispose()
 
 
