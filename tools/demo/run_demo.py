@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from msp_events import Envelope, Money
+from msp_events.runtime.auth import AuthSettings
 from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.http import build_http_app
 from msp_events.runtime.inprocess import InProcessBus
@@ -264,7 +265,8 @@ def report(services: list[Any]) -> None:
 
 async def show_state(service: Any) -> None:
     _app, api, path = AGENTS[service.name]
-    app = build_http_app(service, [api.router])
+    # the demo runs on one machine and reads its own APIs: authentication off, explicitly (it warns)
+    app = build_http_app(service, [api.router], auth=AuthSettings(mode="off"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as client:
         response = await client.get(path)
     rows = response.json()

@@ -25,6 +25,9 @@ SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
 HOST_PORTS = {"cpi": 8001, "spo": 8002, "ram": 8003, "sli": 8004, "dsa": 8005, "vcm": 8006}
 CI_FILES = sorted((CHART / "ci").glob("*.yaml"))
 SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}
+ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+AUTH = {"global": {"auth": {"issuer": ISSUER, "audience": "4example0appclient0id0msp"}}}
+"""The chart's defaults name no token issuer and so do not render: the defaults-based checks add one."""
 
 needs_helm = pytest.mark.skipif(
     not (importlib.util.find_spec("helm_python") and importlib.util.find_spec("kubernetes_validate")),
@@ -90,10 +93,47 @@ def test_ci_values_render_lint_and_validate(results: dict[str, Any], name: str) 
     assert result.manifests and "Services" in result.notes
 
 
+def with_auth(extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` on top of the chart defaults plus an issuer."""
+    sys.path.insert(0, str(HERE))
+    import render_chart
+
+    return dict(render_chart.deep_merge(AUTH, extra))
+
+
 @needs_helm
-def test_chart_defaults_validate(rc: Any) -> None:
-    result = rc.check(None)
+def test_chart_defaults_validate_once_an_issuer_is_named(rc: Any) -> None:
+    result = rc.check(None, extra=AUTH)
     assert not result.problems, "\n".join(result.problems)
+
+
+@needs_helm
+def test_the_chart_refuses_an_api_without_authentication_unless_told(rc: Any) -> None:
+    """No issuer: the render fails saying what to set (as the service would refuse to start);
+    AUTH_MODE=off slipped into env fails too; only global.auth.disabled turns it off."""
+    unnamed = rc.check(None)
+    assert any("global.auth.issuer and global.auth.audience are required" in p for p in unnamed.problems)
+    sneaked = rc.check(None, extra=with_auth({"global": {"env": {"AUTH_MODE": "off"}}}))
+    assert any("set global.auth.disabled: true" in p for p in sneaked.problems), sneaked.problems
+    disabled = rc.check(None, extra={"global": {"auth": {"disabled": True}}})
+    assert not disabled.problems, "\n".join(disabled.problems)
+    for deployment in disabled.objects("Deployment"):
+        env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
+        assert env["AUTH_MODE"]["value"] == "off" and "OIDC_ISSUER" not in env
+    bad_issuer = rc.check(None, extra=with_auth({"global": {"auth": {"issuer": "http://plain.example"}}}))
+    assert any("issuer" in p for p in bad_issuer.problems), bad_issuer.problems
+
+
+@needs_helm
+@pytest.mark.parametrize("name", [p.name for p in CI_FILES])
+def test_every_api_trusts_the_configured_issuer(results: dict[str, Any], name: str) -> None:
+    auth = values_of(CHART / "ci" / name)["global"]["auth"]
+    for deployment in results[name].objects("Deployment"):
+        env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
+        assert env["AUTH_MODE"]["value"] == "oidc"
+        assert env["OIDC_ISSUER"]["value"] == auth["issuer"]
+        assert env["OIDC_AUDIENCE"]["value"] == auth["audience"]
+        assert env["OIDC_ROLES_CLAIM"]["value"] == "cognito:groups"
 
 
 @needs_helm
@@ -171,7 +211,7 @@ def test_sasl_scram_takes_credentials_from_secrets(results: dict[str, Any]) -> N
 
 @needs_helm
 def test_sasl_without_a_secret_fails_with_a_clear_message(rc: Any) -> None:
-    result = rc.check(None, extra={"global": {"kafka": {"securityProtocol": "SASL_SSL"}}})
+    result = rc.check(None, extra=with_auth({"global": {"kafka": {"securityProtocol": "SASL_SSL"}}}))
     assert any("global.kafka.saslSecret.name" in p for p in result.problems), result.problems
 
 
@@ -197,7 +237,12 @@ def test_pods_are_hardened_and_probed(results: dict[str, Any]) -> None:
         assert env["MIGRATE_ON_START"]["value"] == "false"
         assert env["MSP_TRANSPORT"]["value"] == "kafka"
         assert env["HTTP_HOST"]["value"] == "0.0.0.0"
-        assert env["HTTP_PORT"]["value"] == str(container["ports"][0]["containerPort"])
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert env["HTTP_PORT"]["value"] == str(ports["http"])
+        assert env["METRICS_PORT"]["value"] == str(ports["metrics"]) and ports["metrics"] != ports["http"]
+    for service in result.objects("Service"):
+        assert [p["name"] for p in service["spec"]["ports"]] == ["http", "metrics"]
+        assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http", "metrics"]
 
 
 @needs_helm
@@ -229,7 +274,7 @@ def test_the_platform_clock_ticks_hourly_from_one_hardened_cronjob(results: dict
     assert pod["automountServiceAccountToken"] is False
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"]["limits"]["memory"]
-    assert not rc.check(None, extra={"clock": {"enabled": False}}).objects("CronJob")
+    assert not rc.check(None, extra=with_auth({"clock": {"enabled": False}})).objects("CronJob")
 
 
 @needs_helm
@@ -238,8 +283,10 @@ def test_irsa_role_and_service_monitor_are_opt_in(results: dict[str, Any], rc: A
     assert account["metadata"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/msp-cpi"
     }
-    assert results["all-services.yaml"].names("ServiceMonitor")
-    assert not rc.check(None).objects("ServiceMonitor")
+    [monitor] = results["all-services.yaml"].objects("ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    assert not rc.check(None, extra=AUTH).objects("ServiceMonitor")
 
 
 @needs_helm
@@ -254,7 +301,7 @@ def test_prometheus_rule_alerts_on_stalled_consumers(results: dict[str, Any], rc
     assert stalled["for"] == "10m" and stalled["labels"]["severity"] == "critical"
     assert "{{ $labels.pod }}" in stalled["annotations"]["summary"]  # left for Prometheus, not Helm
     assert "msp_consumer_lag_known" in alerts["MspConsumerLagUnknown"]["expr"]
-    assert not rc.check(None).objects("PrometheusRule")
+    assert not rc.check(None, extra=AUTH).objects("PrometheusRule")
 
 
 @needs_helm
@@ -321,14 +368,14 @@ def test_the_dashboard_ships_as_a_configmap_and_the_compose_profile_provisions_t
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     shipped = config_map["data"]["msp-agents.json"]
     assert shipped == (CHART / "dashboards" / "msp-agents.json").read_text().rstrip("\n")
-    assert not rc.check(None).objects("ConfigMap")
+    assert not rc.check(None, extra=AUTH).objects("ConfigMap")
     spec = compose()["services"]
     assert spec["grafana"]["profiles"] == spec["prometheus"]["profiles"] == ["observability"]
     mounts = dict(v.split(":")[:2] for v in spec["grafana"]["volumes"])
     assert mounts["./deploy/helm/msp-agents/dashboards"] == "/var/lib/grafana/dashboards/msp-agents"
     prometheus = yaml.safe_load((REPO / "deploy" / "observability" / "prometheus.yml").read_text())
     targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == [f"{name}:8000" for name in SERVICES]
+    assert targets == [f"{name}:9100" for name in SERVICES]  # the metrics port, not the API port
 
 
 @needs_helm
@@ -381,6 +428,9 @@ def test_keda_refuses_a_sasl_mechanism_it_is_not_configured_for(rc: Any) -> None
     assert any("KEDA reads lag with SASL/SCRAM only" in p for p in result.problems), result.problems
 
 
+DEFAULT_SCRAPER = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+
+
 def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
     selector = policy["spec"]["podSelector"]
     if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
@@ -424,7 +474,11 @@ def test_network_policies_let_pods_reach_only_kafka_the_database_and_dns(
         assert ports == allowed, where
         ingress = policy["spec"]["ingress"]
         if where.startswith("Deployment/"):
-            assert [p["port"] for rule in ingress for p in rule["ports"]] == [8000]
+            scraper, *api = ingress  # the scraper reaches the metrics port only, the API clients http only
+            assert [p["port"] for p in scraper["ports"]] == [9100], where
+            assert scraper["from"] == (values.get("metricsScraper") or DEFAULT_SCRAPER), where
+            assert [p["port"] for rule in api for p in rule["ports"]] == ([8000] if api else []), where
+            assert [peer for rule in api for peer in rule["from"]] == (values.get("apiClients") or []), where
             assert all(rule.get("from") for rule in ingress), "an ingress rule without peers admits everyone"
         else:
             assert ingress == [], f"{where} serves nothing"
@@ -498,14 +552,14 @@ def test_service_overrides_keep_explicit_false_and_zero(results: dict[str, Any],
     assert "sli" not in result.names("PodDisruptionBudget")
     replicas = {m["metadata"]["name"]: m["spec"]["replicas"] for m in result.objects("Deployment")}
     assert replicas["cpi"] == 3 and replicas["spo"] == 1
-    scaled_down = rc.check(None, extra={"services": {"spo": {"enabled": True, "replicas": 0}}})
+    scaled_down = rc.check(None, extra=with_auth({"services": {"spo": {"enabled": True, "replicas": 0}}}))
     spo = next(m for m in scaled_down.objects("Deployment") if m["metadata"]["name"] == "spo")
     assert spo["spec"]["replicas"] == 0
 
 
 @needs_helm
 def test_adding_a_service_is_data(rc: Any) -> None:
-    result = rc.check(None, extra={"services": {"abc": {"enabled": True}}})
+    result = rc.check(None, extra=with_auth({"services": {"abc": {"enabled": True}}}))
     assert not result.problems, "\n".join(result.problems)
     assert {"abc"} <= result.names("Deployment") and "abc-migrate" in result.names("Job")
 
@@ -521,7 +575,7 @@ def test_adding_a_service_is_data(rc: Any) -> None:
     ],
 )
 def test_values_schema_rejects_mistakes(rc: Any, extra: dict[str, Any], complaint: str) -> None:
-    result = rc.check(None, extra=extra)
+    result = rc.check(None, extra=with_auth(extra))
     assert any(complaint in p for p in result.problems), result.problems
 
 
@@ -596,6 +650,8 @@ def test_compose_agent_contract(name: str) -> None:
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env["MSP_TRANSPORT"] == "kafka"
     assert env["HTTP_HOST"] == "0.0.0.0" and env["HTTP_PORT"] == "8000"
+    assert env["METRICS_PORT"] == "9100"
+    assert env["AUTH_MODE"] == "off"  # the development stack, explicitly (the services warn about it)
     assert svc["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
     assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert svc["build"] == {

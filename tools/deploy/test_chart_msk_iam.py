@@ -1,4 +1,4 @@
-"""The chart on Amazon MSK with IAM access control (ci/values-msk-iam.yaml): rendered offline and
+"""The chart on Amazon MSK with IAM access control (ci/msk-iam.yaml): rendered offline and
 validated strictly like every ci values set, and checked for what IAM needs: no Kafka Secret, the
 mechanism and region in every Kafka client's env, an IAM role on every identity that talks to Kafka."""
 
@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # pytest imports by path (importlib mode): share test_chart's helpers
 from test_chart import CHART, env_of, needs_helm, pod_specs  # type: ignore[import-not-found]  # noqa: E402
 
-VALUES = CHART / "ci" / "values-msk-iam.yaml"
+VALUES = CHART / "ci" / "msk-iam.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,12 @@ from fastapi import Path as PathParam
 from pydantic import TypeAdapter, ValidationError
 
 from msp_events.runtime.api import EntityId, Month, check_month
-from msp_events.runtime.http import build_http_app
+from msp_events.runtime.http import build_http_app, build_metrics_app
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.service import Service
 from msp_events.runtime.settings import ServiceSettings
+from msp_events.testing import auth as test_auth
 
 router = APIRouter()
 
@@ -36,8 +37,10 @@ async def client(tmp_path: Path) -> Any:
     settings = ServiceSettings(service_name="cpi", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
     bus = InProcessBus()
     service = Service(settings=settings, router=HandlerRouter(), transport=bus, migrations=tmp_path)
-    app = build_http_app(service, [router])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cpi") as http:
+    app = build_http_app(service, [router], auth=test_auth.settings())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://cpi", headers=test_auth.bearer(["owner"])
+    ) as http:
         yield http
     service.engine.dispose()
 
@@ -98,14 +101,27 @@ def test_month_bounds_are_inclusive() -> None:
         TypeAdapter(EntityId).validate_python("x" * 129)
 
 
-async def test_the_openapi_says_what_the_edge_accepts_and_metrics_are_text(client: httpx.AsyncClient) -> None:
+async def test_the_openapi_says_what_the_edge_accepts(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/things/{thing_id}"]["get"]
     parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert parameters["thing_id"]["pattern"] == r"^[^\x00-\x1f\x7f]+$"
     month = next(s for s in parameters["month"]["anyOf"] if s.get("type") == "string")
     assert month["pattern"] == r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])$"
-    metrics = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
-    assert list(metrics) == ["text/plain"]
-    response = await client.get("/metrics")
+
+
+async def test_metrics_on_their_own_port_are_documented_as_text(tmp_path: Path) -> None:
+    settings = ServiceSettings(service_name="cpi", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
+    service = Service(
+        settings=settings, router=HandlerRouter(), transport=InProcessBus(), migrations=tmp_path
+    )
+    metrics_app = build_metrics_app(service)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics_app), base_url="http://m"
+    ) as metrics:
+        document = (await metrics.get("/openapi.json")).json()
+        response = await metrics.get("/metrics")
+    content = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["text/plain"]
     assert response.headers["content-type"].startswith("text/plain")
+    service.engine.dispose()

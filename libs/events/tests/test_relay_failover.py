@@ -49,7 +49,7 @@ class Replica(ServiceProcess):
         super().__init__(SERVICE, env, logs / f"{name}.log", name=name, log_level="info")
 
     def leader_gauge(self) -> float:
-        metrics = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=2).text
+        metrics = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
         for line in metrics.splitlines():
             if line.startswith("msp_outbox_relay_leader "):
                 return float(line.split()[1])

@@ -9,11 +9,12 @@ import httpx
 import pytest
 
 from msp_events.asyncapi import faststream_broker
-from msp_events.runtime.http import build_http_app
+from msp_events.runtime.http import build_http_app, build_metrics_app
 from msp_events.runtime.kafka import KafkaTransport, connection_options
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.service import Service
 from msp_events.runtime.settings import KafkaSettings, ServiceSettings
+from msp_events.testing import auth as test_auth
 
 
 def test_plaintext_is_the_local_default() -> None:
@@ -46,16 +47,24 @@ def test_sasl_without_credentials_says_what_is_missing() -> None:
         connection_options(settings)
 
 
-async def test_readyz_is_503_naming_what_is_down_and_metrics_are_exposed(tmp_path: Path) -> None:
+async def test_readyz_is_503_naming_what_is_down_and_metrics_are_exposed_on_their_own_port(
+    tmp_path: Path,
+) -> None:
     settings = ServiceSettings(service_name="cpi", DATABASE_URL=f"sqlite:///{tmp_path}/cpi.db")
     unreachable = KafkaTransport(KafkaSettings(bootstrap_servers="127.0.0.1:1"), client_id="probe")
     service = Service(settings=settings, router=HandlerRouter(), transport=unreachable, migrations=tmp_path)
-    app = build_http_app(service)
+    app = build_http_app(service, auth=test_auth.settings())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cpi") as client:
-        live = await client.get("/livez")
+        live = await client.get("/livez")  # the probes need no token
         ready = await client.get("/readyz")
-        metrics = await client.get("/metrics")
+        not_here = await client.get("/metrics")
         docs = await client.get("/openapi.json")
+    metrics_app = build_metrics_app(service)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=metrics_app), base_url="http://m"
+    ) as client:
+        metrics = await client.get("/metrics")
+    assert not_here.status_code == 404
     assert live.status_code == 200
     assert ready.status_code == 503
     assert ready.json() == {"ready": False, "checks": {"database": True, "broker": False}}
@@ -67,7 +76,8 @@ async def test_readyz_is_503_naming_what_is_down_and_metrics_are_exposed(tmp_pat
         'msp_service_info{service="cpi"} 1.0',
     ):
         assert name in metrics.text
-    assert {"/livez", "/readyz", "/metrics"} <= set(docs.json()["paths"])
+    assert {"/livez", "/readyz"} <= set(docs.json()["paths"])
+    assert "/metrics" not in docs.json()["paths"]
     service.engine.dispose()
 
 

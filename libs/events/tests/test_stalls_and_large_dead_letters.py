@@ -25,7 +25,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from msp_events import Envelope
 from msp_events.codec.kafka import encode_binary
 from msp_events.runtime.deadletter import TRUNCATED_KEEP_BYTES, fit, publish_dead_letters, record_size
-from msp_events.runtime.http import build_http_app
+from msp_events.runtime.http import build_http_app, build_metrics_app
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.kafka import KafkaTransport
 from msp_events.runtime.router import HandlerRouter
@@ -33,6 +33,7 @@ from msp_events.runtime.service import Service
 from msp_events.runtime.settings import KafkaSettings, ServiceSettings
 from msp_events.runtime.transport import MessageTooLargeError, Outgoing, Transport
 from msp_events.runtime.uow import UnitOfWork
+from msp_events.testing import auth as test_auth
 from msp_events.testing.kafka import eventually, read_topic
 from msp_events.types.psa import ClientUpserted
 
@@ -178,8 +179,11 @@ async def test_a_stalled_partition_flips_readiness_and_the_metrics(tmp_path: Pat
         bus,
         tmp_path,
     )
-    app = build_http_app(svc)  # the lifespan is not entered: the service is already started
+    app = build_http_app(svc, auth=test_auth.settings())  # no lifespan: the service is already started
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+    scraper = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_metrics_app(svc)), base_url="http://m"
+    )
     gauge = svc.metrics.consumer_stalled_partitions
     try:
         await bus.append([message("ok 0", 0, "C-2")])
@@ -197,7 +201,7 @@ async def test_a_stalled_partition_flips_readiness_and_the_metrics(tmp_path: Pat
         assert response.status_code == 503 and body["checks"]["consumer"] is False
         assert "lag 2" in body["reasons"]["consumer"] and INPUT in body["reasons"]["consumer"]
         assert svc.metrics.consumer_seconds_since_progress._value.get() > 0.5
-        metrics = (await client.get("/metrics")).text
+        metrics = (await scraper.get("/metrics")).text
         assert "msp_consumer_stalled_partitions 1.0" in metrics
         assert (
             f'msp_consumer_lag{{partition="{bus.partition_for(INPUT, b"C-1")}",topic="{INPUT}"}} 2.0'
@@ -211,6 +215,7 @@ async def test_a_stalled_partition_flips_readiness_and_the_metrics(tmp_path: Pat
         assert count_applied(svc) == 2
     finally:
         await client.aclose()
+        await scraper.aclose()
         await svc.stop()
 
 

@@ -300,10 +300,10 @@ async def test_the_owner_dashboard_gauges_count_clients_per_band_of_the_last_clo
     from test_ledger_service import start
 
     async for running in start(tmp_path / "cpi.db"):
-        async with running.http() as http:
+        async with running.metrics_http() as http:
             before = (await http.get("/metrics")).text
         await running.deliver(*eventlog.read(log))
-        async with running.http() as http:
+        async with running.metrics_http() as http:
             after = (await http.get("/metrics")).text
     gauge = 'msp_business_value{{gauge="clients_in_band",label="{}",service="cpi"}} {}'
     # nothing closed yet: every band reported, all zero

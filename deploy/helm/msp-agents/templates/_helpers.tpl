@@ -145,7 +145,40 @@ Call with (dict "root" $ "saslSecret" "<per-service override or empty>").
   value: "0.0.0.0"
 - name: HTTP_PORT
   value: {{ .cfg.port | int | toString | quote }}
+- name: METRICS_PORT
+  value: {{ .cfg.metricsPort | int | toString | quote }}
+{{ include "msp-agents.authEnv" . }}
 {{- include "msp-agents.extraEnv" . }}
+{{- end -}}
+
+{{/* msp-agents.authEnv: the OIDC issuer the API trusts, or AUTH_MODE=off only when global.auth.disabled
+     says so; anything else fails the render rather than deploy an API anyone may call or none can. */}}
+{{- define "msp-agents.authEnv" -}}
+{{- $auth := .root.Values.global.auth -}}
+{{- $env := merge (deepCopy (.cfg.env | default dict)) (.root.Values.global.env | default dict) -}}
+{{- if $auth.disabled -}}
+- name: AUTH_MODE
+  value: "off"
+{{- else -}}
+{{- if eq (lower (toString (get $env "AUTH_MODE" | default ""))) "off" -}}
+{{- fail (printf "services.%s: AUTH_MODE=off in env turns authentication off; set global.auth.disabled: true to mean it" .cfg.name) -}}
+{{- end -}}
+{{- if not (and $auth.issuer $auth.audience) -}}
+{{- fail "global.auth.issuer and global.auth.audience are required (the OIDC issuer, e.g. the Cognito user pool URL, and its app client id); set global.auth.disabled: true only to run without authentication" -}}
+{{- end -}}
+- name: AUTH_MODE
+  value: "oidc"
+- name: OIDC_ISSUER
+  value: {{ $auth.issuer | quote }}
+- name: OIDC_AUDIENCE
+  value: {{ $auth.audience | quote }}
+- name: OIDC_ROLES_CLAIM
+  value: {{ $auth.rolesClaim | quote }}
+{{- with $auth.jwksUrl }}
+- name: OIDC_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end -}}
 {{- end -}}
 
 {{/* msp-agents.tmpVolume is the writable /tmp of a read-only root filesystem (volume + mount). */}}

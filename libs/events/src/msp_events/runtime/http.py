@@ -1,4 +1,11 @@
-"""The HTTP side of a service: probes, metrics and the service's REST API (FastAPI, OpenAPI)."""
+"""The HTTP side of a service: probes and the service's REST API (FastAPI, OpenAPI) on HTTP_PORT,
+Prometheus metrics on METRICS_PORT.
+
+The API routers sit behind the bearer-token check of ``runtime/auth.py`` (every route, whatever
+the service adds later); the probes stay open for the kubelet. ``/metrics`` lives on an app of its
+own, served alongside by the same process (``cli.py``), so a NetworkPolicy can let the scraper
+reach the metrics and nothing else, and API clients the API and not the metrics.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,22 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from msp_events.runtime.api import RefuseControlCharacters
+from msp_events.runtime.auth import AUTH_RESPONSES, AuthSettings, auth_dependencies
 from msp_events.runtime.service import Service
 
 
-def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: str = "0.1.0") -> FastAPI:
+def build_http_app(
+    service: Service,
+    api: Sequence[APIRouter] = (),
+    *,
+    version: str = "0.1.0",
+    auth: AuthSettings | None = None,
+) -> FastAPI:
+    """The service's API app; ``auth`` replaces the service settings' (the test harness' issuer).
+    Raises ``AuthConfigurationError`` when auth is on but no issuer is configured."""
+    auth = auth or service.settings.auth
+    guard = auth_dependencies(service.name, auth)  # fails before anything starts
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await service.start()
@@ -46,6 +65,15 @@ def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: 
             body["reasons"] = service.reasons
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    for router in api:
+        app.include_router(router, dependencies=guard, responses=AUTH_RESPONSES if guard else None)
+    return app
+
+
+def build_metrics_app(service: Service) -> FastAPI:
+    """``/metrics`` alone, for METRICS_PORT: no lifespan (the API app starts and stops the service)."""
+    app = FastAPI(title=f"{service.name.upper()} metrics", docs_url=None, redoc_url=None)
+
     @app.get(
         "/metrics",
         tags=["operations"],
@@ -56,6 +84,4 @@ def build_http_app(service: Service, api: Sequence[APIRouter] = (), *, version: 
     async def metrics() -> Response:
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for router in api:
-        app.include_router(router)
     return app

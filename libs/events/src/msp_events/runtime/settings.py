@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from msp_events.runtime.auth import AuthSettings
+
 
 class KafkaSettings(BaseSettings):
     """``KAFKA_*``: plaintext locally; SASL/SCRAM or MSK IAM (SASL/OAUTHBEARER) over TLS for managed
@@ -45,7 +47,13 @@ class ServiceSettings(BaseSettings):
     transport: Literal["kafka", "inprocess"] = Field(default="kafka", alias="MSP_TRANSPORT")
     database_url: str = Field(default="", alias="DATABASE_URL", description="sqlite:///… or postgresql://…")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
-    http_port: int = Field(default=8000, alias="HTTP_PORT")
+    http_port: int = Field(default=8000, alias="HTTP_PORT", description="the REST API and the probes")
+    metrics_port: int = Field(
+        default=9100,
+        alias="METRICS_PORT",
+        description="Prometheus /metrics, served by the same process on its own port: the scraper may reach "
+        "it, API clients need not",
+    )
     migrate_on_start: bool = Field(default=True, alias="MIGRATE_ON_START")
     relay_enabled: bool = Field(default=True, alias="RELAY_ENABLED")
     consumer_enabled: bool = Field(default=True, alias="CONSUMER_ENABLED")
@@ -102,6 +110,7 @@ class ServiceSettings(BaseSettings):
         description="facts dated more than this many years after the service clock are dead-lettered",
     )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///./.data/{self.service_name}.db"

@@ -35,6 +35,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from msp_events.testing import auth as test_auth
+
 DATABASE = "faults"
 
 
@@ -222,7 +224,9 @@ def private_kafka() -> Iterator[PrivateKafka]:
 
 class ServiceProcess:
     """A service run as its own OS process (``python SCRIPT serve``), as in production: a fault
-    test can SIGKILL it, stop it gracefully, or read its ``/readyz`` and ``/metrics`` over HTTP."""
+    test can SIGKILL it, stop it gracefully, or read its ``/readyz`` (``port``) and ``/metrics``
+    (``metrics_port``) over HTTP. Its API trusts the test issuer (``msp_events.testing.auth``),
+    with authentication on as in production, unless ``env`` says otherwise."""
 
     def __init__(
         self,
@@ -235,10 +239,17 @@ class ServiceProcess:
     ) -> None:
         self.name = name
         self.port = _free_port()
+        self.metrics_port = _free_port()
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, str(script), "serve", "--log-level", log_level],
-            env={**os.environ, **env, "HTTP_PORT": str(self.port)},
+            env={
+                **os.environ,
+                **test_auth.env(),
+                **env,
+                "HTTP_PORT": str(self.port),
+                "METRICS_PORT": str(self.metrics_port),
+            },
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
         )

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from msp_events.envelope import Envelope
 from msp_events.runtime.settings import ServiceSettings
+from msp_events.testing import auth as test_auth
 from msp_events.testing.service import RunningService, ServiceFactory, running_service
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -57,18 +58,27 @@ def fuzz_service(
             running.service.engine.dispose()
 
     asyncio.run(deliver())
-    return fuzz_api(create_app(settings), known=known, max_examples=max_examples)
+    app = create_app(settings.model_copy(update={"auth": test_auth.settings()}))  # trusts the test issuer
+    return fuzz_api(app, known=known, max_examples=max_examples)
 
 
-def fuzz_api(app: FastAPI, *, max_examples: int = 30, known: Mapping[str, str] | None = None) -> list[str]:
+def fuzz_api(
+    app: FastAPI,
+    *,
+    max_examples: int = 30,
+    known: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> list[str]:
     """Run every operation of ``app``'s OpenAPI; return one line per failing operation (empty when
-    all passed), so one test reports every problem at once.
+    all passed), so one test reports every problem at once. Every call carries ``headers``
+    (default: an owner's token from the test issuer, so the fuzzing gets past authentication).
 
     Each operation gets schemathesis' three phases, as its own pytest integration runs them: the
     documented examples, the *coverage* phase (boundary and just-out-of-bounds values of every
     parameter, deterministic; it finds the unbounded page offset that random data almost never
     does) and ``max_examples`` random cases, in both positive and negative modes."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    sent = dict(headers) if headers is not None else test_auth.bearer(["owner"])
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]  # an invalid schema raises here: good
@@ -85,14 +95,14 @@ def fuzz_api(app: FastAPI, *, max_examples: int = 30, known: Mapping[str, str] |
                 override=Override(path_parameters=path_parameters),
             )
             try:
-                create_test(operation=operation, test_func=_call_and_validate, config=config)()
+                create_test(operation=operation, test_func=_call_and_validate, config=config)(headers=sent)
             except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a Base one
                 failures.append(f"{label}: {type(exc).__name__}: {_describe(exc)}")
     return failures
 
 
-def _call_and_validate(case: schemathesis.Case[Any]) -> None:
-    case.call_and_validate(checks=CHECKS)
+def _call_and_validate(case: schemathesis.Case[Any], headers: dict[str, str]) -> None:
+    case.call_and_validate(headers=headers, checks=CHECKS)
 
 
 def _settings(max_examples: int) -> settings:

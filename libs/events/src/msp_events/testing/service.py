@@ -20,11 +20,12 @@ from sqlmodel import Session
 
 from msp_events.envelope import Envelope
 from msp_events.runtime.embedded import EmbeddedSystem
-from msp_events.runtime.http import build_http_app
+from msp_events.runtime.http import build_http_app, build_metrics_app
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
 from msp_events.runtime.settings import ServiceSettings
 from msp_events.runtime.transport import Transport
+from msp_events.testing import auth as test_auth
 
 R = TypeVar("R", bound="RunningService")
 ServiceFactory = Callable[..., Service]
@@ -55,11 +56,24 @@ class RunningService:
         value = self.service.metrics.registry.get_sample_value(f"{metric}_total", labels)
         return value or 0.0
 
-    def http(self) -> httpx.AsyncClient:
-        """A client for the service's REST API, in process (the service is already started)."""
-        app = build_http_app(self.service, self.api)
+    def http(self, *, token: str | None = "owner") -> httpx.AsyncClient:
+        """A client for the service's REST API, in process (the service is already started).
+
+        The API trusts the test issuer (``msp_events.testing.auth``); the client sends an owner's
+        token unless ``token`` is another JWT, or ``None`` for no ``Authorization`` header."""
+        app = build_http_app(self.service, self.api, auth=test_auth.settings())
+        if token == "owner":
+            token = test_auth.token(["owner"])
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
         return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=f"http://{self.service.name}"
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{self.service.name}", headers=headers
+        )
+
+    def metrics_http(self) -> httpx.AsyncClient:
+        """A client for the service's metrics port (``/metrics``), in process."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=build_metrics_app(self.service)),
+            base_url=f"http://{self.service.name}-metrics",
         )
 
     async def rejected(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
