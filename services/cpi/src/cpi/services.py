@@ -3,9 +3,12 @@
 A fact use case stores the fact (newer wins, keyed by the entity's id), marks the ledger keys it
 changed, and ends with ``_settle``: the marked keys are recomputed set-wise, closed months a late
 fact changed are re-judged, and months the clock has closed since the last message are judged.
-Facts for open months that close nothing leave their keys to one recompute per batch
-(``_DeferredLedger``); what is emitted is the same either way, because judging reads closed months
-only and a settle that closes a month flushes the batch's pending keys first.
+Within a runtime batch, time entries and licence findings are held and written set-wise, late ones
+too (``_DeferredLedger``: one read and one upsert per table, a late fact re-judged in its own
+message's name), and facts for open months that close nothing leave their keys to one recompute
+per batch; what is emitted is the same either way, because judging reads closed months only, held
+facts are written before any other message reads or changes what they feed, and a settle that
+closes a month flushes the batch's pending keys first.
 """
 
 from __future__ import annotations

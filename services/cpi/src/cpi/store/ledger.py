@@ -125,6 +125,12 @@ _DIRTY_TIME = """FROM ledger_dirty d
 JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
 JOIN clients c ON c.client_id = t.client_id"""
 
+_DIRTY_LINES = """FROM ledger_dirty d
+JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
+     AND il.month = d.month"""
+_DIRTY_LEAKAGE = """FROM ledger_dirty d
+JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agreement_id
+     AND k.month = d.month"""
 
 TIME_SUMS = "ledger_time_sums"
 """The temporary table a full recompute on PostgreSQL sums the time entries into first."""
@@ -162,10 +168,10 @@ WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL AND N
 def _ledger_select(dialect: str, every_key: bool = False, time_sums: str | None = None) -> str:
     """The ``INSERT … SELECT`` of the ledger rows of the keys marked with ``:token``.
 
-    ``every_key``: every key any fact has is marked (a full recompute), so the fact-driven time
-    branch reads its table whole rather than key by key, and subscriptions find their agreement
-    by one grouped join; ``time_sums``: a table that already holds the time branch's rows. The
-    rows are the same either way (tests compare them)."""
+    ``every_key``: every key any fact has is marked (a full recompute), so the fact-driven
+    branches (time entries, invoice lines, findings) read their tables whole rather than key by
+    key, and subscriptions find their agreement by one grouped join; ``time_sums``: a table that
+    already holds the time branch's rows. The rows are the same either way (tests compare them)."""
     time = f"SELECT * FROM {time_sums}" if time_sums else _time_select(dialect, every_key)
     ok = "il.currency = c.currency"
     elsewhere = _COSTED_ELSEWHERE
@@ -200,12 +206,10 @@ def _ledger_select(dialect: str, every_key: bool = False, time_sums: str | None 
             "licence_cost_unmatched": f"CASE WHEN {ok} AND il.line_type = 'licence' AND il.cost IS NOT NULL "
             f"AND NOT {elsewhere} THEN il.cost ELSE 0 END",
         },
-        """FROM ledger_dirty d
-JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
-     AND il.month = d.month
+        f"""{"FROM invoice_lines il" if every_key else _DIRTY_LINES}
 JOIN clients c ON c.client_id = il.client_id
 LEFT JOIN agreements g ON g.agreement_id = il.agreement_id
-WHERE d.token = :token AND c.currency IS NOT NULL""",
+WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL""",
     )
     addition = _branch(
         "d.client_id, d.agreement_id, d.month",
@@ -246,10 +250,9 @@ WHERE d.token = :token AND s.costed AND c.currency IS NOT NULL
             "leakage_findings": "CASE WHEN k.currency = c.currency THEN 1 ELSE 0 END",
             "currency_mismatches": "CASE WHEN k.currency = c.currency THEN 0 ELSE 1 END",
         },
-        """FROM ledger_dirty d
-JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agreement_id AND k.month = d.month
+        f"""{"FROM licence_leakage k" if every_key else _DIRTY_LEAKAGE}
 JOIN clients c ON c.client_id = k.client_id
-WHERE d.token = :token AND c.currency IS NOT NULL""",
+WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL""",
     )
     sums = ", ".join(f"SUM(u.{name})" for name in COLUMNS)
     union = "\nUNION ALL\n".join((time, invoice, addition, subscription, leakage))
@@ -263,16 +266,28 @@ GROUP BY u.client_id, u.agreement_id, u.month, u.currency"""
 
 
 def mark_keys(session: Session, token: str, keys: Iterable[Key]) -> None:
-    rows = [{"token": token, "c": c, "a": a, "m": m} for c, a, m in sorted(set(keys))]
-    if rows:
-        session.flush()
+    ordered = sorted(set(keys))
+    if not ordered:
+        return
+    session.flush()
+    if _dialect(session) == "postgresql":  # a batch's keys in one statement, as three arrays
+        clients, agreements, months = (list(column) for column in zip(*ordered, strict=True))
         session.execute(
             text(
                 "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
-                "VALUES (:token, :c, :a, :m) ON CONFLICT DO NOTHING"
+                "SELECT :token, k.c, k.a, k.m FROM unnest(CAST(:cs AS text[]), CAST(:ags AS text[]), "
+                "CAST(:ms AS text[])) AS k(c, a, m) ON CONFLICT DO NOTHING"
             ),
-            rows,
+            {"token": token, "cs": clients, "ags": agreements, "ms": months},
         )
+        return
+    session.execute(
+        text(
+            "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
+            "VALUES (:token, :c, :a, :m) ON CONFLICT DO NOTHING"
+        ),
+        [{"token": token, "c": c, "a": a, "m": m} for c, a, m in ordered],
+    )
 
 
 def _mark_select(session: Session, token: str, select_sql: str, params: dict[str, Any]) -> None:
