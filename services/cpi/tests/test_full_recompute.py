@@ -43,7 +43,9 @@ async def test_the_full_recompute_gives_the_rows_of_the_per_key_statement(
     log = tmp_path / "sim.jsonl"
     generate(Params(4, 6, 3, 5), log)
     url = f"sqlite:///{tmp_path}/cpi.db" if backend == "sqlite" else request.getfixturevalue("postgres_url")
-    result = await replay(create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=url)
+    result = await replay(
+        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=url, timeout_s=600
+    )
     assert result.dead_letters == []
     engine = create_engine(url)
     try:
