@@ -13,7 +13,8 @@
     ``INSERT … SELECT generate_series`` into a fresh database (not measured), then
     ``recompute_ledger(session)`` timed, beside a bare ``GROUP BY client, month`` over the same
     table (the least a set-wise aggregation costs). ``EXPLAIN (ANALYZE, BUFFERS)`` of the
-    recompute's statements goes to ``.bench/``; peak RSS of this process during the recompute.
+    recompute's statements (mark, delete, the time entries' sums, the insert) goes to ``.bench/``;
+    peak RSS of this process during the recompute.
 
 A measurement, not a test: nothing asserts a time.
 
@@ -62,7 +63,15 @@ from msp_events.types.psa import (
 from cpi.app import create_service
 from cpi.settings import Settings
 from cpi.store import MIGRATIONS
-from cpi.store.ledger import FAR, _client_keys, _ledger_select, recompute_ledger
+from cpi.store.ledger import (
+    FAR,
+    FULL_RECOMPUTE_SETTINGS,
+    TIME_SUMS,
+    _client_keys,
+    _ledger_select,
+    _time_select,
+    recompute_ledger,
+)
 from cpi.store.tables import METADATA
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -522,14 +531,20 @@ def explain(url: str, path: Path) -> list[str]:
     try:
         with engine.connect() as c:
             text_out = []
-            for what, sql in (("mark every key", mark), ("delete the keys' rows", delete),
-                              ("insert … select … group by", _ledger_select("postgresql"))):  # fmt: skip
+            sums = f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_time_select('postgresql', True)}"
+            insert = _ledger_select("postgresql", True, TIME_SUMS)
+            steps = (("mark every key", mark), ("delete the keys' rows", delete),
+                     ("sum the time entries (create table as)", sums),
+                     ("insert … select … group by", insert))  # fmt: skip
+            for name, value in FULL_RECOMPUTE_SETTINGS.items():  # as recompute_ledger sets them
+                c.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+            for what, sql in steps:
                 plan = [r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)]
                 text_out += [f"-- {what} (token {token})", *plan, ""]
                 if what.startswith("mark"):
                     c.execute(text("ANALYZE ledger_dirty"))  # as recompute_ledger does after marking
                 out += [f"{what}: {line.strip()}" for line in plan if line.startswith("Execution Time")]
-                if what.startswith("insert"):
+                if what.startswith("sum"):
                     out += [
                         line.rstrip()
                         for line in plan

@@ -181,3 +181,50 @@ def test_a_failure_in_deferred_work_is_pinned_on_its_message(tmp_path: Path) -> 
     counts, published = _state(engine)
     assert counts == {"C-1": 2}  # counted once each, despite the replays
     assert published == ["C-1 seen 2 times"]
+
+
+HELD = "held"
+
+
+class Held:
+    """Messages whose work (and output) waits for the batch's flush, as CPI's held facts do."""
+
+    def __init__(self) -> None:
+        self.uows: list[UnitOfWork] = []
+
+    def flush(self, session: Session) -> None:
+        for uow in self.uows:
+            uow.emit(_report(uow.cause.data.client_id, 0))
+
+
+def held_router() -> HandlerRouter:
+    router = HandlerRouter()
+
+    @router.handles(ClientUpserted)
+    def on_client(uow: UnitOfWork, e: Envelope[ClientUpserted]) -> None:
+        held = uow.batch.deferred(HELD, Held) if e.data.name == "held" else None
+        if held is not None:
+            held.uows.append(uow)
+            return
+        if e.data.name != "held":  # emits at once, after what the held messages before it emit
+            uow.batch.flush(uow.session, HELD)
+        uow.emit(_report(e.data.client_id, 0))
+
+    return router
+
+
+def test_deferred_work_emits_in_its_message_s_name_and_in_message_order(tmp_path: Path) -> None:
+    log = [("C-1", "held"), ("C-2", "held"), ("C-3", "now"), ("C-4", "held"), ("C-5", "held")]
+    runs = {}
+    for name, batches in (("whole", [_records(log)]), ("single", [[r] for r in _records(log)])):
+        applier, engine = _applier(tmp_path, name)
+        applier.router = held_router()
+        emitted = sum(applier.apply(batch).emitted for batch in batches)
+        assert emitted == len(log)
+        with engine.connect() as c:
+            runs[name] = [
+                (r.event_id, json.loads(r.value)["summary"])
+                for r in c.execute(select(outbox).order_by(outbox.c.seq))
+            ]
+    assert [summary.split()[0] for _, summary in runs["whole"]] == ["C-1", "C-2", "C-3", "C-4", "C-5"]
+    assert runs["whole"] == runs["single"]  # the same ids: each event is its own message's

@@ -3,9 +3,12 @@
 A fact use case stores the fact (newer wins, keyed by the entity's id), marks the ledger keys it
 changed, and ends with ``_settle``: the marked keys are recomputed set-wise, closed months a late
 fact changed are re-judged, and months the clock has closed since the last message are judged.
-Facts for open months that close nothing leave their keys to one recompute per batch
-(``_DeferredLedger``); what is emitted is the same either way, because judging reads closed months
-only and a settle that closes a month flushes the batch's pending keys first.
+Within a runtime batch, time entries and licence findings are held and written set-wise, late ones
+too (``_DeferredLedger``: one read and one upsert per table, a late fact re-judged in its own
+message's name), and facts for open months that close nothing leave their keys to one recompute
+per batch; what is emitted is the same either way, because judging reads closed months only, held
+facts are written before any other message reads or changes what they feed, and a settle that
+closes a month flushes the batch's pending keys first.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import delete, select, text
 from sqlmodel import Session
@@ -43,7 +47,7 @@ from cpi.domain.costing import (
 )
 from cpi.domain.ledger import MonthLines, cents
 from cpi.domain.months import add_months, last_closed_month, month_of, months_between
-from cpi.store import ledger
+from cpi.store import facts, ledger
 from cpi.store.repository import ClientRepository, client_month_lines
 from cpi.store.tables import (
     Agreement,
@@ -85,6 +89,7 @@ def _newer(as_of: datetime, digest: str, row_as_of: datetime | None, row_digest:
 def record_client(uow: UnitOfWork, client: ClientVersion, config: LedgerConfig | None = None) -> bool:
     """Keep the client's latest master data; returns False for a stale (older) version. A new or
     changed client releases its held facts and re-prices its months (its currency may change)."""
+    _write_facts(uow)
     clients = ClientRepository(uow.session)
     fresh = supersedes(client, clients.get(client.client_id))
     if fresh:
@@ -95,6 +100,7 @@ def record_client(uow: UnitOfWork, client: ClientVersion, config: LedgerConfig |
 
 
 def record_agreement(uow: UnitOfWork, a: AgreementUpserted, at: datetime, config: LedgerConfig) -> None:
+    _write_facts(uow)
     session = uow.session
     as_of, digest = a.updated_at or at, a.digest()
     row = session.get(Agreement, a.agreement_id)
@@ -167,6 +173,7 @@ def _periods(session: Session, technician_id: str) -> list[RatePeriod]:
 def record_technician(uow: UnitOfWork, t: TechnicianUpserted, at: datetime, config: LedgerConfig) -> None:
     """Keep the technician's cost-rate periods; a changed rate re-costs the entries worked on or
     after the first date it changes (never earlier ones); a new technician releases held time."""
+    _write_facts(uow)
     session = uow.session
     as_of, digest = t.updated_at or at, t.digest()
     row = session.get(Technician, t.technician_id)
@@ -206,14 +213,10 @@ def record_technician(uow: UnitOfWork, t: TechnicianUpserted, at: datetime, conf
 
 def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime, config: LedgerConfig) -> None:
     """Keep the entry (a correction re-sent with the same id replaces it: the later event wins)."""
-    session = uow.session
     digest = e.digest()
-    row = session.get(TimeEntry, e.time_entry_id)
-    if row is not None and not _newer(at, digest, row.as_of, row.digest):
-        return _settle(uow, config)
-    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
     rate = e.hourly_rate
     values = {
+        "time_entry_id": e.time_entry_id,
         "client_id": e.client_id,
         "technician_id": e.technician_id,
         "agreement_id": e.agreement_id or ledger.NO_AGREEMENT,
@@ -228,7 +231,14 @@ def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime, config:
         "as_of": at,
         "digest": digest,
     }
-    row = row or TimeEntry(time_entry_id=e.time_entry_id, **values)
+    if _hold(uow, config, "time_entries", (e.time_entry_id,), values):
+        return
+    session = uow.session
+    row = session.get(TimeEntry, e.time_entry_id)
+    if row is not None and not _newer(at, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
+    row = row or TimeEntry(**values)
     for name, value in values.items():
         setattr(row, name, value)
     session.add(row)
@@ -245,6 +255,7 @@ def _line_months(start: date | None, end: date | None, fallback: date) -> list[s
 def record_invoice(uow: UnitOfWork, inv: InvoiceIssued, at: datetime, config: LedgerConfig) -> None:
     """Keep the invoice's lines, each spread evenly over the months of its service period (cents,
     remainder in the last month); an adjusted invoice re-sent with the same id replaces them."""
+    _write_facts(uow)
     session = uow.session
     as_of, digest = inv.issued_at or at, inv.digest()
     row = session.get(Invoice, inv.invoice_id)
@@ -303,6 +314,7 @@ def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted, at: datetime, 
     """Keep the subscription's state as seen in the month it was reported; each state applies from
     that month until the next one (the first also back to the start date), so a quantity change
     never re-prices months before it."""
+    _write_facts(uow)
     session = uow.session
     as_of, digest = s.updated_at or at, s.digest()
     observed = month_of(as_of)
@@ -363,11 +375,9 @@ def record_leakage(
     if v.kind not in LEAKAGE_KINDS:
         return _settle(uow, config)
     month, digest = month_of(at), v.digest()
-    row = session.get(LicenceLeakage, (v.violation_id, month))
-    if row is not None and not _newer(at, digest, row.as_of, row.digest):
-        return _settle(uow, config)
-    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
     values = {
+        "violation_id": v.violation_id,
+        "month": month,
         "client_id": v.client_id,
         "agreement_id": v.agreement_id or ledger.NO_AGREEMENT,
         "kind": v.kind,
@@ -379,7 +389,13 @@ def record_leakage(
         "as_of": at,
         "digest": digest,
     }
-    row = row or LicenceLeakage(violation_id=v.violation_id, month=month, **values)
+    if _hold(uow, config, "licence_leakage", (v.violation_id, month), values):
+        return
+    row = session.get(LicenceLeakage, (v.violation_id, month))
+    if row is not None and not _newer(at, digest, row.as_of, row.digest):
+        return _settle(uow, config)
+    keys = [] if row is None else [(row.client_id, row.agreement_id, row.month)]
+    row = row or LicenceLeakage(**values)
     for name, value in values.items():
         setattr(row, name, value)
     session.add(row)
@@ -390,6 +406,7 @@ def record_leakage(
 def on_clock(uow: UnitOfWork, config: LedgerConfig) -> None:
     """The clock moved: extend the calendar (recurring lines of a new month) and judge the months
     that have closed. Churn scoring reads the ledger next: nothing may stay deferred."""
+    _write_facts(uow)
     _settle(uow, config, reads_ledger=True)
 
 
@@ -399,14 +416,48 @@ DEFERRED_LEDGER = "cpi.ledger"
 DEFERRED_TOKEN = "deferred"
 
 
+@dataclass(frozen=True)
+class _Held:
+    """One message's single-row fact, held for the batch's set-wise write."""
+
+    uow: UnitOfWork
+    config: LedgerConfig
+    table: str
+    key: tuple[str, ...]
+    values: dict[str, Any]
+
+
+@dataclass
+class _Step:
+    """What one held fact does once the facts before it are applied: the ledger keys it changes
+    (none when a newer version is stored), the months it wants in the calendar, and whether any of
+    its keys is in a closed month (a late fact, re-judged in its own message's name)."""
+
+    held: _Held
+    keys: list[ledger.Key]
+    months: set[str]
+    late_clients: set[str]
+
+
 @dataclass
 class _DeferredLedger:
-    """Ledger keys and calendar months that a batch's facts for still-open months marked: the
-    batch recomputes them once, set-wise, before it commits (``UnitOfWork.batch``). Nothing reads
-    an open month's ledger row while judging, so only the time spent changes."""
+    """A batch's facts, written set-wise, and the ledger work they leave (``UnitOfWork.batch``).
+
+    * Held facts (time entries, licence findings) are written with one read and one upsert per
+      table (``write``), before any other CPI message of the batch is handled and before the
+      commit. A fact whose keys are all in open months leaves them here; a *late* fact (a key in a
+      closed month) has its keys recomputed and its client months re-judged, emitting on its own
+      message's unit of work, exactly as if it had been handled alone: facts are applied in runs
+      in which no two late facts concern the same client (judging a client month reads only that
+      client's closed months), and a late fact that extends the calendar runs alone.
+    * Ledger keys and calendar months of facts for still-open months are recomputed once, before
+      the batch commits (``flush``). Nothing reads an open month's ledger row while judging, so
+      only the time spent changes.
+    """
 
     keys: set[ledger.Key] = field(default_factory=set)
     months: set[str] = field(default_factory=set)
+    held: list[_Held] = field(default_factory=list)
     _last_closed: tuple[str | None] | None = None
 
     def last_closed_month(self, session: Session) -> str | None:
@@ -417,11 +468,130 @@ class _DeferredLedger:
         return self._last_closed[0]
 
     def flush(self, session: Session) -> None:
+        self.write(session)
         if not (self.keys or self.months):  # only read the close marker
             return
         ledger.mark_months(session, DEFERRED_TOKEN, ledger.ensure_months(session, self.months))
         ledger.mark_keys(session, DEFERRED_TOKEN, self.keys)
         ledger.recompute(session, DEFERRED_TOKEN)
+
+    def write(self, session: Session) -> None:
+        """Write the held facts, in runs (see the class), and settle each run."""
+        held, self.held = self.held, []
+        if not held:
+            return
+        last = self.last_closed_month(session)
+        current: dict[tuple[str, tuple[str, ...]], tuple[str, str, str, datetime, str] | None] = {}
+        for table in {h.table for h in held}:
+            found = facts.stored(session, table, (h.key for h in held if h.table == table))
+            for h in held:
+                if h.table == table:
+                    row = found.get(h.key)
+                    current[(table, h.key)] = tuple(row) if row is not None else None  # type: ignore[assignment]
+        calendar: tuple[str | None, str | None] | None = None
+        run: list[_Step] = []
+        rows: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        for h in held:
+            step = _step(h, current, last)
+            if step.keys:
+                v = h.values
+                current[(h.table, h.key)] = (
+                    v["client_id"],
+                    v["agreement_id"],
+                    v["month"],
+                    v["as_of"],
+                    v["digest"],
+                )
+            extends = False
+            if step.late_clients:
+                if calendar is None:
+                    lo, hi = session.execute(text("SELECT MIN(month), MAX(month) FROM ledger_months")).one()
+                    calendar = (lo, hi)
+                lo, hi = calendar
+                extends = lo is None or hi is None or any(m < lo or m > hi for m in step.months)
+            clash = step.late_clients & {c for s in run for c in s.late_clients}
+            if run and (clash or extends):
+                self._apply(session, run, rows, last)
+                run, rows = [], {}
+            run.append(step)
+            if step.keys:
+                rows[(h.table, h.key)] = h.values
+            if extends:  # alone: the months it adds mark other clients' keys too
+                self._apply(session, run, rows, last)
+                run, rows, calendar = [], {}, None
+        self._apply(session, run, rows, last)
+
+    def _apply(
+        self,
+        session: Session,
+        run: list[_Step],
+        rows: dict[tuple[str, tuple[str, ...]], dict[str, Any]],
+        last: str | None,
+    ) -> None:
+        for table in sorted({t for t, _ in rows}):
+            facts.upsert(session, table, [v for (t, _), v in rows.items() if t == table])
+        late = [s for s in run if s.late_clients]
+        for step in run:
+            if not step.late_clients:
+                self.keys.update(step.keys)
+                self.months.update(step.months)
+        if not late:
+            return
+        token = late[0].held.uow.cause.id
+        ledger.mark_keys(session, token, (k for s in late for k in s.keys))
+        added = ledger.ensure_months(session, {m for s in late for m in s.months})
+        ledger.mark_months(session, token, added)
+        touched = ledger.recompute(session, token)
+        for step in late:
+            pairs = touched if len(late) == 1 else sorted({(c, m) for c, _, m in step.keys})
+            for client_id, month in pairs:
+                if last is not None and month <= last:
+                    _judge(step.held.uow, step.held.config, month, client_id)
+
+
+def _step(
+    h: _Held,
+    current: dict[tuple[str, tuple[str, ...]], tuple[str, str, str, datetime, str] | None],
+    last: str | None,
+) -> _Step:
+    """What ``h`` does given the stored (or earlier held) version of its fact."""
+    row = current[(h.table, h.key)]
+    tick = h.uow.clock
+    months = {month_of(tick)} if tick is not None else set()
+    v = h.values
+    if row is not None and not _newer(v["as_of"], v["digest"], row[3], row[4]):
+        return _Step(h, [], months, set())
+    keys = [] if row is None else [(row[0], row[1], row[2])]
+    keys.append((v["client_id"], v["agreement_id"], v["month"]))
+    months.add(v["month"])
+    late = {c for c, _, m in keys if last is not None and m <= last}
+    return _Step(h, keys, months, late)
+
+
+def _hold(
+    uow: UnitOfWork, config: LedgerConfig, table: str, key: tuple[str, ...], values: dict[str, Any]
+) -> bool:
+    """Leave this message's fact to the batch's set-wise write, when the batch defers and the
+    message closes no month (a fact never does: months close on the clock); False: do it now."""
+    deferred = uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
+    if deferred is None:
+        return False
+    tick = uow.clock
+    closable = last_closed_month(tick.date(), config.grace_days) if tick is not None else None
+    last = deferred.last_closed_month(uow.session)
+    if closable is not None and (last is None or closable > last):
+        _write_facts(uow)
+        return False
+    deferred.held.append(_Held(uow, config, table, key, values))
+    return True
+
+
+def _write_facts(uow: UnitOfWork) -> None:
+    """Write the facts held so far in this batch (and re-judge the late ones): before a message
+    that reads or changes what they feed (master data, invoices, the clock)."""
+    deferred = uow.batch.deferred(DEFERRED_LEDGER, _DeferredLedger)
+    if deferred is not None:
+        deferred.write(uow.session)
 
 
 def _settle(

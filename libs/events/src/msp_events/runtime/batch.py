@@ -8,8 +8,10 @@ handler fails, the transaction is rolled back and the batch replayed with that m
 they still fail, while the other messages keep the fast path. Handlers are deterministic functions
 of the event and the database, so running the good ones again changes nothing but the time taken.
 
-On the fast path the messages share a ``Batch`` that lets handlers defer derived-state work to one
-set-wise step before the commit (``UnitOfWork.batch``). A replayed batch does not defer, so that a
+On the fast path the messages share a ``Batch`` that lets handlers defer derived-state work (and
+their own writes) to one set-wise step before the commit (``UnitOfWork.batch``). Deferred work may
+emit on the unit of work of the message it belongs to, so the fast path appends the batch's events
+to the outbox after that step, in message order. A replayed batch does not defer, so that a
 failure in work that would have been deferred is attributed to the message that caused it.
 """
 
@@ -33,7 +35,7 @@ from msp_events.runtime.metrics import RuntimeMetrics
 from msp_events.runtime.plausibility import PlausibilityWindow, refuse_implausible
 from msp_events.runtime.router import HandlerRouter, Route
 from msp_events.runtime.transport import Record
-from msp_events.runtime.uow import Batch, UnitOfWork
+from msp_events.runtime.uow import Batch, DeferredWorkFailed, UnitOfWork
 from msp_events.types.platform import ClockTicked
 
 
@@ -156,7 +158,9 @@ class BatchApplier:
             ],
         )
         claimed: set[InboxKey] = set()
-        pending: list[Envelope[Any]] = []  # emitted on the fast path, appended in order
+        # handled on the fast path: their events are appended in message order once the batch's
+        # deferred work (which may emit on their behalf) has run
+        pending: list[UnitOfWork] = []
         for message in messages:
             if message.undecodable is not None:
                 outcome.dead_letters.append(message.undecodable)
@@ -165,7 +169,7 @@ class BatchApplier:
             assert envelope is not None
             key = inbox_key(envelope)
             if key in suspects:
-                append_outbox(session, pending)  # keep outbox order = message order
+                outcome.emitted += self._append(session, pending)  # keep outbox order = message order
                 pending = []
                 self._apply_suspect(session, message, suspects[key], outcome)
                 continue
@@ -176,8 +180,7 @@ class BatchApplier:
             started = time.perf_counter()
             uow = self._run(session, message, key, batch)
             outcome.handled.append((envelope.type, time.perf_counter() - started))
-            pending.extend(uow.emitted)
-            outcome.emitted += len(uow.emitted)
+            pending.append(uow)
         if batch.pending:
             try:
                 batch.flush(session)
@@ -190,8 +193,14 @@ class BatchApplier:
                 raise _DeferredWorkFailed(str(exc)) from exc
             except Exception as exc:
                 raise _DeferredWorkFailed(str(exc)) from exc
-        append_outbox(session, pending)
+        outcome.emitted += self._append(session, pending)
         return outcome
+
+    @staticmethod
+    def _append(session: Session, handled: list[UnitOfWork]) -> int:
+        events = [e for uow in handled for e in uow.emitted]
+        append_outbox(session, events)
+        return len(events)
 
     def _run(self, session: Session, message: _Message, key: InboxKey, batch: Batch) -> UnitOfWork:
         envelope = message.envelope
@@ -199,6 +208,8 @@ class BatchApplier:
         uow = UnitOfWork(session, envelope, self.service, batch)
         try:
             self._handle(uow, message)
+        except DeferredWorkFailed as exc:  # flushed by this handler, but not its own work alone
+            raise _DeferredWorkFailed(str(exc)) from exc
         except OperationalError:
             raise
         except DBAPIError as exc:

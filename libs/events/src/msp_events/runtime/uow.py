@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from msp_events.envelope import Envelope
@@ -29,6 +30,11 @@ class Deferred(Protocol):
     """Work accumulated across a batch's messages and done once, set-wise, before it commits."""
 
     def flush(self, session: Session) -> None: ...
+
+
+class DeferredWorkFailed(Exception):
+    """Deferred work failed (wherever it was flushed): no single message can be blamed yet, so the
+    runtime runs the batch again with every message doing its own work."""
 
 
 W = TypeVar("W", bound=Deferred)
@@ -61,7 +67,18 @@ class Batch:
         """Do the pending work (all of it, or the one called ``name``) now."""
         names = list(self._work) if name is None else [name] if name in self._work else []
         for n in names:
-            self._work.pop(n).flush(session)
+            try:
+                self._work.pop(n).flush(session)
+            except OperationalError:
+                raise  # the database is unreachable: the runtime retries the batch
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise
+                raise DeferredWorkFailed(str(exc)) from exc
+            except DeferredWorkFailed:
+                raise
+            except Exception as exc:
+                raise DeferredWorkFailed(str(exc)) from exc
 
     @property
     def pending(self) -> bool:

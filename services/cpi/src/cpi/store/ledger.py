@@ -111,10 +111,36 @@ _SUBSCRIPTION_AGREEMENT = """COALESCE((SELECT MIN(a.agreement_id) FROM agreement
     WHERE g.client_id = s.client_id AND a.vendor_sku = s.sku_id), '')"""
 
 
+# The same choice, set-wise for every subscription at once (a full recompute): the correlated
+# subquery above ran once per (key, subscription) pair, ~7 s of a 1,000 x 24 recompute.
+_SUBSCRIPTION_AGREEMENTS = """LEFT JOIN (SELECT g.client_id, a.vendor_sku, MIN(a.agreement_id) AS agreement_id
+    FROM agreement_additions a JOIN agreements g ON g.agreement_id = a.agreement_id
+    GROUP BY g.client_id, a.vendor_sku) sa ON sa.client_id = s.client_id AND sa.vendor_sku = s.sku_id"""
+
+# A time entry's ledger key, when every key is being recomputed: the time entries are read in one
+# sequential scan instead of by key (48,000 index probes, each row a random heap read).
+_ALL_TIME = """FROM time_entries t
+JOIN clients c ON c.client_id = t.client_id"""
+_DIRTY_TIME = """FROM ledger_dirty d
+JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
+JOIN clients c ON c.client_id = t.client_id"""
+
+_DIRTY_LINES = """FROM ledger_dirty d
+JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
+     AND il.month = d.month"""
+_DIRTY_LEAKAGE = """FROM ledger_dirty d
+JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agreement_id
+     AND k.month = d.month"""
+
+TIME_SUMS = "ledger_time_sums"
+"""The temporary table a full recompute on PostgreSQL sums the time entries into first."""
+
+
 @functools.cache
-def _ledger_select(dialect: str) -> str:
+def _time_select(dialect: str, every_key: bool) -> str:
+    """The time entries' ledger lines, summed per key (see ``_ledger_select``)."""
     ok_t = "r.currency = c.currency"
-    time = _branch(
+    return _branch(
         "t.client_id, t.agreement_id, t.month",
         {
             "cost_labour": f"CASE WHEN {ok_t} THEN {_labour(dialect)} ELSE 0 END",
@@ -128,16 +154,25 @@ def _ledger_select(dialect: str) -> str:
             "currency_mismatches": "CASE WHEN r.currency <> c.currency OR t.value_currency <> c.currency "
             "THEN 1 ELSE 0 END",
         },
-        """FROM ledger_dirty d
-JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
-JOIN clients c ON c.client_id = t.client_id
+        f"""{_ALL_TIME if every_key else _DIRTY_TIME}
 JOIN technicians w ON w.technician_id = t.technician_id
 LEFT JOIN agreements g ON g.agreement_id = t.agreement_id
 LEFT JOIN technician_rates r ON r.technician_id = t.technician_id AND r.valid_from <= t.work_date
      AND (r.valid_to IS NULL OR r.valid_to >= t.work_date)
-WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
+WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL AND NOT t.absence""",
         grouped=True,
     )
+
+
+@functools.cache
+def _ledger_select(dialect: str, every_key: bool = False, time_sums: str | None = None) -> str:
+    """The ``INSERT … SELECT`` of the ledger rows of the keys marked with ``:token``.
+
+    ``every_key``: every key any fact has is marked (a full recompute), so the fact-driven
+    branches (time entries, invoice lines, findings) read their tables whole rather than key by
+    key, and subscriptions find their agreement by one grouped join; ``time_sums``: a table that
+    already holds the time branch's rows. The rows are the same either way (tests compare them)."""
+    time = f"SELECT * FROM {time_sums}" if time_sums else _time_select(dialect, every_key)
     ok = "il.currency = c.currency"
     elsewhere = _COSTED_ELSEWHERE
 
@@ -171,12 +206,10 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
             "licence_cost_unmatched": f"CASE WHEN {ok} AND il.line_type = 'licence' AND il.cost IS NOT NULL "
             f"AND NOT {elsewhere} THEN il.cost ELSE 0 END",
         },
-        """FROM ledger_dirty d
-JOIN invoice_lines il ON il.client_id = d.client_id AND il.agreement_id = d.agreement_id
-     AND il.month = d.month
+        f"""{"FROM invoice_lines il" if every_key else _DIRTY_LINES}
 JOIN clients c ON c.client_id = il.client_id
 LEFT JOIN agreements g ON g.agreement_id = il.agreement_id
-WHERE d.token = :token AND c.currency IS NOT NULL""",
+WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL""",
     )
     addition = _branch(
         "d.client_id, d.agreement_id, d.month",
@@ -206,8 +239,9 @@ WHERE d.token = :token AND c.currency IS NOT NULL
 JOIN subscriptions s ON s.client_id = d.client_id
      AND d.month >= s.from_month AND d.month <= COALESCE(s.to_month, :far)
 JOIN clients c ON c.client_id = d.client_id
+{_SUBSCRIPTION_AGREEMENTS if every_key else ""}
 WHERE d.token = :token AND s.costed AND c.currency IS NOT NULL
-  AND d.agreement_id = {_SUBSCRIPTION_AGREEMENT}""",
+  AND d.agreement_id = {"COALESCE(sa.agreement_id, '')" if every_key else _SUBSCRIPTION_AGREEMENT}""",
     )
     leakage = _branch(
         "k.client_id, k.agreement_id, k.month",
@@ -216,10 +250,9 @@ WHERE d.token = :token AND s.costed AND c.currency IS NOT NULL
             "leakage_findings": "CASE WHEN k.currency = c.currency THEN 1 ELSE 0 END",
             "currency_mismatches": "CASE WHEN k.currency = c.currency THEN 0 ELSE 1 END",
         },
-        """FROM ledger_dirty d
-JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agreement_id AND k.month = d.month
+        f"""{"FROM licence_leakage k" if every_key else _DIRTY_LEAKAGE}
 JOIN clients c ON c.client_id = k.client_id
-WHERE d.token = :token AND c.currency IS NOT NULL""",
+WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL""",
     )
     sums = ", ".join(f"SUM(u.{name})" for name in COLUMNS)
     union = "\nUNION ALL\n".join((time, invoice, addition, subscription, leakage))
@@ -233,16 +266,28 @@ GROUP BY u.client_id, u.agreement_id, u.month, u.currency"""
 
 
 def mark_keys(session: Session, token: str, keys: Iterable[Key]) -> None:
-    rows = [{"token": token, "c": c, "a": a, "m": m} for c, a, m in sorted(set(keys))]
-    if rows:
-        session.flush()
+    ordered = sorted(set(keys))
+    if not ordered:
+        return
+    session.flush()
+    if _dialect(session) == "postgresql":  # a batch's keys in one statement, as three arrays
+        clients, agreements, months = (list(column) for column in zip(*ordered, strict=True))
         session.execute(
             text(
                 "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
-                "VALUES (:token, :c, :a, :m) ON CONFLICT DO NOTHING"
+                "SELECT :token, k.c, k.a, k.m FROM unnest(CAST(:cs AS text[]), CAST(:ags AS text[]), "
+                "CAST(:ms AS text[])) AS k(c, a, m) ON CONFLICT DO NOTHING"
             ),
-            rows,
+            {"token": token, "cs": clients, "ags": agreements, "ms": months},
         )
+        return
+    session.execute(
+        text(
+            "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
+            "VALUES (:token, :c, :a, :m) ON CONFLICT DO NOTHING"
+        ),
+        [{"token": token, "c": c, "a": a, "m": m} for c, a, m in ordered],
+    )
 
 
 def _mark_select(session: Session, token: str, select_sql: str, params: dict[str, Any]) -> None:
@@ -324,9 +369,9 @@ def ensure_months(session: Session, months: Iterable[str]) -> list[str]:
 # -- recomputing ---------------------------------------------------------------------------------------
 
 
-def recompute(session: Session, token: str) -> list[tuple[str, str]]:
+def recompute(session: Session, token: str, every_key: bool = False) -> list[tuple[str, str]]:
     """Rebuild the ledger rows of the keys marked with ``token``; returns the (client, month)
-    pairs touched, sorted."""
+    pairs touched, sorted. ``every_key``: every key any fact has is marked (``_ledger_select``)."""
     session.flush()
     params = {"token": token, "far": FAR}
     touched = [
@@ -346,7 +391,15 @@ def recompute(session: Session, token: str) -> list[tuple[str, str]]:
         ),
         params,
     )
-    session.execute(text(_ledger_select(_dialect(session))), params)
+    dialect = _dialect(session)
+    if every_key and dialect == "postgresql":
+        # CREATE TABLE AS may run in parallel (INSERT … SELECT never does): the one pass over
+        # every time entry, most of a full recompute, is shared by the parallel workers
+        session.execute(text(f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_time_select(dialect, True)}"))
+        session.execute(text(_ledger_select(dialect, every_key, TIME_SUMS)), params)
+        session.execute(text(f"DROP TABLE {TIME_SUMS}"))
+    else:
+        session.execute(text(_ledger_select(dialect, every_key)), params)
     session.execute(text("DELETE FROM ledger_dirty WHERE token = :token"), params)
     return touched
 
@@ -360,15 +413,35 @@ def recompute_ledger(session: Session, keys: Iterable[Key] | None = None) -> int
     else:
         mark_keys(session, token, keys)
     postgres = _dialect(session) == "postgresql"
+    settings: dict[str, str] = {}
     if postgres:
         # ledger_dirty holds a few keys per message, so its statistics say "empty" and the planner
         # joins every fact by index, key after key (right for a message, 1.6x slower for all keys):
         # tell it how many keys there are now, and that the table is empty again afterwards.
         session.execute(text("ANALYZE ledger_dirty"))
-    pairs = len(recompute(session, token))
+        if keys is None:
+            settings = _set_local(session, FULL_RECOMPUTE_SETTINGS)
+    pairs = len(recompute(session, token, every_key=keys is None))
     if postgres:
+        _set_local(session, settings)
         session.execute(text("ANALYZE ledger_dirty"))
     return pairs
+
+
+FULL_RECOMPUTE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+"""PostgreSQL settings for the full recompute's one statement, this transaction only: the time
+entries' sums per key (48,000 keys at 1,000 x 24, 8 sums each) spilled to disk at the default
+``work_mem`` (4 MB: 129 batches, 555 MB written); JIT compiling the ~400 expressions cost more
+than it saved. See docs/benchmarks.md."""
+
+
+def _set_local(session: Session, settings: dict[str, str]) -> dict[str, str]:
+    """``SET LOCAL`` each setting (until the transaction ends); returns the values they replace."""
+    old = {}
+    for name, value in settings.items():
+        old[name] = str(session.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar_one())
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    return old
 
 
 def held_counts(session: Session, client_id: str | None = None) -> dict[str, int]:
