@@ -25,7 +25,8 @@ class SubscriptionVersion:
     product_name: str
     quantity: int
     consumed_units: int | None
-    unit_cost: Money
+    unit_cost: Money | None
+    """MSP cost per seat per month; None when the distributor export did not carry it."""
     unit_price: Money
     billing_term: str
     commitment_term_months: int | None
