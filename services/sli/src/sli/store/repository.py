@@ -20,7 +20,7 @@ class SubscriptionRepository:
         row = self.session.get(Subscription, subscription_id)
         return None if row is None else _to_domain(row)
 
-    def save(self, s: SubscriptionVersion) -> None:
+    def save(self, s: SubscriptionVersion, product_id: str | None = None) -> None:
         row = self.session.get(Subscription, s.subscription_id) or Subscription(
             subscription_id=s.subscription_id,
             client_id=s.client_id,
@@ -28,8 +28,6 @@ class SubscriptionRepository:
             sku_id="",
             product_name="",
             quantity=0,
-            unit_cost_amount=Decimal(0),
-            unit_cost_currency="",
             unit_price_amount=Decimal(0),
             unit_price_currency="",
             billing_term="",
@@ -41,7 +39,9 @@ class SubscriptionRepository:
         row.vendor, row.distributor = s.vendor, s.distributor
         row.sku_id, row.sku_part_number, row.product_name = s.sku_id, s.sku_part_number, s.product_name
         row.quantity, row.consumed_units = s.quantity, s.consumed_units
-        row.unit_cost_amount, row.unit_cost_currency = s.unit_cost.amount, s.unit_cost.currency
+        row.product_id = product_id
+        row.unit_cost_amount = None if s.unit_cost is None else s.unit_cost.amount
+        row.unit_cost_currency = None if s.unit_cost is None else s.unit_cost.currency
         row.unit_price_amount, row.unit_price_currency = s.unit_price.amount, s.unit_price.currency
         row.billing_term, row.commitment_term_months = s.billing_term, s.commitment_term_months
         row.commitment_end_date, row.auto_renew, row.status = s.commitment_end_date, s.auto_renew, s.status
@@ -76,7 +76,9 @@ def _to_domain(row: Subscription) -> SubscriptionVersion:
         product_name=row.product_name,
         quantity=row.quantity,
         consumed_units=row.consumed_units,
-        unit_cost=Money(amount=row.unit_cost_amount, currency=row.unit_cost_currency),
+        unit_cost=None
+        if row.unit_cost_amount is None or row.unit_cost_currency is None
+        else Money(amount=row.unit_cost_amount, currency=row.unit_cost_currency),
         unit_price=Money(amount=row.unit_price_amount, currency=row.unit_price_currency),
         billing_term=row.billing_term,
         commitment_term_months=row.commitment_term_months,

@@ -1,0 +1,225 @@
+"""Writing the three sides' facts: tenant seats, RMM installs and PSA billing lines.
+
+Every fact is a full state of its entity (a user's licences, a device's software, an agreement's
+additions); the newest version wins, ties broken by digest, so the tables end the same whatever
+order the facts arrive in. A changed fact marks its client dirty for the next reconciliation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from msp_events.types.licensing import SeatActivity
+from msp_events.types.psa import AgreementUpserted
+from msp_events.types.rmm import SoftwareInventoried
+
+from sli.store.tables import (
+    Agreement,
+    BillingLine,
+    Device,
+    DeviceSoftware,
+    DirtyClient,
+    SeatAssignment,
+    SeatSnapshot,
+    SeatUser,
+    TenantBaseline,
+)
+
+CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12}
+QUANTUM = Decimal("0.0001")
+
+
+def mark_dirty(session: Session, client_id: str) -> None:
+    if session.get(DirtyClient, client_id) is None:
+        session.add(DirtyClient(client_id=client_id))
+
+
+def _newer(as_of: datetime, digest: str, row_as_of: datetime, row_digest: str) -> bool:
+    return (as_of, digest) > (row_as_of, row_digest)
+
+
+# -- assigned: tenant users ------------------------------------------------------------------------
+
+
+def _holdings(text: str) -> dict[str, str | None]:
+    """A snapshot's licences: ``sku_id<TAB>part`` per line."""
+    out: dict[str, str | None] = {}
+    for entry in text.splitlines():
+        sku, _, part = entry.partition("\t")
+        out[sku] = part or None
+    return out
+
+
+def record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool:
+    """Keep the user's snapshot history and its latest state; recompute since when it holds each
+    licence (a seat given back and assigned again starts a new holding, so the grace restarts)."""
+    held = {} if s.deleted else {lic.sku_id: lic.sku_part_number for lic in s.assigned_licences}
+    text = "\n".join(f"{sku}\t{part or ''}" for sku, part in sorted(held.items()))
+    snapshot = session.get(SeatSnapshot, (s.user_id, s.observed_at))
+    if snapshot is None:
+        session.add(SeatSnapshot(user_id=s.user_id, observed_at=s.observed_at, sku_ids=text))
+    elif text > snapshot.sku_ids:  # two reads at one instant: the larger content wins, in any order
+        snapshot.sku_ids = text
+        session.add(snapshot)
+    baseline = session.get(TenantBaseline, s.client_id)
+    if baseline is None:
+        session.add(TenantBaseline(client_id=s.client_id, first_observed_at=s.observed_at))
+    elif s.observed_at < baseline.first_observed_at:
+        baseline.first_observed_at = s.observed_at
+        session.add(baseline)
+    user = session.get(SeatUser, s.user_id)
+    if user is not None and not _newer(s.observed_at, digest, user.observed_at, user.digest):
+        if snapshot is None:  # an older snapshot can still move a holding's start back
+            _reassign(session, user)
+            mark_dirty(session, user.client_id)
+            return True
+        return False
+    if user is not None and user.client_id != s.client_id:
+        mark_dirty(session, user.client_id)
+    user = user or SeatUser(
+        user_id=s.user_id,
+        client_id=s.client_id,
+        user_principal_name=s.user_principal_name,
+        account_enabled=s.account_enabled,
+        deleted=s.deleted,
+        observed_at=s.observed_at,
+        digest=digest,
+    )
+    user.client_id, user.user_principal_name = s.client_id, s.user_principal_name
+    user.account_enabled, user.deleted, user.last_sign_in_at = s.account_enabled, s.deleted, s.last_sign_in_at
+    user.observed_at, user.digest = s.observed_at, digest
+    session.add(user)
+    session.flush()
+    _reassign(session, user)
+    mark_dirty(session, s.client_id)
+    return True
+
+
+def _reassign(session: Session, user: SeatUser) -> None:
+    """The user's current licences (its latest snapshot) with the start of each unbroken holding."""
+    snapshots = list(
+        session.execute(
+            select(SeatSnapshot.observed_at, SeatSnapshot.sku_ids)  # type: ignore[call-overload]
+            .where(SeatSnapshot.user_id == user.user_id)
+            .where(SeatSnapshot.observed_at <= user.observed_at)
+            .order_by(SeatSnapshot.observed_at.desc())  # type: ignore[attr-defined]
+        )
+    )
+    session.execute(delete(SeatAssignment).where(SeatAssignment.user_id == user.user_id))  # type: ignore[arg-type]
+    if not snapshots or user.deleted:
+        return
+    current = _holdings(snapshots[0][1])
+    for sku, part in current.items():
+        since = snapshots[0][0]
+        for observed_at, text in snapshots[1:]:
+            if sku not in _holdings(text):
+                break
+            since = observed_at
+        session.add(
+            SeatAssignment(
+                user_id=user.user_id,
+                sku_id=sku,
+                client_id=user.client_id,
+                sku_part_number=part,
+                held_since=since,
+            )
+        )
+
+
+# -- installed: RMM inventory ----------------------------------------------------------------------
+
+
+def record_software(
+    session: Session, s: SoftwareInventoried, digest: str, software_skus: dict[str, str]
+) -> bool:
+    """Keep the device's latest inventory as product keys: the SKU part number the settings map an
+    application to, else its lower-cased name (which matches a subscribed product's name)."""
+    device = session.get(Device, s.device_id)
+    if device is not None and not _newer(s.observed_at, digest, device.observed_at, device.digest):
+        return False
+    if device is not None and device.client_id != s.client_id:
+        mark_dirty(session, device.client_id)
+    device = device or Device(
+        device_id=s.device_id,
+        client_id=s.client_id,
+        hostname=s.hostname,
+        observed_at=s.observed_at,
+        digest=digest,
+    )
+    device.client_id, device.hostname, device.observed_at, device.digest = (
+        s.client_id,
+        s.hostname,
+        s.observed_at,
+        digest,
+    )
+    session.add(device)
+    session.execute(delete(DeviceSoftware).where(DeviceSoftware.device_id == s.device_id))  # type: ignore[arg-type]
+    keys = {software_skus.get(app.name, app.name.strip().lower())[:255] for app in s.software}
+    for key in sorted(keys):
+        session.add(DeviceSoftware(device_id=s.device_id, product_key=key, client_id=s.client_id))
+    mark_dirty(session, s.client_id)
+    return True
+
+
+# -- billed: PSA agreements ------------------------------------------------------------------------
+
+
+def monthly_unit_price(price: Decimal, billing_cycle: str) -> Decimal | None:
+    """Price per unit per billing cycle as per month (None for a one-time charge)."""
+    months = CYCLE_MONTHS.get(billing_cycle)
+    return None if months is None else (price / months).quantize(QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def record_agreement(session: Session, a: AgreementUpserted, at: datetime, digest: str) -> bool:
+    """Keep the agreement's latest billable licence lines (additions naming a vendor SKU)."""
+    as_of = a.updated_at or at
+    row = session.get(Agreement, a.agreement_id)
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return False
+    if row is not None and row.client_id != a.client_id:
+        mark_dirty(session, row.client_id)
+    cancelled = a.cancelled
+    row = row or Agreement(
+        agreement_id=a.agreement_id,
+        client_id=a.client_id,
+        name=a.name,
+        cancelled=cancelled,
+        as_of=as_of,
+        digest=digest,
+    )
+    row.client_id, row.name, row.cancelled, row.as_of, row.digest = (
+        a.client_id,
+        a.name,
+        cancelled,
+        as_of,
+        digest,
+    )
+    session.add(row)
+    session.execute(delete(BillingLine).where(BillingLine.agreement_id == a.agreement_id))  # type: ignore[arg-type]
+    for n, add in enumerate(a.additions):
+        price = monthly_unit_price(add.unit_price.amount, a.billing_cycle)
+        if add.vendor_sku is None or add.bill_customer != "billable" or price is None:
+            continue
+        ended: date | None = add.cancelled_date
+        if a.cancelled:  # billed until the agreement was cancelled (else until this version)
+            stop = a.cancelled_date or as_of.date()
+            ended = stop if ended is None else min(ended, stop)
+        session.add(
+            BillingLine(
+                agreement_id=a.agreement_id,
+                line_no=n,
+                client_id=a.client_id,
+                vendor_sku=add.vendor_sku,
+                quantity=add.quantity,
+                monthly_unit_price=price,
+                currency=add.unit_price.currency,
+                effective_date=add.effective_date,
+                cancelled_date=ended,
+            )
+        )
+    mark_dirty(session, a.client_id)
+    return True
