@@ -214,7 +214,7 @@ def _store_finding(
     }
     if stored is None or stored.status != "open":  # new, or reopened after a resolution
         values["opened_at"] = now
-    stored = stored or FindingRow(finding_id=fid, opened_at=now, **values)  # type: ignore[arg-type]
+    stored = stored or FindingRow(finding_id=fid, **{"opened_at": now, **values})  # type: ignore[arg-type]
     for name, value in values.items():
         setattr(stored, name, value)
     session.add(stored)
