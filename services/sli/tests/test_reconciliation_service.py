@@ -280,3 +280,97 @@ async def test_committed_subscriptions_are_right_sized_for_renewal(sli: Running)
         -7,
     )
     assert review.monthly_saving == Decimal("123.2000")  # 7 x 17.60
+
+
+# -- the API ----------------------------------------------------------------------------------------
+
+
+async def test_the_api_shows_the_three_way_table_findings_renewals_and_savings(sli: Running) -> None:
+    soon = T0 + 40 * DAY
+    await sli.deliver(
+        subscription(quantity=6, commitment_end_date=date(2026, 12, 12)),
+        agreement(seats="4"),
+        *staff(T0, "dee"),
+        tick(T0 + timedelta(hours=1)),
+    )
+    async with sli.http() as http:
+        [line] = (await http.get("/clients/C-1/licenses")).json()
+        assert (line["line_class"], line["purchased"], line["assigned"], line["engaged"], line["billed"]) == (
+            "under_billed",
+            6,
+            4,
+            3,
+            "4.0000",
+        )
+        assert [f["finding_class"] for f in line["findings"]] == ["under_billed", "unused"]
+        unused = line["findings"][1]
+        assert (unused["seats"], unused["monthly"], unused["inactive_users"]) == (
+            3,
+            {"amount": "52.80", "currency": "USD"},
+            ["dee@contoso.com"],
+        )
+        assert [f["finding_class"] for f in (await http.get("/findings")).json()] == [
+            "unused",
+            "under_billed",
+        ]
+        assert [
+            f["seats"] for f in (await http.get("/findings", params={"kind": "under_billed"})).json()
+        ] == [2]
+        assert [
+            f["finding_class"] for f in (await http.get("/findings", params={"min_monthly": "50"})).json()
+        ] == ["unused"]
+        assert (await http.get("/clients/C-404/licenses")).status_code == 404
+        # billed properly now: the under-billing is realised, the unused seats are still open
+        await sli.deliver(
+            agreement(T0 + DAY, seats="6"), *staff(soon, "dee"), tick(soon + timedelta(hours=1))
+        )
+        body = (await http.get("/savings")).json()
+        assert body["open"] == [
+            {
+                "currency": "USD",
+                "nature": "saving",
+                "monthly": {"amount": "52.80", "currency": "USD"},
+                "findings": 1,
+            }
+        ]
+        assert body["realised"] == [
+            {
+                "currency": "USD",
+                "nature": "leakage",
+                "monthly": {"amount": "44.00", "currency": "USD"},
+                "findings": 1,
+            }
+        ]
+        [renewal] = (await http.get("/renewals")).json()
+        # 3 engaged -> 4 recommended: remove 2 of 6 at the 2026-12-12 renewal, 62 days away
+        assert (
+            renewal["days_left"],
+            renewal["reminder_days"],
+            renewal["recommended"],
+            renewal["change"],
+        ) == (
+            62,
+            90,
+            4,
+            -2,
+        )
+        assert renewal["monthly_saving"] == {"amount": "35.20", "currency": "USD"}
+        assert (await http.get("/renewals", params={"within_days": 30})).json() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "loc"),
+    [
+        ("/findings", {"kind": "lost"}, ["query", "kind"]),
+        ("/findings", {"min_monthly": "-1"}, ["query", "min_monthly"]),
+        ("/findings", {"min_monthly": "lots"}, ["query", "min_monthly"]),
+        ("/renewals", {"within_days": 91}, ["query", "within_days"]),
+        ("/renewals", {"within_days": -1}, ["query", "within_days"]),
+        ("/findings", {"status": "gone"}, ["query", "status"]),
+    ],
+)
+async def test_the_api_rejects_bad_parameters_with_a_reason(
+    sli: Running, path: str, params: dict[str, Any], loc: list[str]
+) -> None:
+    error = await sli.rejected(path, params)
+    assert error["loc"] == loc
