@@ -130,6 +130,12 @@ def test_billing_more_seats_than_bought_is_over_billed_and_owed_back() -> None:
     )
 
 
+def test_billing_is_not_judged_before_the_distributor_or_tenant_is_read() -> None:
+    unread = line(purchased=None, subscription_id=None, subscription_status=None, assigned=0, engaged=0)
+    assert [f.finding_class for f in classify(unread, POLICY)] == ["over_billed"]
+    assert classify(replace(unread, sides_known=False), POLICY) == []
+
+
 def test_a_fractional_billed_quantity_counts_as_whole_seats() -> None:
     assert whole_seats(Decimal("19.5")) == 20
     assert classify(line(billed=Decimal("19.5")), POLICY) == []

@@ -10,6 +10,7 @@ from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import SalesOpportunityIdentified
+from msp_events.types.billing import InvoiceIssued
 from msp_events.types.licensing import SeatActivity, SubscriptionUpserted
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import AgreementUpserted
@@ -64,6 +65,10 @@ def build_router(config: DeskConfig) -> HandlerRouter:
     @router.handles(AgreementUpserted)
     def on_agreement(uow: UnitOfWork, event: Envelope[AgreementUpserted]) -> None:
         facts.record_agreement(uow.session, event.data, event.time, event.data.digest())
+
+    @router.handles(InvoiceIssued)
+    def on_invoice(uow: UnitOfWork, event: Envelope[InvoiceIssued]) -> None:
+        facts.record_invoice(uow.session, event.data, event.time, event.data.digest())
 
     @router.handles(SalesOpportunityIdentified)
     def on_opportunity(uow: UnitOfWork, event: Envelope[SalesOpportunityIdentified]) -> None:

@@ -123,9 +123,10 @@ def reconcile_dirty(uow: UnitOfWork, config: DeskConfig) -> None:
             .where(FindingRow.status == "open")  # type: ignore[arg-type]
         ).scalars()
     }
+    known = reconcile.read_clients(session)
     current: dict[str, tuple[LicenceLine, Line, Finding]] = {}
     for row in rows:
-        line = to_line(row, idle.get((row.client_id, row.sku_id), ()), config, now)
+        line = to_line(row, idle.get((row.client_id, row.sku_id), ()), config, now, row.client_id in known)
         found = classify(line, config.policy)
         cls = line_class(found)
         if cls != row.line_class:
@@ -154,7 +155,9 @@ def reconcile_dirty(uow: UnitOfWork, config: DeskConfig) -> None:
     reconcile.clear_dirty(session)
 
 
-def to_line(row: LicenceLine, idle: tuple[str, ...], config: DeskConfig, now: datetime) -> Line:
+def to_line(
+    row: LicenceLine, idle: tuple[str, ...], config: DeskConfig, now: datetime, sides_known: bool = True
+) -> Line:
     return Line(
         client_id=row.client_id,
         sku_id=row.sku_id,
@@ -176,6 +179,7 @@ def to_line(row: LicenceLine, idle: tuple[str, ...], config: DeskConfig, now: da
         installed=row.installed,
         engaged=row.engaged,
         idle_users=idle,
+        sides_known=sides_known,
     )
 
 

@@ -139,6 +139,9 @@ class Line:
     """Assigned seats whose user signed in within the window, or provisioned within the grace."""
     idle_users: tuple[str, ...] = ()
     """Sign-in names of assigned users idle for the window (out of grace), sorted."""
+    sides_known: bool = True
+    """The client's distributor or tenant has been read: without either, billing cannot be judged
+    (a PSA line before the first distributor sync is not over-billing)."""
 
     @property
     def live(self) -> bool:
@@ -239,7 +242,9 @@ def classify(line: Line, policy: Policy) -> list[Finding]:
         found.append(Finding("over_deployed", n, monthly(n, line.unit_cost), action, "; ".join(steps)))
     target = line.billing_target
     price = line.billed_price or line.list_price
-    if line.billed is None or line.billed == 0:
+    if not line.sides_known:
+        pass
+    elif line.billed is None or line.billed == 0:
         if target > 0:
             found.append(
                 Finding(

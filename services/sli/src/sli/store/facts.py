@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from msp_events.types.billing import InvoiceIssued
 from msp_events.types.licensing import SeatActivity
 from msp_events.types.psa import AgreementUpserted
 from msp_events.types.rmm import SoftwareInventoried
@@ -23,6 +24,8 @@ from sli.store.tables import (
     Device,
     DeviceSoftware,
     DirtyClient,
+    Invoice,
+    InvoicedLicence,
     SeatAssignment,
     SeatSnapshot,
     SeatUser,
@@ -91,6 +94,7 @@ def record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool
     )
     user.client_id, user.user_principal_name = s.client_id, s.user_principal_name
     user.account_enabled, user.deleted, user.last_sign_in_at = s.account_enabled, s.deleted, s.last_sign_in_at
+    user.idle_days = None if s.last_sign_in_at is None else max(0, (s.observed_at - s.last_sign_in_at).days)
     user.observed_at, user.digest = s.observed_at, digest
     session.add(user)
     session.flush()
@@ -168,10 +172,11 @@ def record_software(
 # -- billed: PSA agreements ------------------------------------------------------------------------
 
 
-def monthly_unit_price(price: Decimal, billing_cycle: str) -> Decimal | None:
-    """Price per unit per billing cycle as per month (None for a one-time charge)."""
-    months = CYCLE_MONTHS.get(billing_cycle)
-    return None if months is None else (price / months).quantize(QUANTUM, rounding=ROUND_HALF_UP)
+def monthly_unit_price(price: Decimal, billing_cycle: str) -> Decimal:
+    """Price per unit per billing cycle as per month. A licence line is a per-seat subscription
+    charge, so on a one-time agreement (a block of hours) its price is taken as monthly."""
+    months = CYCLE_MONTHS.get(billing_cycle, 1)
+    return (price / months).quantize(QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def record_agreement(session: Session, a: AgreementUpserted, at: datetime, digest: str) -> bool:
@@ -202,7 +207,7 @@ def record_agreement(session: Session, a: AgreementUpserted, at: datetime, diges
     session.execute(delete(BillingLine).where(BillingLine.agreement_id == a.agreement_id))  # type: ignore[arg-type]
     for n, add in enumerate(a.additions):
         price = monthly_unit_price(add.unit_price.amount, a.billing_cycle)
-        if add.vendor_sku is None or add.bill_customer != "billable" or price is None:
+        if add.vendor_sku is None or add.bill_customer != "billable":
             continue
         ended: date | None = add.cancelled_date
         if a.cancelled:  # billed until the agreement was cancelled (else until this version)
@@ -222,4 +227,41 @@ def record_agreement(session: Session, a: AgreementUpserted, at: datetime, diges
             )
         )
     mark_dirty(session, a.client_id)
+    return True
+
+
+def record_invoice(session: Session, inv: InvoiceIssued, at: datetime, digest: str) -> bool:
+    """Keep the invoice's latest licence lines (those naming a vendor SKU), dated by the service
+    period they bill (else the invoice date)."""
+    as_of = inv.issued_at or at
+    row = session.get(Invoice, inv.invoice_id)
+    if row is not None and not _newer(as_of, digest, row.as_of, row.digest):
+        return False
+    if row is not None and row.client_id != inv.client_id:
+        mark_dirty(session, row.client_id)
+    row = row or Invoice(invoice_id=inv.invoice_id, client_id=inv.client_id, as_of=as_of, digest=digest)
+    row.client_id, row.as_of, row.digest = inv.client_id, as_of, digest
+    session.add(row)
+    session.execute(delete(InvoicedLicence).where(InvoicedLicence.invoice_id == inv.invoice_id))  # type: ignore[arg-type]
+    licences = [
+        (n, line) for n, line in enumerate(inv.lines) if line.line_type == "licence" and line.vendor_sku
+    ]
+    for n, line in licences:
+        assert line.vendor_sku is not None
+        session.add(
+            InvoicedLicence(
+                invoice_id=inv.invoice_id,
+                line_no=n,
+                client_id=inv.client_id,
+                vendor_sku=line.vendor_sku,
+                agreement_id=line.agreement_id,
+                quantity=line.quantity,
+                unit_price=line.unit_price.amount,
+                currency=line.unit_price.currency,
+                period_start=line.period_start or inv.invoice_date,
+                period_end=line.period_end or line.period_start or inv.invoice_date,
+            )
+        )
+    if licences or row is not None:
+        mark_dirty(session, inv.client_id)
     return True

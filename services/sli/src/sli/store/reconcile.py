@@ -3,13 +3,19 @@
 One statement rebuilds ``licence_lines`` for the clients in ``dirty_clients``: subscriptions (the
 line's representative is the one in force with most seats), tenant seats counted assigned and
 engaged per SKU (the inactivity window and the provisioning grace evaluated in SQL against the
-service clock), RMM installs matched to the SKU, and PSA billing lines in force on the day. A
-second statement lists the idle users by name. The same SQL runs on SQLite (the embedded
+service clock), RMM installs matched to the SKU, and PSA billing lines in force on the day. On a
+line whose subscriptions have all lapsed, only seats and installs observed since the lapse count
+(a tenant no longer read after a client left is not evidence of use). A second statement lists
+the idle users by name. The same SQL runs on SQLite (the embedded
 default) and PostgreSQL: window functions, CTEs and CASE only.
+
+Billed is what the client is really charged: the licence lines of its latest invoiced period (on
+or before the day, ended at most 35 days ago), else its PSA agreements' billable additions.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,20 +29,26 @@ from msp_events.runtime.store import UtcDateTime
 from sli.domain.reconciliation import Policy
 
 LIVE = "('active', 'pending', 'trial')"
+STALE_INVOICE_DAYS = 35
+"""A client's licence invoicing is current while its latest invoiced period ended at most this many
+days ago (a monthly invoice plus a few days' slack); after that, the agreements speak for it."""
 
 
 def _engaged(policy: Policy, params: dict[str, Any]) -> str:
     """1 when the seat is engaged: provisioned within the grace (after the tenant's first read),
-    or its enabled user signed in within the product's window; else 0 (idle)."""
+    or its enabled user had signed in within the product's window when the tenant was read; else
+    0 (idle)."""
     cases = []
-    for i, (key, _days) in enumerate(sorted(policy.inactive_days_by_product.items())):
-        cases.append(f"WHEN a.sku_part_number = :pk{i} OR a.sku_id = :pk{i} THEN :pc{i}")
-        params[f"pk{i}"] = key
-    cut = f"CASE {' '.join(cases)} ELSE :cut END" if cases else ":cut"
+    for i, (key, days) in enumerate(sorted(policy.inactive_days_by_product.items())):
+        cases.append(f"WHEN a.sku_part_number = :pk{i} OR a.sku_id = :pk{i} THEN :pd{i}")
+        params[f"pk{i}"], params[f"pd{i}"] = key, days
+    params["window"] = policy.inactive_days
+    window = f"CASE {' '.join(cases)} ELSE :window END" if cases else ":window"
     return (
         "CASE WHEN t.first_observed_at IS NOT NULL AND a.held_since > t.first_observed_at "
         "AND a.held_since > :grace_cut THEN 1 "
-        f"WHEN u.account_enabled = :yes AND u.last_sign_in_at >= {cut} THEN 1 ELSE 0 END"
+        f"WHEN u.account_enabled = :yes AND u.idle_days IS NOT NULL AND u.idle_days < {window} THEN 1 "
+        "ELSE 0 END"
     )
 
 
@@ -44,15 +56,13 @@ def _bind(sql: str, params: dict[str, Any], policy: Policy, now: datetime) -> Te
     today = now.date()
     binds = [
         bindparam("today", today, type_=Date()),
+        bindparam("stale_day", today - timedelta(days=STALE_INVOICE_DAYS), type_=Date()),
         bindparam("yes", True, type_=Boolean()),
         bindparam("no", False, type_=Boolean()),
-        bindparam("cut", now - timedelta(days=policy.inactive_days), type_=UtcDateTime()),
         bindparam("grace_cut", now - timedelta(days=policy.grace_days), type_=UtcDateTime()),
     ]
-    for i, (_key, days) in enumerate(sorted(policy.inactive_days_by_product.items())):
-        binds.append(bindparam(f"pc{i}", now - timedelta(days=days), type_=UtcDateTime()))
     binds += [bindparam(k, v) for k, v in params.items()]
-    used = [b for b in binds if f":{b.key}" in sql]
+    used = [b for b in binds if re.search(rf":{b.key}\b", sql)]
     return text(sql).bindparams(*used)
 
 
@@ -82,6 +92,7 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
     session.execute(
         text("DELETE FROM licence_lines WHERE client_id IN (SELECT client_id FROM dirty_clients)")
     )
+    before_lapse = BEFORE_LAPSE
     sql = f"""
     WITH subs AS (
         SELECT s.*,
@@ -111,18 +122,48 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
         LEFT JOIN tenant_baselines t ON t.client_id = a.client_id
         GROUP BY a.client_id, a.sku_id
     ),
+    lapsed AS (
+        SELECT r.client_id, r.sku_id,
+               (SELECT COUNT(*) FROM seat_assignments a
+                JOIN seat_users u ON u.user_id = a.user_id
+                WHERE a.client_id = r.client_id AND a.sku_id = r.sku_id
+                  AND u.observed_at >= r.as_of) AS assigned,
+               (SELECT COUNT(DISTINCT w.device_id) FROM device_software w
+                JOIN devices v ON v.device_id = w.device_id
+                WHERE w.client_id = r.client_id AND v.observed_at >= r.as_of
+                  AND (w.product_key = r.sku_part_number
+                       OR w.product_key = LOWER(r.product_name))) AS installed
+        FROM ranked r WHERE r.rn = 1 AND r.in_force = 0
+    ),
+    inv_period AS (
+        SELECT i.client_id, MAX(i.period_start) AS period
+        FROM invoiced_licences i JOIN dirty_clients d ON d.client_id = i.client_id
+        WHERE i.period_start <= :today
+        GROUP BY i.client_id
+        HAVING MAX(i.period_end) >= :stale_day
+    ),
     bill_sku AS (
         SELECT b.client_id, b.agreement_id, b.quantity, b.monthly_unit_price, b.currency,
                COALESCE((SELECT MIN(s.sku_id) FROM subscriptions s
                          WHERE s.client_id = b.client_id AND s.product_id = b.vendor_sku),
-                        b.vendor_sku) AS sku_id
+                        b.vendor_sku) AS sku_id,
+               CAST(NULL AS DATE) AS billed_until
         FROM billing_lines b JOIN dirty_clients d ON d.client_id = b.client_id
         WHERE (b.effective_date IS NULL OR b.effective_date <= :today)
           AND (b.cancelled_date IS NULL OR b.cancelled_date > :today)
+          AND b.client_id NOT IN (SELECT client_id FROM inv_period)
+        UNION ALL
+        SELECT i.client_id, i.agreement_id, i.quantity, i.unit_price, i.currency,
+               COALESCE((SELECT MIN(s.sku_id) FROM subscriptions s
+                         WHERE s.client_id = i.client_id AND s.product_id = i.vendor_sku),
+                        i.vendor_sku) AS sku_id,
+               i.period_end AS billed_until
+        FROM invoiced_licences i JOIN inv_period p ON p.client_id = i.client_id AND p.period = i.period_start
     ),
     bill AS (
         SELECT client_id, sku_id, SUM(quantity) AS billed, MAX(monthly_unit_price) AS price,
-               MIN(currency) AS currency, MIN(agreement_id) AS agreement_id
+               MIN(currency) AS currency, MIN(agreement_id) AS agreement_id,
+               MAX(billed_until) AS billed_until
         FROM bill_sku GROUP BY client_id, sku_id
     ),
     inst AS (
@@ -156,12 +197,16 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
            sa.purchased,
            r.commitment_end_date, r.auto_renew,
            r.unit_cost_amount, r.unit_cost_currency, r.unit_price_amount, r.unit_price_currency,
-           b.billed, b.price, b.currency,
+           CASE WHEN {before_lapse} THEN NULL ELSE b.billed END,
+           CASE WHEN {before_lapse} THEN NULL ELSE b.price END,
+           CASE WHEN {before_lapse} THEN NULL ELSE b.currency END,
            COALESCE(b.agreement_id, (SELECT MIN(g.agreement_id) FROM agreements g
                                      WHERE g.client_id = k.client_id AND g.cancelled = :no)),
-           COALESCE(st.assigned, 0), COALESCE(st.engaged, 0),
-           COALESCE(st.assigned, 0) - COALESCE(st.engaged, 0),
-           COALESCE(i.installed, 0),
+           CASE WHEN ls.client_id IS NULL THEN COALESCE(st.assigned, 0) ELSE ls.assigned END,
+           CASE WHEN ls.client_id IS NULL THEN COALESCE(st.engaged, 0) ELSE 0 END,
+           CASE WHEN ls.client_id IS NULL
+                THEN COALESCE(st.assigned, 0) - COALESCE(st.engaged, 0) ELSE 0 END,
+           CASE WHEN ls.client_id IS NULL THEN COALESCE(i.installed, 0) ELSE ls.installed END,
            'properly_licensed', :today
     FROM keys k
     LEFT JOIN ranked r ON r.client_id = k.client_id AND r.sku_id = k.sku_id AND r.rn = 1
@@ -169,8 +214,14 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
     LEFT JOIN seats st ON st.client_id = k.client_id AND st.sku_id = k.sku_id
     LEFT JOIN bill b ON b.client_id = k.client_id AND b.sku_id = k.sku_id
     LEFT JOIN inst i ON i.client_id = k.client_id AND i.sku_id = k.sku_id
+    LEFT JOIN lapsed ls ON ls.client_id = k.client_id AND ls.sku_id = k.sku_id
     """
     session.execute(_bind(sql, params, policy, now))
+
+
+BEFORE_LAPSE = "(ls.client_id IS NOT NULL AND b.billed_until IS NOT NULL AND b.billed_until < r.as_of)"
+"""An invoiced period that ended before the line's subscriptions lapsed billed them while they were
+bought: it is no evidence of billing after the lapse (a client's last invoice before it left)."""
 
 
 def idle_users(session: Session, policy: Policy, now: datetime) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -194,6 +245,20 @@ def idle_users(session: Session, policy: Policy, now: datetime) -> dict[tuple[st
 
 def dirty_clients(session: Session) -> list[str]:
     return [row[0] for row in session.execute(text("SELECT client_id FROM dirty_clients ORDER BY client_id"))]
+
+
+def read_clients(session: Session) -> set[str]:
+    """The dirty clients whose distributor or tenant has been read at least once."""
+    rows = session.execute(
+        text(
+            """
+            SELECT d.client_id FROM dirty_clients d
+            WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.client_id = d.client_id)
+               OR EXISTS (SELECT 1 FROM tenant_baselines t WHERE t.client_id = d.client_id)
+            """
+        )
+    )
+    return {row[0] for row in rows}
 
 
 def clear_dirty(session: Session) -> None:

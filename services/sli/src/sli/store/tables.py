@@ -62,6 +62,9 @@ class SeatUser(SliTable, table=True):
     account_enabled: bool
     deleted: bool
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    idle_days: int | None = None
+    """Whole days from the last sign-in to the read (None: never signed in): inactivity is judged
+    on what the read knows, so a stale monthly read does not make everyone look idle."""
     observed_at: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
 
@@ -151,6 +154,34 @@ class BillingLine(SliTable, table=True):
     currency: str = Field(max_length=3)
     effective_date: date | None = None
     cancelled_date: date | None = None
+
+
+class Invoice(SliTable, table=True):
+    """An invoice's latest version (re-sent with the same id when adjusted)."""
+
+    __tablename__ = "invoices"
+
+    invoice_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class InvoicedLicence(SliTable, table=True):
+    """A licence line as invoiced: seats really charged for a period (credits negative)."""
+
+    __tablename__ = "invoiced_licences"
+
+    invoice_id: str = Field(primary_key=True, max_length=64)
+    line_no: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    client_id: str = Field(max_length=64, index=True)
+    vendor_sku: str = Field(max_length=128)
+    agreement_id: str | None = Field(default=None, max_length=64)
+    quantity: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    unit_price: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    period_start: date
+    period_end: date
 
 
 # -- derived: the reconciliation, findings, renewals ------------------------------------------------

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("account_enabled", sa.Boolean(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("last_sign_in_at", UtcDateTime(), nullable=True),
+        sa.Column("idle_days", sa.Integer(), nullable=True),
         sa.Column("observed_at", UtcDateTime(), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
     )
@@ -100,6 +101,28 @@ def upgrade() -> None:
         sa.Column("cancelled_date", sa.Date(), nullable=True),
     )
     op.create_index("ix_billing_lines_client_id", "billing_lines", ["client_id"])
+    op.create_table(
+        "invoices",
+        sa.Column("invoice_id", sa.String(64), primary_key=True),
+        sa.Column("client_id", sa.String(64), nullable=False),
+        sa.Column("as_of", UtcDateTime(), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+    )
+    op.create_index("ix_invoices_client_id", "invoices", ["client_id"])
+    op.create_table(
+        "invoiced_licences",
+        sa.Column("invoice_id", sa.String(64), primary_key=True),
+        sa.Column("line_no", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("client_id", sa.String(64), nullable=False),
+        sa.Column("vendor_sku", sa.String(128), nullable=False),
+        sa.Column("agreement_id", sa.String(64), nullable=True),
+        sa.Column("quantity", ExactNumeric(18, 4), nullable=False),
+        sa.Column("unit_price", ExactNumeric(18, 4), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+    )
+    op.create_index("ix_invoiced_licences_client_id", "invoiced_licences", ["client_id"])
     op.create_table("dirty_clients", sa.Column("client_id", sa.String(64), primary_key=True))
     op.create_table(
         "reconciliation_state",
@@ -181,6 +204,8 @@ def downgrade() -> None:
         "licence_lines",
         "reconciliation_state",
         "dirty_clients",
+        "invoiced_licences",
+        "invoices",
         "billing_lines",
         "agreements",
         "device_software",
