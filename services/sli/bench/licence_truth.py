@@ -19,8 +19,13 @@ on the client's SKU. It is a true positive (TP) when SLI's last report of that f
 the truth's seat count (over-deployed: assigned - purchased; unused: the idle users; under-billed:
 assigned - billed), the money the subscription's prices give (seats x unit cost for over-deployed
 and unused, seats x the billed price for under-billing), and, for unused, exactly the truth's
-users by name; otherwise a false negative (FN) with the reason. Every other finding SLI opened
-(distinct ``violation_id`` over the whole run) is a false positive (FP).
+users by name; otherwise a false negative (FN) with the reason. Sign-in is per user, not per
+licence: a planted idle user is idle on every licence it holds, while the truth lists it under one
+subscription. So an unused finding expects, besides its plant's users, the client's other planted
+idle users who hold that SKU (their last tenant read says so), and an unused finding on an
+unplanted SKU whose inactive users are all planted idle users is *explained*, not a false
+positive. Every other finding SLI opened (distinct ``violation_id`` over the whole run) is a false
+positive (FP).
 Precision = TP / (TP + FP), recall = TP / (TP + FN). Lead: days from ``detectable_from`` to the
 first report (the tenant is read once a month, so up to a month).
 """
@@ -63,6 +68,7 @@ class Verdict:
 class Score:
     verdicts: list[Verdict] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
+    explained: list[str] = field(default_factory=list)
 
     @property
     def tp(self) -> int:
@@ -92,22 +98,29 @@ class Evaluation:
     published: list[LicenseComplianceViolation]
 
 
-def _facts(log: Path) -> tuple[dict[str, str], dict[str, SubscriptionUpserted]]:
-    """User id -> sign-in name, and each subscription's last version, from the log."""
-    upn: dict[str, str] = {}
-    subs: dict[str, SubscriptionUpserted] = {}
+@dataclass
+class LogFacts:
+    upn: dict[str, str] = field(default_factory=dict)
+    """User id -> sign-in name."""
+    holds: dict[str, set[str]] = field(default_factory=dict)
+    """User id -> SKU ids held at its last tenant read."""
+    subs: dict[str, SubscriptionUpserted] = field(default_factory=dict)
+    """Subscription id -> its last active version."""
+
+
+def _facts(log: Path) -> LogFacts:
+    out = LogFacts()
     for envelope in eventlog.read(log):
         data = envelope.data
         if isinstance(data, SeatActivity):
-            upn[data.user_id] = data.user_principal_name
+            out.upn[data.user_id] = data.user_principal_name
+            out.holds[data.user_id] = {lic.sku_id for lic in data.assigned_licences}
         elif isinstance(data, SubscriptionUpserted) and data.status == "active":
-            subs[data.subscription_id] = data
-    return upn, subs
+            out.subs[data.subscription_id] = data
+    return out
 
 
-def score(
-    truth: dict[str, Any], outputs: list[Any], upn: dict[str, str], subs: dict[str, SubscriptionUpserted]
-) -> Score:
+def score(truth: dict[str, Any], outputs: list[Any], log: LogFacts) -> Score:
     last: dict[str, LicenseComplianceViolation] = {}
     first_at: dict[str, date] = {}
     for envelope in outputs:
@@ -119,6 +132,10 @@ def score(
     by_key = {(v.client_id, v.sku_id, v.finding_class): vid for vid, v in last.items()}
     result = Score()
     expected_ids = set()
+    idle_by_client: dict[str, set[str]] = {}
+    for planted in truth["licences"]:
+        if planted["kind"] == "unused":
+            idle_by_client.setdefault(planted["client_id"], set()).update(planted["user_ids"])
     for planted in truth["licences"]:
         kind, client_id, sku_id = planted["kind"], planted["client_id"], planted["sku_id"]
         cls = CLASS_OF[kind]
@@ -128,14 +145,15 @@ def score(
             continue
         expected_ids.add(vid)
         v = last[vid]
-        sub = subs[planted["subscription_id"]]
+        sub = log.subs[planted["subscription_id"]]
+        idle = set(planted["user_ids"]) | {
+            u for u in idle_by_client.get(client_id, set()) if sku_id in log.holds.get(u, set())
+        }
         if kind == "assigned_unbilled":
             seats = planted["assigned"] - planted["billed"]
             unit = sub.unit_price.amount
         else:
-            seats = (
-                len(planted["user_ids"]) if kind == "unused" else planted["assigned"] - planted["purchased"]
-            )
+            seats = len(idle) if kind == "unused" else planted["assigned"] - planted["purchased"]
             unit = sub.unit_cost.amount
         money = (seats * unit).quantize(CENT)
         problems = []
@@ -146,17 +164,22 @@ def score(
         if v.monthly_exposure.amount != money:
             problems.append(f"money {v.monthly_exposure.amount} != {money}")
         if kind == "unused":
-            names = sorted(upn[u] for u in planted["user_ids"])
+            names = sorted(log.upn[u] for u in idle)
             if sorted(v.inactive_users) != names:
                 problems.append(f"users {v.inactive_users} != {names}")
         lead = (first_at[vid] - date.fromisoformat(planted["detectable_from"])).days
         detail = "; ".join(problems) or f"{seats} seats, {money} a month, {lead} days after detectable"
         result.verdicts.append(Verdict(kind, client_id, sku_id, "FN" if problems else "TP", detail, lead))
+    upn_of = {name: uid for uid, name in log.upn.items()}
     for vid, v in sorted(last.items()):
-        if vid not in expected_ids:
-            result.false_positives.append(
-                f"{v.client_id} {v.sku_part_number} {v.finding_class} {v.seats_affected} seats ({v.status})"
-            )
+        if vid in expected_ids:
+            continue
+        what = f"{v.client_id} {v.sku_part_number} {v.finding_class} {v.seats_affected} seats ({v.status})"
+        users = {upn_of.get(name) for name in v.inactive_users}
+        if v.finding_class == "unused" and users and users <= idle_by_client.get(v.client_id, set()):
+            result.explained.append(what + ": planted idle users holding another licence")
+        else:
+            result.false_positives.append(what)
     return result
 
 
@@ -174,16 +197,16 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
         )
     )
     assert result.dead_letters == [], result.dead_letters
-    upn, subs = _facts(log)
     published = [e.data for e in result.outputs if isinstance(e.data, LicenseComplianceViolation)]
-    return Evaluation(truth, score(truth, result.outputs, upn, subs), published)
+    return Evaluation(truth, score(truth, result.outputs, _facts(log)), published)
 
 
 def report(e: Evaluation) -> str:
     s = e.score
-    lines = [f"planted {len(s.verdicts)}, TP {s.tp}, FN {s.fn}, FP {s.fp}"]
+    lines = [f"planted {len(s.verdicts)}, TP {s.tp}, FN {s.fn}, FP {s.fp}, explained {len(s.explained)}"]
     lines += [f"  {v.outcome} {v.kind:18} {v.client_id} {v.detail}" for v in s.verdicts]
     lines += [f"  FP {fp}" for fp in s.false_positives]
+    lines += [f"  explained {x}" for x in s.explained]
     lines.append(f"precision {s.precision:.2f}  recall {s.recall:.2f}")
     return "\n".join(lines)
 

@@ -147,7 +147,7 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
                COALESCE((SELECT MIN(s.sku_id) FROM subscriptions s
                          WHERE s.client_id = b.client_id AND s.product_id = b.vendor_sku),
                         b.vendor_sku) AS sku_id,
-               CAST(NULL AS DATE) AS billed_until
+               CAST(NULL AS DATE) AS billed_from
         FROM billing_lines b JOIN dirty_clients d ON d.client_id = b.client_id
         WHERE (b.effective_date IS NULL OR b.effective_date <= :today)
           AND (b.cancelled_date IS NULL OR b.cancelled_date > :today)
@@ -157,13 +157,13 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
                COALESCE((SELECT MIN(s.sku_id) FROM subscriptions s
                          WHERE s.client_id = i.client_id AND s.product_id = i.vendor_sku),
                         i.vendor_sku) AS sku_id,
-               i.period_end AS billed_until
+               i.period_start AS billed_from
         FROM invoiced_licences i JOIN inv_period p ON p.client_id = i.client_id AND p.period = i.period_start
     ),
     bill AS (
         SELECT client_id, sku_id, SUM(quantity) AS billed, MAX(monthly_unit_price) AS price,
                MIN(currency) AS currency, MIN(agreement_id) AS agreement_id,
-               MAX(billed_until) AS billed_until
+               MAX(billed_from) AS billed_from
         FROM bill_sku GROUP BY client_id, sku_id
     ),
     inst AS (
@@ -219,9 +219,10 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
     session.execute(_bind(sql, params, policy, now))
 
 
-BEFORE_LAPSE = "(ls.client_id IS NOT NULL AND b.billed_until IS NOT NULL AND b.billed_until < r.as_of)"
-"""An invoiced period that ended before the line's subscriptions lapsed billed them while they were
-bought: it is no evidence of billing after the lapse (a client's last invoice before it left)."""
+BEFORE_LAPSE = "(ls.client_id IS NOT NULL AND b.billed_from IS NOT NULL AND b.billed_from < r.as_of)"
+"""An invoiced period that began before the line's subscriptions lapsed was billed while they were
+bought (invoices bill in advance): it is no evidence of billing after the lapse (a client's last
+invoice before it left). Only a period begun after the lapse can be over-billing."""
 
 
 def idle_users(session: Session, policy: Policy, now: datetime) -> dict[tuple[str, str], tuple[str, ...]]:
