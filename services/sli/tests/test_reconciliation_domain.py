@@ -136,6 +136,13 @@ def test_billing_is_not_judged_before_the_distributor_or_tenant_is_read() -> Non
     assert classify(replace(unread, sides_known=False), POLICY) == []
 
 
+def test_without_a_tenant_read_nothing_is_unused_or_over_deployed_by_assignment() -> None:
+    unread = line(assigned=0, engaged=0, tenant_read=False)
+    assert classify(unread, POLICY) == []  # 20 bought, 20 billed, nobody counted
+    installs = only(classify(replace(unread, installed=22), POLICY))
+    assert (installs.finding_class, installs.seats) == ("over_deployed", 2)
+
+
 def test_a_fractional_billed_quantity_counts_as_whole_seats() -> None:
     assert whole_seats(Decimal("19.5")) == 20
     assert classify(line(billed=Decimal("19.5")), POLICY) == []

@@ -261,9 +261,10 @@ async def test_committed_subscriptions_are_right_sized_for_renewal(sli: Running)
     soon = T0 + 40 * DAY  # 2026-10-11: 62 days before the 2026-12-12 renewal
     await sli.deliver(
         subscription(quantity=10, commitment_end_date=date(2026, 12, 12)),
-        subscription(
+        subscription(  # Graph's 4 consumed units of the SKU sit on the annual one
             subscription_id="SUB-M",
             quantity=2,
+            consumed_units=0,
             commitment_term_months=1,
             commitment_end_date=date(2026, 10, 31),
         ),

@@ -179,6 +179,7 @@ def to_line(
         installed=row.installed,
         engaged=row.engaged,
         idle_users=idle,
+        tenant_read=row.tenant_read,
         sides_known=sides_known,
     )
 

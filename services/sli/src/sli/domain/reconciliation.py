@@ -139,6 +139,9 @@ class Line:
     """Assigned seats whose user signed in within the window, or provisioned within the grace."""
     idle_users: tuple[str, ...] = ()
     """Sign-in names of assigned users idle for the window (out of grace), sorted."""
+    tenant_read: bool = True
+    """Assignment and use are known (the tenant was read): without it, nothing is over-deployed or
+    unused on the strength of seats nobody has counted."""
     sides_known: bool = True
     """The client's distributor or tenant has been read: without either, billing cannot be judged
     (a PSA line before the first distributor sync is not over-billing)."""
@@ -226,7 +229,15 @@ def classify(line: Line, policy: Policy) -> list[Finding]:
         )
     idle = () if line.expired or line.purchased is None else line.idle_users
     reclaimed = 0
-    if not line.expired and line.live and line.purchased is not None and line.usage > line.purchased:
+    if not line.tenant_read and line.installed == 0:
+        idle = ()
+    if (
+        not line.expired
+        and line.live
+        and line.purchased is not None
+        and line.usage > line.purchased
+        and (line.tenant_read or line.installed > 0)
+    ):
         n = line.usage - line.purchased
         reclaim = reclaimed = min(n, len(idle))
         buy = n - reclaim
@@ -280,7 +291,7 @@ def classify(line: Line, policy: Policy) -> list[Finding]:
                     "the client",
                 )
             )
-    if not line.expired and line.live and line.purchased is not None:
+    if not line.expired and line.live and line.purchased is not None and line.tenant_read:
         idle = idle[reclaimed:]  # the over-deployment already takes these back
         spare = max(0, line.purchased - line.usage)
         n = len(idle) + spare

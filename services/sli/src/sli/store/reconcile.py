@@ -1,16 +1,19 @@
 """The three-way table recomputed set-wise in SQL, for every dirty client at once.
 
-One statement rebuilds ``licence_lines`` for the clients in ``dirty_clients``: subscriptions (the
-line's representative is the one in force with most seats), tenant seats counted assigned and
-engaged per SKU (the inactivity window and the provisioning grace evaluated in SQL against the
-service clock), RMM installs matched to the SKU, and PSA billing lines in force on the day. On a
-line whose subscriptions have all lapsed, only seats and installs observed since the lapse count
-(a tenant no longer read after a client left is not evidence of use). A second statement lists
-the idle users by name. The same SQL runs on SQLite (the embedded
-default) and PostgreSQL: window functions, CTEs and CASE only.
+One statement rebuilds ``licence_lines`` for the clients in ``dirty_clients``:
 
-Billed is what the client is really charged: the licence lines of its latest invoiced period (on
-or before the day, ended at most 35 days ago), else its PSA agreements' billable additions.
+* bought: subscriptions (the line's representative is the one in force with most seats);
+* assigned: the larger of the users seen holding the SKU and the tenant's consumed units (a user
+  export may be partial); idle: the users named (the inactivity window judged at the tenant read,
+  the provisioning grace against the service clock); engaged = assigned - idle;
+* installed: devices whose RMM inventory lists the SKU's software;
+* billed: what the client is really charged, the licence lines of its latest invoiced period (on
+  or before the day, ended at most 35 days ago), else its PSA agreements' billable additions.
+
+On a line whose subscriptions have all lapsed, only seats, installs and invoiced periods seen
+since the lapse count (a tenant no longer read after a client left is not evidence of use). A
+second statement lists the idle users by name. The same SQL runs on SQLite (the embedded default)
+and PostgreSQL: window functions, CTEs and CASE only.
 """
 
 from __future__ import annotations
@@ -110,7 +113,9 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
     ),
     sub_agg AS (
         SELECT client_id, sku_id, COUNT(*) AS n,
-               SUM(CASE WHEN in_force = 1 THEN quantity ELSE 0 END) AS purchased
+               SUM(CASE WHEN in_force = 1 THEN quantity ELSE 0 END) AS purchased,
+               COALESCE(SUM(CASE WHEN in_force = 1 THEN consumed_units END), 0) AS consumed,
+               COUNT(consumed_units) AS consumed_known
         FROM subs GROUP BY client_id, sku_id
     ),
     seats AS (
@@ -183,7 +188,7 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
         client_id, sku_id, sku_part_number, product_name, subscription_id, subscription_status,
         subscriptions, purchased, commitment_end_date, auto_renew, unit_cost_amount, unit_cost_currency,
         list_price_amount, list_price_currency, billed, billed_price_amount, billed_price_currency,
-        agreement_id, assigned, engaged, idle, installed, line_class, reconciled_on
+        agreement_id, assigned, engaged, idle, installed, tenant_read, line_class, reconciled_on
     )
     SELECT k.client_id, k.sku_id,
            COALESCE(r.sku_part_number, st.part),
@@ -202,11 +207,19 @@ def rebuild_lines(session: Session, policy: Policy, now: datetime) -> None:
            CASE WHEN {before_lapse} THEN NULL ELSE b.currency END,
            COALESCE(b.agreement_id, (SELECT MIN(g.agreement_id) FROM agreements g
                                      WHERE g.client_id = k.client_id AND g.cancelled = :no)),
-           CASE WHEN ls.client_id IS NULL THEN COALESCE(st.assigned, 0) ELSE ls.assigned END,
-           CASE WHEN ls.client_id IS NULL THEN COALESCE(st.engaged, 0) ELSE 0 END,
+           CASE WHEN ls.client_id IS NOT NULL THEN ls.assigned
+                WHEN COALESCE(sa.consumed, 0) > COALESCE(st.assigned, 0) THEN sa.consumed
+                ELSE COALESCE(st.assigned, 0) END,
+           CASE WHEN ls.client_id IS NOT NULL THEN 0
+                WHEN COALESCE(sa.consumed, 0) > COALESCE(st.assigned, 0) THEN sa.consumed
+                ELSE COALESCE(st.assigned, 0) END
+             - CASE WHEN ls.client_id IS NULL
+                    THEN COALESCE(st.assigned, 0) - COALESCE(st.engaged, 0) ELSE 0 END,
            CASE WHEN ls.client_id IS NULL
                 THEN COALESCE(st.assigned, 0) - COALESCE(st.engaged, 0) ELSE 0 END,
            CASE WHEN ls.client_id IS NULL THEN COALESCE(i.installed, 0) ELSE ls.installed END,
+           CASE WHEN EXISTS (SELECT 1 FROM tenant_baselines tb WHERE tb.client_id = k.client_id)
+                  OR COALESCE(sa.consumed_known, 0) > 0 THEN :yes ELSE :no END,
            'properly_licensed', :today
     FROM keys k
     LEFT JOIN ranked r ON r.client_id = k.client_id AND r.sku_id = k.sku_id AND r.rn = 1

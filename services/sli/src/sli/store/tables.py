@@ -232,6 +232,8 @@ class LicenceLine(SliTable, table=True):
     engaged: int
     idle: int
     installed: int
+    tenant_read: bool
+    """The client's tenant was read (users or consumed units): assignment and use are known."""
     line_class: str = Field(default="properly_licensed", max_length=32)
     reconciled_on: date
 

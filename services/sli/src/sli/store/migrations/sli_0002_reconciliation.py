@@ -150,6 +150,7 @@ def upgrade() -> None:
         sa.Column("engaged", sa.Integer(), nullable=False),
         sa.Column("idle", sa.Integer(), nullable=False),
         sa.Column("installed", sa.Integer(), nullable=False),
+        sa.Column("tenant_read", sa.Boolean(), nullable=False),
         sa.Column("line_class", sa.String(32), nullable=False),
         sa.Column("reconciled_on", sa.Date(), nullable=False),
     )
