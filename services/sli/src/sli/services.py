@@ -115,14 +115,13 @@ def reconcile_dirty(uow: UnitOfWork, config: DeskConfig) -> None:
             .order_by(LicenceLine.client_id, LicenceLine.sku_id)  # type: ignore[arg-type]
         ).scalars()
     )
-    open_rows = {
+    every = {
         f.finding_id: f
         for f in session.execute(
-            select(FindingRow)
-            .where(FindingRow.client_id.in_(clients))  # type: ignore[attr-defined]
-            .where(FindingRow.status == "open")  # type: ignore[arg-type]
+            select(FindingRow).where(FindingRow.client_id.in_(clients))  # type: ignore[attr-defined]
         ).scalars()
     }
+    open_rows = {fid: f for fid, f in every.items() if f.status == "open"}
     known = reconcile.read_clients(session)
     current: dict[str, tuple[LicenceLine, Line, Finding]] = {}
     for row in rows:
@@ -135,6 +134,21 @@ def reconcile_dirty(uow: UnitOfWork, config: DeskConfig) -> None:
         for f in found:
             if material(f, config.policy):
                 current[finding_id(row.client_id, row.sku_id, f.finding_class)] = (row, line, f)
+    with session.no_autoflush:
+        _publish_changes(uow, current, open_rows, every, now)
+    _review_renewals(session, clients, rows, config, now)
+    reconcile.clear_dirty(session)
+
+
+def _publish_changes(
+    uow: UnitOfWork,
+    current: dict[str, tuple[LicenceLine, Line, Finding]],
+    open_rows: dict[str, FindingRow],
+    every: dict[str, FindingRow],
+    now: datetime,
+) -> None:
+    """Open, update or resolve each finding whose gap changed, in id order (ids are stable)."""
+    session = uow.session
     for fid in sorted(set(current) | set(open_rows)):
         hit = current.get(fid)
         published = open_rows.get(fid)
@@ -144,15 +158,13 @@ def reconcile_dirty(uow: UnitOfWork, config: DeskConfig) -> None:
             continue
         if hit is not None:
             row, line, f = hit
-            stored = _store_finding(session, fid, row, f, published, now)
+            stored = _store_finding(session, fid, row, f, every.get(fid), now)
             uow.emit(violation(fid, row, line, f, stored))
         else:
             assert published is not None
             published.status, published.resolved_at, published.updated_at = "resolved", now, now
             session.add(published)
             uow.emit(resolution(published))
-    _review_renewals(session, clients, rows, config, now)
-    reconcile.clear_dirty(session)
 
 
 def to_line(
@@ -194,9 +206,8 @@ def _gap(row: FindingRow) -> Gap:
 
 
 def _store_finding(
-    session: Session, fid: str, row: LicenceLine, f: Finding, published: FindingRow | None, now: datetime
+    session: Session, fid: str, row: LicenceLine, f: Finding, stored: FindingRow | None, now: datetime
 ) -> FindingRow:
-    stored = published or session.get(FindingRow, fid)
     values = {
         "client_id": row.client_id,
         "sku_id": row.sku_id,
