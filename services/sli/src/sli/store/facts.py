@@ -59,15 +59,31 @@ def _holdings(text: str) -> dict[str, str | None]:
 
 def record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool:
     """Keep the user's snapshot history and its latest state; recompute since when it holds each
-    licence (a seat given back and assigned again starts a new holding, so the grace restarts)."""
+    licence (a seat given back and assigned again starts a new holding, so the grace restarts).
+    One read of the history, the rest in memory: a tenant sync is thousands of these."""
+    with session.no_autoflush:
+        return _record_seat_activity(session, s, digest)
+
+
+def _record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool:
     held = {} if s.deleted else {lic.sku_id: lic.sku_part_number for lic in s.assigned_licences}
     text = "\n".join(f"{sku}\t{part or ''}" for sku, part in sorted(held.items()))
-    snapshot = session.get(SeatSnapshot, (s.user_id, s.observed_at))
+    history = {
+        row.observed_at: row
+        for row in session.execute(select(SeatSnapshot).where(SeatSnapshot.user_id == s.user_id)).scalars()  # type: ignore[arg-type]
+    }
+    snapshot = history.get(s.observed_at)
     if snapshot is None:
-        session.add(SeatSnapshot(user_id=s.user_id, observed_at=s.observed_at, sku_ids=text))
-    elif text > snapshot.sku_ids:  # two reads at one instant: the larger content wins, in any order
-        snapshot.sku_ids = text
+        snapshot = history[s.observed_at] = SeatSnapshot(
+            user_id=s.user_id, observed_at=s.observed_at, sku_ids=text
+        )
         session.add(snapshot)
+        new_snapshot = True
+    else:
+        new_snapshot = False
+        if text > snapshot.sku_ids:  # two reads at one instant: the larger content wins, in any order
+            snapshot.sku_ids = text
+            session.add(snapshot)
     baseline = session.get(TenantBaseline, s.client_id)
     if baseline is None:
         session.add(TenantBaseline(client_id=s.client_id, first_observed_at=s.observed_at))
@@ -76,8 +92,8 @@ def record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool
         session.add(baseline)
     user = session.get(SeatUser, s.user_id)
     if user is not None and not _newer(s.observed_at, digest, user.observed_at, user.digest):
-        if snapshot is None:  # an older snapshot can still move a holding's start back
-            _reassign(session, user)
+        if new_snapshot:  # an older snapshot can still move a holding's start back
+            _reassign(session, user, history)
             mark_dirty(session, user.client_id)
             return True
         return False
@@ -97,22 +113,19 @@ def record_seat_activity(session: Session, s: SeatActivity, digest: str) -> bool
     user.idle_days = None if s.last_sign_in_at is None else max(0, (s.observed_at - s.last_sign_in_at).days)
     user.observed_at, user.digest = s.observed_at, digest
     session.add(user)
-    session.flush()
-    _reassign(session, user)
+    _reassign(session, user, history)
     mark_dirty(session, s.client_id)
     return True
 
 
-def _reassign(session: Session, user: SeatUser) -> None:
-    """The user's current licences (its latest snapshot) with the start of each unbroken holding."""
-    snapshots = list(
-        session.execute(
-            select(SeatSnapshot.observed_at, SeatSnapshot.sku_ids)  # type: ignore[call-overload]
-            .where(SeatSnapshot.user_id == user.user_id)
-            .where(SeatSnapshot.observed_at <= user.observed_at)
-            .order_by(SeatSnapshot.observed_at.desc())  # type: ignore[attr-defined]
-        )
+def _reassign(session: Session, user: SeatUser, history: dict[datetime, SeatSnapshot]) -> None:
+    """The user's current licences (its latest snapshot) with the start of each unbroken holding.
+    Pending rows are flushed before the delete, so a user read twice in one batch is replaced, not
+    duplicated."""
+    snapshots = sorted(
+        ((at, row.sku_ids) for at, row in history.items() if at <= user.observed_at), reverse=True
     )
+    session.flush()
     session.execute(delete(SeatAssignment).where(SeatAssignment.user_id == user.user_id))  # type: ignore[arg-type]
     if not snapshots or user.deleted:
         return
