@@ -18,6 +18,7 @@ import importlib
 import pytest
 
 from msp_events.registry import REGISTRY, SERVICES
+from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.router import HandlerRouter
 
 CLOCK = "clock.ticked"  # every service subscribes to the clock, handler or not (Service.input_topics)
@@ -25,14 +26,17 @@ CONSENSUS = {"decision.proposed", "decision.vote.cast", "decision.reached"}
 
 
 def router_of(service: str) -> HandlerRouter:
-    """The router the service's ``app.py`` builds (CPI's needs its settings' ledger config)."""
+    """The router the service's ``app.py`` builds (CPI's and SLI's need their settings' rules)."""
     handlers = importlib.import_module(f"{service}.handlers")
     if hasattr(handlers, "router"):
         router: HandlerRouter = handlers.router
         return router
     app = importlib.import_module(f"{service}.app")
-    built: HandlerRouter = handlers.build_router(app.ledger_config(app.Settings()))
-    return built
+    settings = app.Settings(MSP_TRANSPORT="inprocess", DATABASE_URL="sqlite://")
+    built = app.create_service(settings, transport=InProcessBus())
+    built.engine.dispose()
+    wired: HandlerRouter = built.router
+    return wired
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -439,6 +439,34 @@ EXAMPLES: dict[str, EventData] = {
         commitment_end_date=date(2025, 6, 30),
         recommended_action="bill_client",
         summary="3 Business Premium seats are assigned but not billed: $79.20 a month.",
+        status="open",
+        finding_class="under_billed",
+        exposure_known=True,
+        exposure_nature="leakage",
+        action_text="add 3 seats of Microsoft 365 Business Premium to agreement A-501 "
+        "(bills 42, should bill 45)",
+        inactive_users=[],
+    ),
+    "license.compliance.checked": agents.LicenseComplianceChecked(
+        check_id="6f0c2d7e-2a41-5b8e-9d3c-1e7a4b5c6d70",
+        client_id="C-1001",
+        suggestion_id="SPO-C-1001-SPB-true-up",
+        sku_id="cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
+        status="issues",
+        seats_purchased=45,
+        seats_assigned=45,
+        seats_available=0,
+        findings=[
+            agents.CheckedFinding(
+                violation_id="LV-C-1001-SPB-unbilled",
+                kind="unbilled_seats",
+                sku_id="cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
+                seats_affected=3,
+                action_text="add 3 seats of Microsoft 365 Business Premium to agreement A-501",
+            )
+        ],
+        summary="C-1001 SKU cbdc14ab: 45 bought, 45 assigned, 0 available; 1 open findings, "
+        "fix before quoting",
     ),
     "spend.anomaly.detected": agents.SpendAnomalyDetected(
         anomaly_id="AN-SD-EC2-20250313",
@@ -587,6 +615,7 @@ def test_owners_follow_the_convention() -> None:
         "sales.opportunity.identified": "spo",
         "resource.utilization.alert": "ram",
         "license.compliance.violation": "sli",
+        "license.compliance.checked": "sli",
         "spend.anomaly.detected": "dsa",
         "contract.renewal.due": "vcm",
     }

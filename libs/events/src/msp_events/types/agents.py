@@ -162,7 +162,7 @@ class ClientChurnRiskChanged(EventData):
     summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
-@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=(), planned=("sli",))
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",))
 class SalesOpportunityIdentified(EventData):
     """SPO found a sales opportunity with an existing client in delivery data.
 
@@ -249,13 +249,25 @@ class ResourceUtilizationAlert(EventData):
         return self
 
 
-@event("license.compliance.violation", owner="sli", key="client_id", consumers=("cpi",), planned=("spo",))
+@event(
+    "license.compliance.violation",
+    owner="sli",
+    key="client_id",
+    consumers=("cpi",),
+    planned=("spo",),
+    minor=1,
+)
 class LicenseComplianceViolation(EventData):
     """Bought, assigned and billed seats for one client's SKU disagree, or the licence lapsed.
 
     CPI re-prices the client's margin with the exposure (unbilled seats are lost revenue, unused
     seats are cost); SPO opens a true-up quote or proposes a seat reduction at the next
     commitment end.
+
+    Since 1.1 a finding has a life: it is published once when found, again (same
+    ``violation_id``) whenever its gap changes (seats, money, or the action), and a last time with
+    ``status="resolved"``, ``seats_affected=0`` and zero exposure when the gap closes. A reader
+    that keeps the latest report per ``violation_id`` therefore holds the open findings.
     """
 
     violation_id: str = Field(description="stable id of the finding (same finding, same id)")
@@ -287,6 +299,77 @@ class LicenseComplianceViolation(EventData):
         "reduce_seats", "reclaim_licences", "bill_client", "credit_client", "buy_seats", "renew"
     ] = Field(description="what SLI recommends")
     summary: str = Field(description="one sentence explaining the finding")
+    status: Literal["open", "resolved"] = Field(
+        default="open", description="open (found or changed) or resolved (the gap closed) (1.1)"
+    )
+    finding_class: (
+        Literal["unbilled", "under_billed", "over_billed", "over_deployed", "unused", "expired"] | None
+    ) = Field(
+        default=None,
+        description="SLI's class (1.1): unbilled (nothing billed for seats bought or assigned) and "
+        "under_billed (billed fewer than bought) are both kind unbilled_seats",
+    )
+    exposure_known: bool = Field(
+        default=True,
+        description="False when the unit cost or price behind the money is unknown (a distributor "
+        "export without cost): monthly_exposure is then 0, not the real amount (1.1)",
+    )
+    exposure_nature: Literal["leakage", "saving", "credit"] | None = Field(
+        default=None,
+        description="what monthly_exposure is: revenue or cost leaking now, cost that can be saved, or "
+        "an amount owed back to the client (1.1)",
+    )
+    action_text: str | None = Field(
+        default=None,
+        description="the exact action, e.g. 'add 4 seats of Microsoft 365 Business Premium to agreement "
+        "AGR-1' or 'reclaim from these inactive users: ...' (1.1)",
+    )
+    inactive_users: list[str] = Field(
+        default_factory=list, description="sign-in names of the inactive users to reclaim from (1.1)"
+    )
+    seats_installed: int | None = Field(
+        default=None, ge=0, description="devices with the software installed, when counted (1.1)"
+    )
+
+
+class CheckedFinding(BaseModel):
+    """An open licence finding on the product an opportunity concerns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    violation_id: str = Field(description="the finding's license.compliance.violation id")
+    kind: Literal["over_deployed", "unused_seats", "unbilled_seats", "over_billed", "expired"] = Field(
+        description="kind of the finding"
+    )
+    sku_id: str = Field(description="vendor SKU id")
+    seats_affected: int = Field(ge=0, description="seats in the gap")
+    action_text: str = Field(description="the exact action SLI recommends")
+
+
+@event("license.compliance.checked", owner="sli", key="client_id", consumers=(), planned=("spo",))
+class LicenseComplianceChecked(EventData):
+    """SLI checked a client's entitlements for a licence opportunity SPO identified.
+
+    Sent once per ``sales.opportunity.identified`` of a licence kind (true-up, seat reduction) or
+    naming a SKU: ``ok`` when the client's SKU is properly licensed, ``issues`` with the open
+    findings otherwise, and the seats available, so the quote matches what is really bought,
+    assigned and billed before it goes out.
+    """
+
+    check_id: str = Field(description="stable id: one check per opportunity (derived from suggestion_id)")
+    client_id: str = Field(description="client concerned")
+    suggestion_id: str = Field(description="the SPO opportunity checked")
+    sku_id: str | None = Field(default=None, description="SKU checked; None = every SKU of the client")
+    status: Literal["ok", "issues"] = Field(description="ok: properly licensed; issues: open findings")
+    seats_purchased: int = Field(ge=0, description="seats bought on subscriptions in force")
+    seats_assigned: int = Field(ge=0, description="seats assigned in the tenant (or installs)")
+    seats_available: int = Field(
+        description="purchased - assigned: seats free to assign (negative: over-deployed)"
+    )
+    findings: list[CheckedFinding] = Field(
+        default_factory=list, description="open findings, most urgent first"
+    )
+    summary: str = Field(description="one sentence: the answer to the salesperson")
 
 
 class RootCause(BaseModel):

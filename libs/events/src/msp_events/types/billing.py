@@ -39,8 +39,8 @@ class InvoiceLine(BaseModel):
     "billing.invoice.issued",
     owner="source",
     key="invoice_id",
-    consumers=("cpi",),
-    planned=("spo", "sli"),
+    consumers=("cpi", "sli"),
+    planned=("spo",),
     fact_dates=("invoice_date",),
 )
 class InvoiceIssued(EventData):

@@ -101,8 +101,8 @@ class AssignedLicence(BaseModel):
     "licensing.seat.activity",
     owner="source",
     key="user_id",
-    consumers=(),
-    planned=("sli", "dsa"),
+    consumers=("sli",),
+    planned=("dsa",),
     fact_dates=("observed_at",),
 )
 class SeatActivity(EventData):

@@ -115,8 +115,8 @@ class Addition(BaseModel):
     "psa.agreement.upserted",
     owner="source",
     key="agreement_id",
-    consumers=("cpi",),
-    planned=("spo", "ram", "sli", "vcm"),
+    consumers=("cpi", "sli"),
+    planned=("spo", "ram", "vcm"),
 )
 class AgreementUpserted(EventData):
     """A client agreement (contract) was created or changed; the payload is its full state.

@@ -25,8 +25,7 @@ class InstalledSoftware(BaseModel):
     "rmm.software.inventoried",
     owner="source",
     key="device_id",
-    consumers=(),
-    planned=("sli",),
+    consumers=("sli",),
     fact_dates=("observed_at",),
 )
 class SoftwareInventoried(EventData):

@@ -25,8 +25,8 @@ class SubscriptionVersion:
     product_name: str
     quantity: int
     consumed_units: int | None
-    #: None: the distributor did not say what a seat costs (the seats still count)
     unit_cost: Money | None
+    """MSP cost per seat per month; None when the distributor export did not carry it."""
     unit_price: Money
     billing_term: str
     commitment_term_months: int | None

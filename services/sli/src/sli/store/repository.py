@@ -20,7 +20,7 @@ class SubscriptionRepository:
         row = self.session.get(Subscription, subscription_id)
         return None if row is None else _to_domain(row)
 
-    def save(self, s: SubscriptionVersion) -> None:
+    def save(self, s: SubscriptionVersion, product_id: str | None = None) -> None:
         row = self.session.get(Subscription, s.subscription_id) or Subscription(
             subscription_id=s.subscription_id,
             client_id=s.client_id,
@@ -39,10 +39,9 @@ class SubscriptionRepository:
         row.vendor, row.distributor = s.vendor, s.distributor
         row.sku_id, row.sku_part_number, row.product_name = s.sku_id, s.sku_part_number, s.product_name
         row.quantity, row.consumed_units = s.quantity, s.consumed_units
-        if s.unit_cost is None:
-            row.unit_cost_amount, row.unit_cost_currency = None, None
-        else:
-            row.unit_cost_amount, row.unit_cost_currency = s.unit_cost.amount, s.unit_cost.currency
+        row.product_id = product_id
+        row.unit_cost_amount = None if s.unit_cost is None else s.unit_cost.amount
+        row.unit_cost_currency = None if s.unit_cost is None else s.unit_cost.currency
         row.unit_price_amount, row.unit_price_currency = s.unit_price.amount, s.unit_price.currency
         row.billing_term, row.commitment_term_months = s.billing_term, s.commitment_term_months
         row.commitment_end_date, row.auto_renew, row.status = s.commitment_end_date, s.auto_renew, s.status
