@@ -14,8 +14,11 @@ past, computed with numpy's medians over every series at once, step by step in t
 * the candidate decomposition (none, first stage, both stages) with the lowest mean absolute error
   over the last ``select_window`` points is used, per series: a series without a monthly pattern is
   not judged by one;
-* scale: 1.4826 x median absolute residual (MAD, a normal-consistent sigma), floored at a share of
-  the level so a sparse, mostly-zero series does not call every purchase an anomaly.
+* scale: the MAD of the warm-up residuals (x 1.4826, a normal-consistent sigma), then an
+  exponentially weighted mean absolute residual over ``select_window`` points with each residual
+  capped at the threshold (a 56-point MAD moved too much from day to day: z's 99.99th percentile
+  was 5.6 on Gaussian noise); floored at a share of the recent mean so a sparse, mostly-zero series
+  does not call every purchase an anomaly.
 
 A point's robust z = (actual - expected) / scale gives its *spike score* |z| / (|z| + threshold);
 the level's movement over ``drift_lag`` points, in scales, gives a *drift score* the same way, so a
@@ -46,6 +49,7 @@ from numpy.typing import NDArray
 Feedback = Literal["confirmed", "expected", "false"]
 F64 = NDArray[np.float64]
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample x 1.4826 = its standard deviation
+MEAN_ABS_TO_SIGMA = 1.2533  # mean absolute deviation of a normal sample x sqrt(pi/2) = sigma
 
 DAY = 86_400
 HOUR = 3_600
@@ -53,9 +57,11 @@ HOUR = 3_600
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    threshold: float = 5.0
+    threshold: float = 4.5
     """robust z at which a point is flagged (its spike score is then 0.5)."""
-    drift_threshold: float = 4.0
+    stage_penalty: float = 0.15
+    """share by which each extra seasonal stage must lower the trailing error to be used."""
+    drift_threshold: float = 3.5
     """level movement over ``drift_lag`` points, in scales, at which a drift is flagged (score 0.5)."""
     scale_floor: float = 0.03
     """least scale as a share of the recent mean absolute value (a mostly-zero series has no MAD)."""
@@ -137,6 +143,8 @@ class _State:
 
     raise_: F64
     run: NDArray[np.int64]
+    spread: F64
+    """robust sigma of the residuals, smoothed over ``select_window`` points."""
     phase_runs: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
 
@@ -168,17 +176,20 @@ def detect(
     flags = np.zeros(y.shape, dtype=bool)
     kind = np.zeros(y.shape, dtype=np.int8)
     judged = np.zeros(y.shape, dtype=bool)
-    st = _State(np.ones(n), np.zeros(n, dtype=np.int64))
+    st = _State(np.ones(n), np.zeros(n, dtype=np.int64), np.zeros(n))
     notes_at: dict[int, list[FeedbackNote]] = defaultdict(list)
     for note in feedback:
         notes_at[note.effective].append(note)
-    # Judge only once the first seasonal stage has its full memory of same-phase points: before that a
-    # weekend would be judged against a weekday level.
-    start = max(cfg.warmup, cal.level_window + cal.season_memory * cal.season_points)
+    # Learn the residual spread once the first seasonal stage has three same-phase points (before
+    # that a weekend is compared with a weekday level), and judge only half a selection window
+    # later, when that spread rests on enough residuals: a spread from a dozen points is too narrow
+    # and flagged clean points right after the warm-up.
+    learn_from = max(cfg.warmup, cal.level_window + min(3, cal.season_memory) * cal.season_points)
+    start = learn_from + cal.select_window // 2
 
     for t in range(length):
         for note in notes_at.get(t, ()):
-            _apply_feedback(note, y, clean, level, expected, st, cfg)
+            _apply_feedback(note, y, clean, level, expected, [*bases, *predictions], st, cfg)
         lo = max(0, t - cal.level_window)
         if t == 0:
             level[:, 0] = y[:, 0]
@@ -202,34 +213,47 @@ def detect(
             stage_preds.append(np.where(stage_ok, stage_base, np.nan))
         for k in range(len(profiles)):
             predictions[k][:, t] = stage_preds[k]
-        if t < start:
+        if t < learn_from:
             for k in range(len(profiles)):
                 errors[k][:, t] = np.abs(y[:, t] - predictions[k][:, t])
             continue
         sel_lo = max(0, t - cal.select_window)
         fit = np.stack([_mean_or_inf(errors[k][:, sel_lo:t]) for k in range(len(profiles))])
         fit = np.where(np.isnan(np.stack(stage_preds)), np.inf, fit)
+        # Every stage adds the noise of its own medians: it must earn its place by a clear margin.
+        fit = fit * (1.0 + cfg.stage_penalty * np.arange(len(profiles)))[:, None]
         choice = np.argmin(fit, axis=0)
         exp_t = np.stack(stage_preds)[choice, np.arange(n)]
         exp_t = np.where(np.isnan(exp_t), lvl, exp_t)
-        chosen_err = np.stack([errors[k][:, sel_lo:t] for k in range(len(profiles))])[choice, np.arange(n)]
-        mad = MAD_TO_SIGMA * np.nanmedian(np.where(np.isnan(chosen_err), 0.0, chosen_err), axis=1)
+        if t == learn_from:  # the spread starts as the MAD of the warm-up residuals, then is smoothed
+            chosen_err = np.stack([errors[k][:, sel_lo:t] for k in range(len(profiles))])[
+                choice, np.arange(n)
+            ]
+            st.spread = MAD_TO_SIGMA * np.nanmedian(np.where(np.isnan(chosen_err), 0.0, chosen_err), axis=1)
+        mad = st.spread
         typical = np.mean(np.abs(clean[:, lo:t]), axis=1)
         scale = np.maximum(mad, cfg.scale_floor * typical)
         scale = np.maximum(scale, 1e-9 + 1e-6 * np.abs(lvl))
         z = (y[:, t] - exp_t) / scale
         thr = cfg.threshold * st.raise_
+        # Exponentially weighted mean absolute residual (x sqrt(pi/2) = sigma for normal noise),
+        # each residual capped at the threshold so an anomaly cannot widen the band it broke.
+        capped = np.minimum(np.abs(y[:, t] - exp_t), thr * scale) * MEAN_ABS_TO_SIGMA
+        # A running mean at first (the warm-up MAD counts as 8 points), exponential once it is full.
+        weight = min(t - learn_from + 1 + 8, cal.select_window)
+        st.spread = st.spread + (capped - st.spread) / weight
         spike = np.abs(z) / (np.abs(z) + thr)
         moved = np.abs(lvl - level[:, max(0, t - cal.drift_lag)]) / scale
         drift_thr = cfg.drift_threshold * st.raise_
         drift = moved / (moved + drift_thr)
-        score = np.maximum(spike, drift)
+        score = np.maximum(spike, drift) if t >= start else np.zeros(n)
         flag = score >= 0.5
+        spike = np.where(t >= start, spike, 0.0)
         expected[:, t] = exp_t
         scores[:, t] = score
         flags[:, t] = flag
         kind[:, t] = np.where(flag, np.where(spike >= 0.5, 1, 2), 0)
-        judged[:, t] = True
+        judged[:, t] = t >= start
         clean[:, t] = np.where(spike >= 0.5, exp_t, y[:, t])  # a drift moves the baseline along
         direction = np.sign(y[:, t] - exp_t).astype(np.int64)
         # A run starts with a jump and lasts while the deviation keeps its direction, so a level
@@ -331,7 +355,14 @@ def _seasonal_breaks(
 
 
 def _apply_feedback(
-    note: FeedbackNote, y: F64, clean: F64, level: F64, expected: F64, st: _State, cfg: DetectorConfig
+    note: FeedbackNote,
+    y: F64,
+    clean: F64,
+    level: F64,
+    expected: F64,
+    derived: list[F64],
+    st: _State,
+    cfg: DetectorConfig,
 ) -> None:
     """What an analyst said about an anomaly, from the point it was said on.
 
@@ -344,7 +375,8 @@ def _apply_feedback(
     if note.end - note.start + 1 >= 3:
         delta = float(np.nanmedian(y[s, span] - expected[s, span]))
         clean[s, : note.start] += delta
-        level[s, : note.effective] += delta
+        for arr in (level, *derived):
+            arr[s, : note.effective] += delta
         st.run[s] = 0
     clean[s, span] = y[s, span]
     if note.label == "false":
