@@ -60,6 +60,52 @@ def anomalies(args: argparse.Namespace) -> int:
     return 0
 
 
+def forecast(args: argparse.Namespace) -> int:
+    import pandas as pd  # heavy (and statsforecast's numba): only for this command
+
+    from dsa.forecasting.forecast import MEMBERS, WITH_ARIMA, ForecastError
+    from dsa.forecasting.forecast import forecast as run_forecast
+
+    path = Path(args.csv)
+    table = read_series(path, args.time_col, args.value_col, args.series_col)
+    frames, freq = [], None
+    for series in table.series:
+        ds = pd.DatetimeIndex(series.times)
+        inferred = pd.infer_freq(ds) if len(ds) >= 3 else None
+        if inferred is None:
+            raise InputError(
+                f"{path}: series {series.name or '(all rows)'!r}: times are not at a regular interval"
+            )
+        if freq is not None and inferred != freq:
+            raise InputError(f"{path}: series {series.name!r} is sampled {inferred}, the first one {freq}")
+        freq = inferred
+        frames.append(pd.DataFrame({"unique_id": series.name or "series", "ds": ds, "y": series.values}))
+    if not frames:
+        raise InputError(f"{path}: no data rows")
+    try:
+        result = run_forecast(
+            pd.concat(frames, ignore_index=True),
+            args.horizon,
+            args.season_length,
+            freq or "MS",
+            windows=args.windows,
+            members=WITH_ARIMA if args.with_arima else MEMBERS,
+        )
+    except ForecastError as error:
+        raise InputError(f"{path}: {error}") from None
+    print(f"backtest ({args.windows} windows of {args.horizon}), mean over series:")
+    print(f"  {'method':<14} {'MASE':>7} {'sMAPE':>7}")
+    for b in result.backtests:
+        print(f"  {b.method:<14} {b.mase:>7.3f} {b.smape:>7.3f}")
+    baseline = next(b for b in result.backtests if b.method == "SeasonalNaive")
+    chosen = result.backtests[0]
+    print(f"chosen: {result.chosen} (MASE {chosen.mase:.3f} vs seasonal naive {baseline.mase:.3f})")
+    out = result.forecast.rename(columns={"unique_id": "series", "ds": "time"})
+    out.insert(2, "method", result.chosen)
+    out.to_csv(args.out, index=False, float_format="%.4f", date_format="%Y-%m-%dT%H:%M:%SZ")
+    return 0
+
+
 def _iso(value: np.datetime64) -> str:
     return str(value.astype("datetime64[s]")) + "Z"
 
@@ -76,6 +122,17 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--scores-out", default=None, help="every input row with its score in [0, 1] and flag")
     a.add_argument("--threshold", type=float, default=DetectorConfig().threshold, help="robust z to flag")
     a.set_defaults(run=anomalies)
+    f = commands.add_parser("forecast", help="backtest, choose and forecast regular series with intervals")
+    f.add_argument("--csv", required=True, help="input CSV with a header line")
+    f.add_argument("--horizon", type=int, required=True, help="periods to forecast (and to backtest)")
+    f.add_argument("--time-col", default="time", help="ISO 8601 date or date-time column (default: time)")
+    f.add_argument("--value-col", default="value", help="numeric column (default: value)")
+    f.add_argument("--series-col", default=None, help="column naming the series (default: one series)")
+    f.add_argument("--season-length", type=int, default=12, help="periods in a season (default: 12)")
+    f.add_argument("--windows", type=int, default=2, help="backtest windows (default: 2)")
+    f.add_argument("--with-arima", action="store_true", help="AutoARIMA as a candidate too (slow)")
+    f.add_argument("--out", required=True, help="forecast CSV: mean and 80/95 % bounds per period")
+    f.set_defaults(run=forecast)
     return root
 
 
