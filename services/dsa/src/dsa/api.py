@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from msp_events.money import Money
-from msp_events.runtime.api import Limit, Offset
+from msp_events.runtime.api import EntityId, Limit, Offset
+from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.store.repository import BudgetRepository
+from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
+from dsa.store.repository import BudgetRepository, SpendRepository
+
+BAD_REQUEST = "a parameter is malformed or out of range: the detail says which and why"
 
 router = APIRouter(tags=["budgets"])
 
@@ -56,3 +61,132 @@ def list_budgets(
     with Session(request.app.state.service.engine) as session:
         budgets = BudgetRepository(session).list(department=department, on=on, limit=limit, offset=offset)
     return [BudgetOut.of(b) for b in budgets]
+
+
+class MonthOut(BaseModel):
+    category: str | None
+    month: date
+    planned: Money
+    actual: Money
+    expected_to_date: Money
+    achievement: Decimal | None
+    variance: Money
+
+
+class AlertOut(BaseModel):
+    threshold_pct: Decimal
+    basis: str
+    spend: Money
+    limit: Money
+
+    @classmethod
+    def of(cls, a: ThresholdAlert) -> AlertOut:
+        return cls(threshold_pct=a.threshold_pct, basis=a.basis, spend=_m(a.spend), limit=_m(a.limit))
+
+
+class BudgetLineOut(BaseModel):
+    budget_id: str
+    category: str | None
+    period_start: date
+    period_end: date
+    planned: Money
+    elapsed_share: Decimal
+    actual: Money
+    expected_to_date: Money
+    achievement: Decimal | None
+    variance: Money
+    remaining: Money
+    forecast: Money
+    alerts: list[AlertOut]
+    by_vendor: dict[str, Money]
+    by_category: dict[str, Money]
+
+
+class DepartmentBudget(BaseModel):
+    department: str
+    year: int
+    as_of: datetime | None
+    """the service clock: the latest tick or event time DSA has seen (None before any)."""
+    months: list[MonthOut]
+    lines: list[BudgetLineOut]
+
+
+CENT, SHARE = Decimal("0.01"), Decimal("0.0001")
+
+
+def _m(money: Money) -> Money:
+    """Money as a ledger shows it: rounded half-up to the cent (the book keeps every digit)."""
+    return Money(amount=money.amount.quantize(CENT, ROUND_HALF_UP), currency=money.currency)
+
+
+def _share(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(SHARE, ROUND_HALF_UP)
+
+
+def _clock(session: Session) -> datetime | None:
+    row = session.execute(sa_select(service_clock.c.now)).first()
+    return None if row is None else row[0]
+
+
+@router.get(
+    "/departments/{department}/budget",
+    response_model=DepartmentBudget,
+    summary="A department's budget against actual by category and month, and each budget line's alerts",
+    responses={
+        404: {"description": "no budget for the department in that year"},
+        422: {"description": BAD_REQUEST},
+    },
+)
+def department_budget(
+    request: Request,
+    department: Annotated[EntityId, Path()],
+    year: Annotated[int, Query(ge=1900, le=2999, description="calendar year")],
+) -> DepartmentBudget:
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        budgets = [
+            b
+            for b in BudgetRepository(session).list(department=department, limit=1000)
+            if b.period_start.year <= year <= b.period_end.year
+        ]
+        if not budgets:
+            raise HTTPException(404, f"no budget for department {department!r} in {year}")
+        start = min(b.period_start for b in budgets)
+        end = max(b.period_end for b in budgets)
+        spend = SpendRepository(session).lines(department=department, start=start, end=end)
+    at = now or datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    lines = []
+    for b in budgets:
+        st = budget_status(b, spend, at)
+        lines.append(
+            BudgetLineOut(
+                budget_id=b.budget_id,
+                category=b.category,
+                period_start=b.period_start,
+                period_end=b.period_end,
+                planned=_m(b.planned),
+                elapsed_share=_share(st.elapsed_share) or Decimal(0),
+                actual=_m(st.actual),
+                expected_to_date=_m(st.expected_to_date),
+                achievement=_share(st.achievement),
+                variance=_m(st.variance),
+                remaining=_m(st.remaining),
+                forecast=_m(st.forecast),
+                alerts=[AlertOut.of(a) for a in st.alerts],
+                by_vendor={k: _m(v) for k, v in st.by_vendor.items()},
+                by_category={k: _m(v) for k, v in st.by_category.items()},
+            )
+        )
+    months = [
+        MonthOut(
+            category=m.category,
+            month=m.month,
+            planned=_m(m.planned),
+            actual=_m(m.actual),
+            expected_to_date=_m(m.expected_to_date),
+            achievement=_share(m.achievement),
+            variance=_m(m.variance),
+        )
+        for m in month_lines(budgets, spend, year, at)
+    ]
+    return DepartmentBudget(department=department, year=year, as_of=now, months=months, lines=lines)
