@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from msp_events.money import Money
 from msp_events.runtime.api import EntityId, Limit, Offset
@@ -18,6 +19,7 @@ from msp_events.runtime.store import service_clock
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
 from dsa.store.repository import BudgetRepository, SpendRepository
+from dsa.store.tables import AnomalyRow
 
 BAD_REQUEST = "a parameter is malformed or out of range: the detail says which and why"
 
@@ -190,3 +192,108 @@ def department_budget(
         for m in month_lines(budgets, spend, year, at)
     ]
     return DepartmentBudget(department=department, year=year, as_of=now, months=months, lines=lines)
+
+
+class RootCauseOut(BaseModel):
+    dimension: str
+    value: str
+    impact: Decimal
+
+
+class AnomalyOut(BaseModel):
+    anomaly_id: str
+    dimension: str
+    value: str
+    department: str
+    spend_source: str
+    period_start: date
+    period_end: date
+    peak: date
+    expected: Money
+    actual: Money
+    impact: Money
+    impact_pct: Decimal | None
+    score: Decimal
+    shape: str
+    status: str
+    root_causes: list[RootCauseOut]
+    feedback: str | None
+    feedback_day: date | None
+
+    @classmethod
+    def of(cls, row: AnomalyRow) -> AnomalyOut:
+        impact = row.actual - row.expected
+        pct = None if row.expected == 0 else _share(impact / row.expected * 100)
+        return cls(
+            anomaly_id=row.anomaly_id,
+            dimension=row.dimension,
+            value=row.value,
+            department=row.department,
+            spend_source=row.spend_source,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            peak=row.peak,
+            expected=_m(Money(amount=row.expected, currency=row.currency)),
+            actual=_m(Money(amount=row.actual, currency=row.currency)),
+            impact=_m(Money(amount=impact, currency=row.currency)),
+            impact_pct=pct,
+            score=row.score,
+            shape=row.shape,
+            status=row.status,
+            root_causes=[RootCauseOut(**c) for c in json.loads(row.root_causes)],
+            feedback=row.feedback,
+            feedback_day=row.feedback_day,
+        )
+
+
+@router.get(
+    "/anomalies",
+    response_model=list[AnomalyOut],
+    summary="Spend anomalies, biggest impact first; open ones may still grow",
+    responses={422: {"description": BAD_REQUEST}},
+)
+def list_anomalies(
+    request: Request,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open or closed")] = None,
+    department: Annotated[EntityId | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[AnomalyOut]:
+    with Session(request.app.state.service.engine) as session:
+        query = select(AnomalyRow)
+        if status is not None:
+            query = query.where(AnomalyRow.status == status)
+        if department is not None:
+            query = query.where(AnomalyRow.department == department)
+        rows = list(session.exec(query))
+    rows.sort(key=lambda r: (-(r.actual - r.expected), r.period_start, r.anomaly_id))
+    return [AnomalyOut.of(r) for r in rows[offset : offset + limit]]
+
+
+class FeedbackIn(BaseModel):
+    label: Literal["confirmed", "expected", "false"] = Field(
+        description="confirmed: a real problem; expected: known and fine (learned as normal); "
+        "false: not an anomaly (the series gets less eager)"
+    )
+
+
+@router.post(
+    "/anomalies/{anomaly_id}/feedback",
+    response_model=AnomalyOut,
+    summary="Say what an anomaly was; detection takes it into account from the service's current day on",
+    responses={404: {"description": "unknown anomaly"}, 422: {"description": BAD_REQUEST}},
+)
+def give_feedback(
+    request: Request, anomaly_id: Annotated[EntityId, Path()], feedback: FeedbackIn
+) -> AnomalyOut:
+    with Session(request.app.state.service.engine) as session:
+        row = session.get(AnomalyRow, anomaly_id)
+        if row is None:
+            raise HTTPException(404, f"no anomaly {anomaly_id!r}")
+        now = _clock(session)
+        row.feedback = feedback.label
+        row.feedback_day = now.date() if now is not None else row.period_end + timedelta(days=1)
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+        return AnomalyOut.of(row)

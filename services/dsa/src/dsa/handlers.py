@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
+from msp_events.types.platform import ClockTicked
 
-from dsa import services
+from dsa import anomaly_runs, services
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.spend import SpendLine
 
@@ -68,3 +71,9 @@ def on_cloud_cost(uow: UnitOfWork, event: Envelope[CloudCostRecorded]) -> None:
     services.record_spend(
         uow, line, "cloud", event.time, c.digest(), account=c.linked_account_id, service=c.service
     )
+
+
+@router.handles(ClockTicked)
+def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+    if anomaly_runs.run_due(event.data.now):
+        anomaly_runs.detect_and_publish(uow, event.data.now.date() - timedelta(days=1))

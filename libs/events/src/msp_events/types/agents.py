@@ -299,7 +299,7 @@ class RootCause(BaseModel):
     impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
 
 
-@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",))
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",), minor=1)
 class SpendAnomalyDetected(EventData):
     """A department's spend departed from its expected level.
 
@@ -329,6 +329,21 @@ class SpendAnomalyDetected(EventData):
     root_causes: list[RootCause] = Field(default_factory=list, description="what explains it, biggest first")
     budget_id: str | None = Field(default=None, description="budget put at risk, if any")
     summary: str = Field(description="one sentence explaining the anomaly")
+    status: Literal["open", "closed"] = Field(
+        default="open",
+        description="open while it may still grow (each growth is re-published with the same "
+        "anomaly_id); closed once a season has passed without it (since 1.1)",
+    )
+    seasonal_break: bool = Field(
+        default=False,
+        description="the step is in the seasonal pattern (a weekday or day of month no longer spends as "
+        "it used to), published with shape level_shift (since 1.1)",
+    )
+    dimension: str | None = Field(
+        default=None,
+        description="the series it was found in: department, category, vendor, account or service "
+        "(since 1.1)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
