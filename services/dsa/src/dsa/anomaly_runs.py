@@ -71,11 +71,34 @@ def _series_of(row: SpendLineRow) -> list[SeriesKey]:
 
 
 def detect_and_publish(uow: UnitOfWork, through: date) -> int:
-    """Judge every day up to ``through`` (inclusive); returns how many events were published."""
+    """Judge every day up to ``through`` (inclusive); returns how many events were published.
+
+    Each source is judged up to its own last booked day: cloud costs arrive a day or two after
+    the usage, so at Monday's tick Sunday has no cloud line yet and would read as a drop to zero.
+    Only increases are published (AWS Cost Anomaly Detection does the same): a controller acts
+    on overspend; a stream that stops shows in budget against actual.
+    """
     session = uow.session
     lines = list(session.exec(select(SpendLineRow).where(SpendLineRow.day <= through)))
-    if not lines:
-        return 0
+    stored = {row.anomaly_id: row for row in session.exec(select(AnomalyRow))}
+    seen: set[str] = set()
+    published = 0
+    for source in sorted({r.source for r in lines}):
+        mine = [r for r in lines if r.source == source]
+        published += _judge(uow, mine, max(r.day for r in mine), stored, seen)
+    for anomaly_id, row in sorted(stored.items()):  # a late fact can erase an anomaly: it ends
+        if anomaly_id not in seen and row.status == "open":
+            row.status = "closed"
+            session.add(row)
+            uow.emit(_event(row))
+            published += 1
+    return published
+
+
+def _judge(
+    uow: UnitOfWork, lines: list[SpendLineRow], through: date, stored: dict[str, AnomalyRow], seen: set[str]
+) -> int:
+    session = uow.session
     currency = _main_currency(lines)
     first = min(r.day for r in lines)
     days = (through - first).days + 1
@@ -103,12 +126,12 @@ def detect_and_publish(uow: UnitOfWork, through: date) -> int:
         matrix[remap[i], t] = float(amount)
     drivers = {(remap[i], t): v for (i, t), v in drivers.items()}
     times = np.arange(np.datetime64(first, "D"), np.datetime64(first, "D") + days)
-    stored = {row.anomaly_id: row for row in session.exec(select(AnomalyRow))}
     notes = _feedback_notes(stored.values(), {k.key: i for i, k in enumerate(keys)}, first)
     result = detect(times, matrix, feedback=notes)
     published = 0
-    seen: set[str] = set()
     for ep in episodes(result, matrix, GAP_DAYS):
+        if ep.actual <= ep.expected:
+            continue
         key = keys[ep.series]
         anomaly_id = str(uuid.uuid5(NAMESPACE, f"{key.key}|{first + timedelta(days=ep.start)}"))
         seen.add(anomaly_id)
@@ -132,12 +155,6 @@ def detect_and_publish(uow: UnitOfWork, through: date) -> int:
         session.add(row)
         uow.emit(_event(row))
         published += 1
-    for anomaly_id, row in stored.items():  # a late fact can erase an anomaly: it ends
-        if anomaly_id not in seen and row.status == "open":
-            row.status = "closed"
-            session.add(row)
-            uow.emit(_event(row))
-            published += 1
     return published
 
 

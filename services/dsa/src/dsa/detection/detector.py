@@ -110,6 +110,8 @@ class Calendar:
     """points in the shortest season: what a level shift must last to be the new normal."""
     drift_lag: int
     """points between the two levels a drift is measured on."""
+    rare: tuple[int, ...] = ()
+    """stages whose phase recurs once a month: remembered from the first point, two are enough."""
 
 
 def calendar_for(times: NDArray[np.datetime64], warmup: int) -> Calendar:
@@ -131,7 +133,7 @@ def calendar_for(times: NDArray[np.datetime64], warmup: int) -> Calendar:
         hour = (seconds % DAY) // HOUR
         return Calendar(48, 4, 168, (hour, weekday * 24 + hour), 24, 96)
     if step < 7 * DAY * 0.99:
-        return Calendar(14, 4, 56, (weekday, day_of_month), 7, 28)
+        return Calendar(14, 4, 56, (weekday, day_of_month), 7, 28, rare=(1,))
     if step < 28 * DAY:
         return Calendar(8, 3, 16, (), 4, 8)
     return Calendar(6, 2, 12, (month_of_year,), 3, 6)
@@ -164,7 +166,14 @@ def detect(
     settle = cfg.settle or max(cal.season_points, 3)
     stage_count = len(cal.stages)
     profiles = [tuple(range(s)) for s in range(stage_count + 1)]  # none, first stage, first two...
-    same_phase = [_same_phase_indices(p, cal.season_memory, cal.level_window) for p in cal.stages]
+    # The first stage (weekday, hour) recurs often: its memory starts once the level is sound. A
+    # second stage (day of month, hour of week) recurs rarely, so a monthly bill is remembered from
+    # the first day and two occurrences are enough (both are the bill: their mean is the bill).
+    same_phase = [
+        _same_phase_indices(p, cal.season_memory, 0 if s in cal.rare else cal.level_window)
+        for s, p in enumerate(cal.stages)
+    ]
+    least = [2 if s in cal.rare else min(3, cal.season_memory) for s in range(stage_count)]
 
     clean = y.copy()
     level = np.zeros_like(y)
@@ -204,11 +213,13 @@ def detect(
         for s in range(stage_count):
             bases[s][:, t] = stage_base
             idx = same_phase[s][t]
-            if len(idx) < min(3, cal.season_memory):  # a median of two is a mean: one outlier moves it
+            if len(idx) < least[s]:
                 stage_ok = np.zeros(n, dtype=bool)
                 stage_preds.append(np.full(n, np.nan))
                 continue
             offset = np.median(clean[:, idx] - bases[s][:, idx], axis=1)
+            if s in cal.rare:  # only a clear monthly pattern counts: else its medians add noise daily
+                offset = np.where(np.abs(offset) > 3 * st.spread, offset, 0.0)
             stage_base = stage_base + offset
             stage_preds.append(np.where(stage_ok, stage_base, np.nan))
         for k in range(len(profiles)):
