@@ -144,3 +144,45 @@ async def test_the_department_budget_reads_actual_against_expected_on_the_servic
 
 async def test_the_migrations_create_exactly_the_tables_the_code_uses(dsa: Running) -> None:
     assert dsa.schema_drift(METADATA) == []
+
+
+async def test_the_forecast_runs_to_the_end_of_the_year_or_says_why_not(dsa: Running) -> None:
+    rng_amounts = [1000 + 5 * i + (150 if i % 12 in (5, 6) else 0) + (i * 37 % 23) for i in range(40)]
+    events: list[Envelope[Any]] = []
+    first = date(2023, 1, 1)
+    for i, amount in enumerate(rng_amounts):
+        day = date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 10)
+        events.append(expense(f"M{i}", day, str(amount), midnight_of(day)))
+    await dsa.deliver(*events, tick(datetime(2026, 5, 1, tzinfo=UTC)))  # 40 months: Jan 2023 - Apr 2026
+    async with dsa.http() as http:
+        answer = await http.get("/forecast", params={"department": DEPT, "category": "Software"})
+        unknown = await http.get("/forecast", params={"department": "Nobody"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["history_months"] == 40
+    assert [m["month"] for m in body["months"]] == [f"2026-{m:02d}-01" for m in range(5, 13)]
+    for m in body["months"]:
+        assert (
+            Decimal(m["lo_95"])
+            <= Decimal(m["lo_80"])
+            <= Decimal(m["mean"])
+            <= Decimal(m["hi_80"])
+            <= Decimal(m["hi_95"])
+        )
+    assert {b["method"] for b in body["backtest"]} >= {"SeasonalNaive", "AutoETS", "AutoTheta"}
+    assert unknown.status_code == 404
+
+
+async def test_a_forecast_without_enough_history_is_a_409_with_the_numbers(dsa: Running) -> None:
+    await dsa.deliver(
+        expense("E1", date(2026, 1, 3), "100", datetime(2026, 1, 3, 18, tzinfo=UTC)),
+        tick(datetime(2026, 3, 1, tzinfo=UTC)),
+    )
+    async with dsa.http() as http:
+        answer = await http.get("/forecast", params={"department": DEPT})
+    assert answer.status_code == 409
+    assert "2 complete months" in answer.json()["detail"]
+
+
+def midnight_of(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)

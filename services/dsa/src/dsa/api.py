@@ -297,3 +297,108 @@ def give_feedback(
         session.commit()
         session.refresh(row)
         return AnomalyOut.of(row)
+
+
+class ForecastMonthOut(BaseModel):
+    month: date
+    mean: Decimal
+    lo_80: Decimal
+    hi_80: Decimal
+    lo_95: Decimal
+    hi_95: Decimal
+
+
+class BacktestOut(BaseModel):
+    method: str
+    mase: float | None
+    smape: float | None
+
+
+class ForecastOut(BaseModel):
+    department: str
+    category: str | None
+    currency: str
+    method: str
+    history_months: int
+    backtest: list[BacktestOut]
+    months: list[ForecastMonthOut]
+    """from the month after the last complete one to the end of the financial (calendar) year."""
+
+
+@router.get(
+    "/forecast",
+    response_model=ForecastOut,
+    summary="Monthly spend forecast to the end of the year with 80/95 % intervals, method chosen by backtest",
+    responses={
+        404: {"description": "no spend for that department (and category)"},
+        409: {"description": "too little history for a backtested forecast: the detail gives the numbers"},
+        422: {"description": BAD_REQUEST},
+    },
+)
+def spend_forecast(
+    request: Request,
+    department: Annotated[EntityId, Query()],
+    category: Annotated[EntityId | None, Query()] = None,
+) -> ForecastOut:
+    import pandas as pd  # heavy: only for this route
+
+    from dsa.forecasting.forecast import ForecastError, forecast
+
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        lines = SpendRepository(session).lines(department=department)
+    lines = [ln for ln in lines if category is None or ln.category == category]
+    if not lines or now is None:
+        raise HTTPException(404, f"no spend for {department!r}" + (f" / {category!r}" if category else ""))
+    counts: dict[str, int] = {}
+    for ln in lines:
+        counts[ln.amount.currency] = counts.get(ln.amount.currency, 0) + 1
+    currency = max(sorted(counts), key=lambda c: counts[c])
+    this_month = now.date().replace(day=1)
+    totals: dict[date, Decimal] = {}
+    for ln in lines:
+        month = ln.day.replace(day=1)
+        if ln.amount.currency == currency and month < this_month:
+            totals[month] = totals.get(month, Decimal(0)) + ln.amount.amount
+    if not totals:
+        raise HTTPException(409, "no complete month of spend yet")
+    months = pd.date_range(min(totals), this_month, freq="MS", inclusive="left")
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": months, "y": [float(totals.get(m.date(), 0)) for m in months]}
+    )
+    horizon = 12 - this_month.month + 1 if this_month.month > 1 else 12
+    try:
+        result = forecast(frame, horizon, 12, "MS", windows=1)
+    except ForecastError as error:
+        raise HTTPException(409, f"{len(months)} complete months of history: {error}") from None
+    out = [
+        ForecastMonthOut(
+            month=row["ds"].date(),
+            mean=_cents(row["mean"]),
+            lo_80=_cents(row["lo-80"]),
+            hi_80=_cents(row["hi-80"]),
+            lo_95=_cents(row["lo-95"]),
+            hi_95=_cents(row["hi-95"]),
+        )
+        for row in result.forecast.to_dict("records")
+    ]
+    return ForecastOut(
+        department=department,
+        category=category,
+        currency=currency,
+        method=result.chosen,
+        history_months=len(months),
+        backtest=[
+            BacktestOut(method=b.method, mase=_finite(b.mase), smape=_finite(b.smape))
+            for b in result.backtests
+        ],
+        months=out,
+    )
+
+
+def _cents(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value and abs(value) != float("inf") else None
