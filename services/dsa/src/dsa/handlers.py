@@ -7,11 +7,12 @@ from datetime import timedelta
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import ContractRenewalDue
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
 
-from dsa import anomaly_runs, services
+from dsa import anomaly_runs, services, vendor_runs
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.spend import SpendLine
 
@@ -77,3 +78,8 @@ def on_cloud_cost(uow: UnitOfWork, event: Envelope[CloudCostRecorded]) -> None:
 def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
     if anomaly_runs.run_due(event.data.now):
         anomaly_runs.detect_and_publish(uow, event.data.now.date() - timedelta(days=1))
+
+
+@router.handles(ContractRenewalDue)
+def on_renewal_due(uow: UnitOfWork, event: Envelope[ContractRenewalDue]) -> None:
+    vendor_runs.analyse_renewal(uow, event.data)
