@@ -487,6 +487,24 @@ EXAMPLES: dict[str, EventData] = {
         budget_id="BUD-2025Q1-SD-CLOUD",
         summary="EC2 spend tripled on 12-13 March, driven by m5.4xlarge in eu-west-1.",
     ),
+    "spend.vendor.analyzed": agents.SpendVendorAnalyzed(
+        contract_id="VC-44",
+        vendor="Fortinet",
+        department="Service Delivery",
+        window_start=date(2024, 3, 1),
+        window_end=date(2025, 2, 28),
+        spend_12m=usd("13200.00"),
+        monthly_spend=[usd("1000.00")] * 9 + [usd("1400.00")] * 3,
+        trend_pct_per_month=Decimal("2.41"),
+        price_change_pct=Decimal("40.00"),
+        share_of_budget_pct=Decimal("8.80"),
+        anomalies=1,
+        forecast_next_term=usd("17472.00"),
+        annual_value=usd("12000.00"),
+        recommendation="renegotiate",
+        reasons=["the last 3 months cost 40.00 % more than the first 3"],
+        summary="Fortinet: 13200 USD in 12 months against 12000 a year on contract; renegotiate.",
+    ),
     "contract.renewal.due": agents.ContractRenewalDue(
         contract_id="VC-44",
         vendor="Fortinet",
@@ -617,6 +635,7 @@ def test_owners_follow_the_convention() -> None:
         "license.compliance.violation": "sli",
         "license.compliance.checked": "sli",
         "spend.anomaly.detected": "dsa",
+        "spend.vendor.analyzed": "dsa",
         "contract.renewal.due": "vcm",
     }
     for spec in REGISTRY:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
-from sqlmodel import Session
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from msp_events.money import Money
-from msp_events.runtime.api import Limit, Offset
+from msp_events.runtime.api import EntityId, Limit, Offset
+from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.store.repository import BudgetRepository
+from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
+from dsa.store.repository import BudgetRepository, SpendRepository
+from dsa.store.tables import AnomalyRow
+
+BAD_REQUEST = "a parameter is malformed or out of range: the detail says which and why"
 
 router = APIRouter(tags=["budgets"])
 
@@ -56,3 +63,342 @@ def list_budgets(
     with Session(request.app.state.service.engine) as session:
         budgets = BudgetRepository(session).list(department=department, on=on, limit=limit, offset=offset)
     return [BudgetOut.of(b) for b in budgets]
+
+
+class MonthOut(BaseModel):
+    category: str | None
+    month: date
+    planned: Money
+    actual: Money
+    expected_to_date: Money
+    achievement: Decimal | None
+    variance: Money
+
+
+class AlertOut(BaseModel):
+    threshold_pct: Decimal
+    basis: str
+    spend: Money
+    limit: Money
+
+    @classmethod
+    def of(cls, a: ThresholdAlert) -> AlertOut:
+        return cls(threshold_pct=a.threshold_pct, basis=a.basis, spend=_m(a.spend), limit=_m(a.limit))
+
+
+class BudgetLineOut(BaseModel):
+    budget_id: str
+    category: str | None
+    period_start: date
+    period_end: date
+    planned: Money
+    elapsed_share: Decimal
+    actual: Money
+    expected_to_date: Money
+    achievement: Decimal | None
+    variance: Money
+    remaining: Money
+    forecast: Money
+    alerts: list[AlertOut]
+    by_vendor: dict[str, Money]
+    by_category: dict[str, Money]
+
+
+class DepartmentBudget(BaseModel):
+    department: str
+    year: int
+    as_of: datetime | None
+    """the service clock: the latest tick or event time DSA has seen (None before any)."""
+    months: list[MonthOut]
+    lines: list[BudgetLineOut]
+
+
+CENT, SHARE = Decimal("0.01"), Decimal("0.0001")
+
+
+def _m(money: Money) -> Money:
+    """Money as a ledger shows it: rounded half-up to the cent (the book keeps every digit)."""
+    return Money(amount=money.amount.quantize(CENT, ROUND_HALF_UP), currency=money.currency)
+
+
+def _share(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(SHARE, ROUND_HALF_UP)
+
+
+def _clock(session: Session) -> datetime | None:
+    row = session.execute(sa_select(service_clock.c.now)).first()
+    return None if row is None else row[0]
+
+
+@router.get(
+    "/departments/{department}/budget",
+    response_model=DepartmentBudget,
+    summary="A department's budget against actual by category and month, and each budget line's alerts",
+    responses={
+        404: {"description": "no budget for the department in that year"},
+        422: {"description": BAD_REQUEST},
+    },
+)
+def department_budget(
+    request: Request,
+    department: Annotated[EntityId, Path()],
+    year: Annotated[int, Query(ge=1900, le=2999, description="calendar year")],
+) -> DepartmentBudget:
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        budgets = [
+            b
+            for b in BudgetRepository(session).list(department=department, limit=1000)
+            if b.period_start.year <= year <= b.period_end.year
+        ]
+        if not budgets:
+            raise HTTPException(404, f"no budget for department {department!r} in {year}")
+        start = min(b.period_start for b in budgets)
+        end = max(b.period_end for b in budgets)
+        spend = SpendRepository(session).lines(department=department, start=start, end=end)
+    at = now or datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    lines = []
+    for b in budgets:
+        st = budget_status(b, spend, at)
+        lines.append(
+            BudgetLineOut(
+                budget_id=b.budget_id,
+                category=b.category,
+                period_start=b.period_start,
+                period_end=b.period_end,
+                planned=_m(b.planned),
+                elapsed_share=_share(st.elapsed_share) or Decimal(0),
+                actual=_m(st.actual),
+                expected_to_date=_m(st.expected_to_date),
+                achievement=_share(st.achievement),
+                variance=_m(st.variance),
+                remaining=_m(st.remaining),
+                forecast=_m(st.forecast),
+                alerts=[AlertOut.of(a) for a in st.alerts],
+                by_vendor={k: _m(v) for k, v in st.by_vendor.items()},
+                by_category={k: _m(v) for k, v in st.by_category.items()},
+            )
+        )
+    months = [
+        MonthOut(
+            category=m.category,
+            month=m.month,
+            planned=_m(m.planned),
+            actual=_m(m.actual),
+            expected_to_date=_m(m.expected_to_date),
+            achievement=_share(m.achievement),
+            variance=_m(m.variance),
+        )
+        for m in month_lines(budgets, spend, year, at)
+    ]
+    return DepartmentBudget(department=department, year=year, as_of=now, months=months, lines=lines)
+
+
+class RootCauseOut(BaseModel):
+    dimension: str
+    value: str
+    impact: Decimal
+
+
+class AnomalyOut(BaseModel):
+    anomaly_id: str
+    dimension: str
+    value: str
+    department: str
+    spend_source: str
+    period_start: date
+    period_end: date
+    peak: date
+    expected: Money
+    actual: Money
+    impact: Money
+    impact_pct: Decimal | None
+    score: Decimal
+    shape: str
+    status: str
+    root_causes: list[RootCauseOut]
+    feedback: str | None
+    feedback_day: date | None
+
+    @classmethod
+    def of(cls, row: AnomalyRow) -> AnomalyOut:
+        impact = row.actual - row.expected
+        pct = None if row.expected == 0 else _share(impact / row.expected * 100)
+        return cls(
+            anomaly_id=row.anomaly_id,
+            dimension=row.dimension,
+            value=row.value,
+            department=row.department,
+            spend_source=row.spend_source,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            peak=row.peak,
+            expected=_m(Money(amount=row.expected, currency=row.currency)),
+            actual=_m(Money(amount=row.actual, currency=row.currency)),
+            impact=_m(Money(amount=impact, currency=row.currency)),
+            impact_pct=pct,
+            score=row.score,
+            shape=row.shape,
+            status=row.status,
+            root_causes=[RootCauseOut(**c) for c in json.loads(row.root_causes)],
+            feedback=row.feedback,
+            feedback_day=row.feedback_day,
+        )
+
+
+@router.get(
+    "/anomalies",
+    response_model=list[AnomalyOut],
+    summary="Spend anomalies, biggest impact first; open ones may still grow",
+    responses={422: {"description": BAD_REQUEST}},
+)
+def list_anomalies(
+    request: Request,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="open or closed")] = None,
+    department: Annotated[EntityId | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[AnomalyOut]:
+    with Session(request.app.state.service.engine) as session:
+        query = select(AnomalyRow)
+        if status is not None:
+            query = query.where(AnomalyRow.status == status)
+        if department is not None:
+            query = query.where(AnomalyRow.department == department)
+        rows = list(session.exec(query))
+    rows.sort(key=lambda r: (-(r.actual - r.expected), r.period_start, r.anomaly_id))
+    return [AnomalyOut.of(r) for r in rows[offset : offset + limit]]
+
+
+class FeedbackIn(BaseModel):
+    label: Literal["confirmed", "expected", "false"] = Field(
+        description="confirmed: a real problem; expected: known and fine (learned as normal); "
+        "false: not an anomaly (the series gets less eager)"
+    )
+
+
+@router.post(
+    "/anomalies/{anomaly_id}/feedback",
+    response_model=AnomalyOut,
+    summary="Say what an anomaly was; detection takes it into account from the service's current day on",
+    responses={404: {"description": "unknown anomaly"}, 422: {"description": BAD_REQUEST}},
+)
+def give_feedback(
+    request: Request, anomaly_id: Annotated[EntityId, Path()], feedback: FeedbackIn
+) -> AnomalyOut:
+    with Session(request.app.state.service.engine) as session:
+        row = session.get(AnomalyRow, anomaly_id)
+        if row is None:
+            raise HTTPException(404, f"no anomaly {anomaly_id!r}")
+        now = _clock(session)
+        row.feedback = feedback.label
+        row.feedback_day = now.date() if now is not None else row.period_end + timedelta(days=1)
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+        return AnomalyOut.of(row)
+
+
+class ForecastMonthOut(BaseModel):
+    month: date
+    mean: Decimal
+    lo_80: Decimal
+    hi_80: Decimal
+    lo_95: Decimal
+    hi_95: Decimal
+
+
+class BacktestOut(BaseModel):
+    method: str
+    mase: float | None
+    smape: float | None
+
+
+class ForecastOut(BaseModel):
+    department: str
+    category: str | None
+    currency: str
+    method: str
+    history_months: int
+    backtest: list[BacktestOut]
+    months: list[ForecastMonthOut]
+    """from the month after the last complete one to the end of the financial (calendar) year."""
+
+
+@router.get(
+    "/forecast",
+    response_model=ForecastOut,
+    summary="Monthly spend forecast to the end of the year with 80/95 % intervals, method chosen by backtest",
+    responses={
+        404: {"description": "no spend for that department (and category)"},
+        409: {"description": "too little history for a backtested forecast: the detail gives the numbers"},
+        422: {"description": BAD_REQUEST},
+    },
+)
+def spend_forecast(
+    request: Request,
+    department: Annotated[EntityId, Query()],
+    category: Annotated[EntityId | None, Query()] = None,
+) -> ForecastOut:
+    import pandas as pd  # heavy: only for this route
+
+    from dsa.forecasting.forecast import ForecastError, forecast
+
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        lines = SpendRepository(session).lines(department=department)
+    lines = [ln for ln in lines if category is None or ln.category == category]
+    if not lines or now is None:
+        raise HTTPException(404, f"no spend for {department!r}" + (f" / {category!r}" if category else ""))
+    counts: dict[str, int] = {}
+    for ln in lines:
+        counts[ln.amount.currency] = counts.get(ln.amount.currency, 0) + 1
+    currency = max(sorted(counts), key=lambda c: counts[c])
+    this_month = now.date().replace(day=1)
+    totals: dict[date, Decimal] = {}
+    for ln in lines:
+        month = ln.day.replace(day=1)
+        if ln.amount.currency == currency and month < this_month:
+            totals[month] = totals.get(month, Decimal(0)) + ln.amount.amount
+    if not totals:
+        raise HTTPException(409, "no complete month of spend yet")
+    months = pd.date_range(min(totals), this_month, freq="MS", inclusive="left")
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": months, "y": [float(totals.get(m.date(), 0)) for m in months]}
+    )
+    horizon = 12 - this_month.month + 1 if this_month.month > 1 else 12
+    try:
+        result = forecast(frame, horizon, 12, "MS", windows=1)
+    except ForecastError as error:
+        raise HTTPException(409, f"{len(months)} complete months of history: {error}") from None
+    out = [
+        ForecastMonthOut(
+            month=row["ds"].date(),
+            mean=_cents(row["mean"]),
+            lo_80=_cents(row["lo-80"]),
+            hi_80=_cents(row["hi-80"]),
+            lo_95=_cents(row["lo-95"]),
+            hi_95=_cents(row["hi-95"]),
+        )
+        for row in result.forecast.to_dict("records")
+    ]
+    return ForecastOut(
+        department=department,
+        category=category,
+        currency=currency,
+        method=result.chosen,
+        history_months=len(months),
+        backtest=[
+            BacktestOut(method=b.method, mase=_finite(b.mase), smape=_finite(b.smape))
+            for b in result.backtests
+        ],
+        months=out,
+    )
+
+
+def _cents(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value and abs(value) != float("inf") else None

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
-from msp_events.types.finance import BudgetSet
+from msp_events.types.agents import ContractRenewalDue
+from msp_events.types.cloud import CloudCostRecorded
+from msp_events.types.finance import BudgetSet, ExpenseRecorded
+from msp_events.types.platform import ClockTicked
 
-from dsa import services
+from dsa import anomaly_runs, services, vendor_runs
 from dsa.domain.budgets import BudgetVersion
+from dsa.domain.spend import SpendLine
+
+UNTAGGED = "untagged"
+"""Department of cloud cost without a cost-allocation tag: shown, never dropped."""
+CLOUD = "Cloud"
+"""Category of cloud cost (the provider bill does not carry the finance category)."""
 
 router = HandlerRouter()
 
@@ -31,3 +42,44 @@ def on_budget_set(uow: UnitOfWork, event: Envelope[BudgetSet]) -> None:
             digest=b.digest(),
         ),
     )
+
+
+@router.handles(ExpenseRecorded)
+def on_expense(uow: UnitOfWork, event: Envelope[ExpenseRecorded]) -> None:
+    e = event.data
+    line = SpendLine(
+        line_id=f"expense:{e.expense_id}",
+        day=e.expense_date,
+        department=e.department,
+        category=e.category,
+        vendor=e.vendor,
+        amount=e.amount,
+    )
+    services.record_spend(uow, line, "expense", event.time, e.digest())
+
+
+@router.handles(CloudCostRecorded)
+def on_cloud_cost(uow: UnitOfWork, event: Envelope[CloudCostRecorded]) -> None:
+    c = event.data
+    line = SpendLine(
+        line_id=f"cloud:{c.cost_line_id}",
+        day=c.usage_date,
+        department=c.department or UNTAGGED,
+        category=CLOUD,
+        vendor=c.provider.upper(),
+        amount=c.unblended_cost,
+    )
+    services.record_spend(
+        uow, line, "cloud", event.time, c.digest(), account=c.linked_account_id, service=c.service
+    )
+
+
+@router.handles(ClockTicked)
+def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+    if anomaly_runs.run_due(event.data.now):
+        anomaly_runs.detect_and_publish(uow, event.data.now.date() - timedelta(days=1))
+
+
+@router.handles(ContractRenewalDue)
+def on_renewal_due(uow: UnitOfWork, event: Envelope[ContractRenewalDue]) -> None:
+    vendor_runs.analyse_renewal(uow, event.data)

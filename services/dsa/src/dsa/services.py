@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from msp_events.runtime.uow import UnitOfWork
 
 from dsa.domain.budgets import BudgetVersion, supersedes
-from dsa.store.repository import BudgetRepository
+from dsa.domain.spend import SpendLine
+from dsa.store.repository import BudgetRepository, SpendRepository
 
 
 def record_budget(uow: UnitOfWork, budget: BudgetVersion) -> bool:
@@ -15,3 +18,10 @@ def record_budget(uow: UnitOfWork, budget: BudgetVersion) -> bool:
         return False
     budgets.save(budget)
     return True
+
+
+def record_spend(
+    uow: UnitOfWork, line: SpendLine, source: str, as_of: datetime, digest: str, **dims: str | None
+) -> bool:
+    """Book a spend line; a correction (same id, later) replaces it, an older copy changes nothing."""
+    return SpendRepository(uow.session).upsert(line, source, as_of, digest, **dims)

@@ -382,7 +382,7 @@ class RootCause(BaseModel):
     impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
 
 
-@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",))
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",), minor=1)
 class SpendAnomalyDetected(EventData):
     """A department's spend departed from its expected level.
 
@@ -412,6 +412,21 @@ class SpendAnomalyDetected(EventData):
     root_causes: list[RootCause] = Field(default_factory=list, description="what explains it, biggest first")
     budget_id: str | None = Field(default=None, description="budget put at risk, if any")
     summary: str = Field(description="one sentence explaining the anomaly")
+    status: Literal["open", "closed"] = Field(
+        default="open",
+        description="open while it may still grow (each growth is re-published with the same "
+        "anomaly_id); closed once a season has passed without it (since 1.1)",
+    )
+    seasonal_break: bool = Field(
+        default=False,
+        description="the step is in the seasonal pattern (a weekday or day of month no longer spends as "
+        "it used to), published with shape level_shift (since 1.1)",
+    )
+    dimension: str | None = Field(
+        default=None,
+        description="the series it was found in: department, category, vendor, account or service "
+        "(since 1.1)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -421,7 +436,7 @@ class SpendAnomalyDetected(EventData):
         return self
 
 
-@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=(), planned=("dsa",))
+@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=("dsa",))
 class ContractRenewalDue(EventData):
     """A vendor contract's renewal notice deadline is inside a reminder window (120/90/60/30/14 days).
 
@@ -459,3 +474,37 @@ class ContractRenewalDue(EventData):
         if self.notice_deadline > self.renewal_date:
             raise ValueError("notice_deadline is after renewal_date")
         return self
+
+
+@event("spend.vendor.analyzed", owner="dsa", key="contract_id", consumers=(), planned=("vcm",))
+class SpendVendorAnalyzed(EventData):
+    """DSA's analysis of 12 months of spend with a vendor whose contract renewal is due (rule 3).
+
+    VCM weighs it with the contract's terms: spend falling to nothing argues for cancelling,
+    rising prices or spend above the contract's value for renegotiating.
+    """
+
+    contract_id: str = Field(description="the contract whose renewal is due")
+    vendor: str = Field(description="vendor name as on the contract")
+    department: str | None = Field(default=None, description="department analysed; None = every department")
+    window_start: date = Field(description="first day of the 12 months analysed")
+    window_end: date = Field(description="last day of the 12 months analysed")
+    spend_12m: Money = Field(description="spend booked with the vendor in the window")
+    monthly_spend: list[Money] = Field(description="spend per month of the window, oldest first")
+    trend_pct_per_month: Decimal | None = Field(
+        default=None, description="least-squares slope of monthly spend as % of its mean; None without spend"
+    )
+    price_change_pct: Decimal | None = Field(
+        default=None, description="mean of the last 3 months against the first 3, %; None when those are 0"
+    )
+    share_of_budget_pct: Decimal | None = Field(
+        default=None, description="spend_12m as % of the department's budgets in the window; None without one"
+    )
+    anomalies: int = Field(ge=0, description="spend anomalies DSA found in the vendor's series in the window")
+    forecast_next_term: Money = Field(
+        description="next term's cost: the last 3 months' run rate x term months x (1 + expected uplift)"
+    )
+    annual_value: Money = Field(description="the contract's current annual value (from the renewal notice)")
+    recommendation: Literal["renew", "renegotiate", "cancel"] = Field(description="DSA's recommendation")
+    reasons: list[str] = Field(description="the rules that decided it, in words")
+    summary: str = Field(description="one sentence with the numbers")

@@ -16,8 +16,7 @@ from msp_events.registry import EventData, event
     "cloud.cost.recorded",
     owner="source",
     key="cost_line_id",
-    consumers=(),
-    planned=("dsa",),
+    consumers=("dsa",),
     fact_dates=("usage_date",),
 )
 class CloudCostRecorded(EventData):

@@ -17,8 +17,7 @@ from msp_events.registry import EventData, event
     "finance.expense.recorded",
     owner="source",
     key="expense_id",
-    consumers=(),
-    planned=("dsa",),
+    consumers=("dsa",),
     fact_dates=("expense_date",),
 )
 class ExpenseRecorded(EventData):

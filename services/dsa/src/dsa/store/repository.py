@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 from msp_events.money import Money
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.store.tables import Budget
+from dsa.domain.spend import SpendLine
+from dsa.store.tables import Budget, SpendLineRow
 
 
 class BudgetRepository:
@@ -67,3 +68,57 @@ def _to_domain(row: Budget) -> BudgetVersion:
         as_of=row.as_of,
         digest=row.digest,
     )
+
+
+class SpendRepository:
+    """Spend lines, one row per line id: a corrected line replaces the version it supersedes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, line: SpendLine, source: str, as_of: datetime, digest: str, **dims: str | None) -> bool:
+        """Keep the latest version (event time, then digest); False for a stale or repeated one."""
+        row = self.session.get(SpendLineRow, line.line_id)
+        if row is not None and (as_of, digest) <= (row.as_of, row.digest):
+            return False
+        row = row or SpendLineRow(
+            line_id=line.line_id,
+            source=source,
+            day=line.day,
+            department="",
+            category="",
+            vendor="",
+            amount=Decimal(0),
+            currency="",
+            as_of=as_of,
+            digest=digest,
+        )
+        row.source, row.day, row.department = source, line.day, line.department
+        row.category, row.vendor = line.category, line.vendor
+        row.account, row.service = dims.get("account"), dims.get("service")
+        row.amount, row.currency = line.amount.amount, line.amount.currency
+        row.as_of, row.digest = as_of, digest
+        self.session.add(row)
+        return True
+
+    def lines(
+        self, *, department: str | None = None, start: date | None = None, end: date | None = None
+    ) -> list[SpendLine]:
+        query = select(SpendLineRow).order_by(SpendLineRow.day, SpendLineRow.line_id)
+        if department is not None:
+            query = query.where(SpendLineRow.department == department)
+        if start is not None:
+            query = query.where(col(SpendLineRow.day) >= start)
+        if end is not None:
+            query = query.where(col(SpendLineRow.day) <= end)
+        return [
+            SpendLine(
+                line_id=r.line_id,
+                day=r.day,
+                department=r.department,
+                category=r.category,
+                vendor=r.vendor,
+                amount=Money(amount=r.amount, currency=r.currency),
+            )
+            for r in self.session.exec(query)
+        ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -32,3 +33,52 @@ class Budget(DsaTable, table=True):
     alert_threshold_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(7, 4))
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+
+
+class SpendLineRow(DsaTable, table=True):
+    """One booked cost (an expense, a bill line, a day of one cloud cost line), latest version."""
+
+    __tablename__ = "spend_lines"
+
+    line_id: str = Field(primary_key=True, max_length=160)
+    """``expense:<expense_id>`` or ``cloud:<cost_line_id>``: the two sources never collide."""
+    source: str = Field(max_length=16)
+    day: date = Field(index=True)
+    department: str = Field(max_length=128, index=True)
+    category: str = Field(max_length=128)
+    vendor: str = Field(max_length=256)
+    account: str | None = Field(default=None, max_length=128)
+    service: str | None = Field(default=None, max_length=256)
+    amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class AnomalyRow(DsaTable, table=True):
+    """An anomaly as last published: what the next detection run is compared with."""
+
+    __tablename__ = "anomalies"
+
+    anomaly_id: str = Field(primary_key=True, max_length=64)
+    series_key: str = Field(max_length=512, index=True)
+    dimension: str = Field(max_length=32)
+    value: str = Field(max_length=400)
+    department: str = Field(max_length=128)
+    spend_source: str = Field(max_length=16)
+    category: str | None = Field(default=None, max_length=128)
+    vendor: str | None = Field(default=None, max_length=256)
+    period_start: date
+    period_end: date
+    peak: date
+    expected: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    actual: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    score: Decimal = Field(sa_type=ExactNumeric(7, 4))
+    shape: str = Field(max_length=16)
+    status: str = Field(max_length=8, index=True)
+    root_causes: str = Field(default="[]", sa_type=Text)
+    """JSON list of {dimension, value, impact}: what drove it, biggest first."""
+    feedback: str | None = Field(default=None, max_length=16)
+    feedback_day: date | None = None
+    """the service clock's day when the feedback was given: detection uses it from that day on."""

@@ -1,0 +1,1 @@
+"""Spend forecasts with intervals (statsforecast), the method chosen by backtest."""
