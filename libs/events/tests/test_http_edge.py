@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from msp_events.runtime.api import EntityId, Month, check_month
 from msp_events.runtime.http import build_http_app, build_metrics_app
@@ -30,6 +30,15 @@ def thing(
     q: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     return {"thing_id": thing_id, "month": month, "q": q}
+
+
+class Note(BaseModel):
+    text: str
+
+
+@router.post("/things/{thing_id}/notes")
+def add_note(thing_id: Annotated[EntityId, PathParam()], note: Note) -> dict[str, Any]:
+    return {"thing_id": thing_id, "text": note.text}
 
 
 @pytest.fixture
@@ -125,3 +134,17 @@ async def test_metrics_on_their_own_port_are_documented_as_text(tmp_path: Path) 
     assert list(content) == ["text/plain"]
     assert response.headers["content-type"].startswith("text/plain")
     service.engine.dispose()
+
+
+async def test_a_body_that_is_not_json_is_a_documented_400_on_every_route_with_a_body(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/things/a/notes", content=b"\xc3\x28", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    document = (await client.get("/openapi.json")).json()
+    assert "400" in document["paths"]["/things/{thing_id}/notes"]["post"]["responses"]
+    assert "400" not in document["paths"]["/things/{thing_id}"]["get"]["responses"]  # no body, no 400
+    ok = await client.post("/things/a/notes", json={"text": "hi"})
+    assert ok.json() == {"thing_id": "a", "text": "hi"}
