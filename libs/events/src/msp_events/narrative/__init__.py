@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["Narrative", "NarrativeRequest", "TemplateWriter", "TextWriter"]
+__all__ = ["Narrative", "NarrativeRequest", "TemplateWriter", "TextWriter", "limit_words"]
 
 
 class NarrativeRequest(BaseModel):
@@ -83,10 +83,11 @@ class TemplateWriter:
             )
         else:
             text = template.safe_substitute(request.facts)
-        return Narrative(text=_limit_words(text.strip(), request.max_words), writer=self.name)
+        return Narrative(text=limit_words(text.strip(), request.max_words), writer=self.name)
 
 
-def _limit_words(text: str, max_words: int) -> str:
+def limit_words(text: str, max_words: int) -> str:
+    """At most ``max_words`` words; a cut is marked with an ellipsis so nobody mistakes it for the end."""
     words = text.split(" ")
     if len(words) <= max_words:
         return text

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from msp_events.narrative.settings import NarrativeSettings
 from msp_events.runtime.auth import AuthSettings
 
 
@@ -111,6 +112,7 @@ class ServiceSettings(BaseSettings):
     )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    narrative: NarrativeSettings = Field(default_factory=NarrativeSettings)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///./.data/{self.service_name}.db"
