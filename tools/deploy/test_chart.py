@@ -72,6 +72,15 @@ def pod_specs(result: Any) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def agent_deployments(result: Any) -> list[dict[str, Any]]:
+    """The agents' Deployments (the EventBridge bridge is a Deployment too, with its own tests)."""
+    return [
+        m
+        for m in result.objects("Deployment")
+        if m["metadata"]["labels"].get("app.kubernetes.io/component") == "agent"
+    ]
+
+
 def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["name"]: entry for entry in container.get("env") or []}
 
@@ -128,7 +137,7 @@ def test_the_chart_refuses_an_api_without_authentication_unless_told(rc: Any) ->
 @pytest.mark.parametrize("name", [p.name for p in CI_FILES])
 def test_every_api_trusts_the_configured_issuer(results: dict[str, Any], name: str) -> None:
     auth = values_of(CHART / "ci" / name)["global"]["auth"]
-    for deployment in results[name].objects("Deployment"):
+    for deployment in agent_deployments(results[name]):
         env = env_of(deployment["spec"]["template"]["spec"]["containers"][0])
         assert env["AUTH_MODE"]["value"] == "oidc"
         assert env["OIDC_ISSUER"]["value"] == auth["issuer"]
@@ -143,12 +152,12 @@ def test_one_deployment_service_account_pdb_and_migration_job_per_enabled_servic
 ) -> None:
     result, enabled = results[path.name], enabled_services(values_of(path))
     assert enabled, "a ci values file should enable at least one service"
-    assert sorted(m["metadata"]["name"] for m in result.objects("Deployment")) == sorted(enabled)
+    assert sorted(m["metadata"]["name"] for m in agent_deployments(result)) == sorted(enabled)
     assert sorted(m["metadata"]["name"] for m in result.objects("Service")) == sorted(enabled)
     assert result.names("ServiceAccount") == enabled
     migrate_jobs = {n for n in result.names("Job") if n.endswith("-migrate")}
     assert migrate_jobs == {f"{name}-migrate" for name in enabled}
-    for deployment in result.objects("Deployment"):
+    for deployment in agent_deployments(result):
         name = deployment["metadata"]["name"]
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == ["python", "-m", name, "serve"]
@@ -229,7 +238,7 @@ def test_pods_are_hardened_and_probed(results: dict[str, Any]) -> None:
             assert context["allowPrivilegeEscalation"] is False, where
             assert context["capabilities"]["drop"] == ["ALL"], where
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], where
-    for deployment in result.objects("Deployment"):
+    for deployment in agent_deployments(result):
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"

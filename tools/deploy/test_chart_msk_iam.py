@@ -79,3 +79,93 @@ def test_each_identity_has_its_role(msk: Any) -> None:
 def test_iam_misconfiguration_fails_with_what_to_set(rc: Any, kafka: dict[str, str], complaint: str) -> None:
     result = rc.check(None, extra={"global": {"kafka": kafka}})
     assert any(complaint in p for p in result.problems), result.problems
+
+
+@needs_helm
+def test_the_eventbridge_bridge_is_one_probed_replica_with_its_bus_and_role(msk: Any) -> None:
+    [bridge] = [m for m in msk.objects("Deployment") if m["metadata"]["name"].endswith("-eventbridge")]
+    assert bridge["spec"]["replicas"] == 1 and bridge["spec"]["strategy"] == {"type": "Recreate"}
+    pod = bridge["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "msp-eventbridge"
+    [container] = pod["containers"]
+    assert container["command"] == ["msp-events", "bridge"]
+    env = env_of(container)
+    assert (
+        env["EVENTBRIDGE_BUS_NAME"]["value"] == "arn:aws:events:eu-west-1:123456789012:event-bus/msp-agents"
+    )
+    assert env["EVENTBRIDGE_REGION"]["value"] == "eu-west-1"
+    beat = env["EVENTBRIDGE_HEARTBEAT_FILE"]["value"]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["exec"]["command"] == [
+            "msp-events",
+            "heartbeat",
+            "--file",
+            beat,
+            "--max-age-s",
+            "120",
+        ], probe
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]  # where the heartbeat lives
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["resources"]["limits"]["memory"]
+
+
+@needs_helm
+def test_the_lake_export_is_a_daily_forbid_cronjob_writing_to_its_bucket(msk: Any) -> None:
+    [lake] = [m for m in msk.objects("CronJob") if m["metadata"]["name"].endswith("-lake")]
+    assert lake["spec"]["concurrencyPolicy"] == "Forbid"
+    assert lake["spec"]["schedule"] == "30 0 * * *" and lake["spec"]["timeZone"] == "Etc/UTC"
+    pod = lake["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "msp-lake" and pod["restartPolicy"] == "Never"
+    [container] = pod["containers"]
+    assert container["command"] == ["msp-events", "lake", "export"]
+    env = env_of(container)
+    assert (env["LAKE_S3_BUCKET"]["value"], env["LAKE_S3_PREFIX"]["value"]) == (
+        "msp-lake-123456789012",
+        "prod/",
+    )
+    assert env["LAKE_CHUNK_RECORDS"]["value"] == "10000"
+
+
+@needs_helm
+def test_the_aws_adapters_reach_kafka_dns_and_443_only(msk: Any) -> None:
+    [policy] = [m for m in msk.objects("NetworkPolicy") if m["metadata"]["name"].endswith("-aws-adapters")]
+    assert policy["spec"]["podSelector"]["matchExpressions"][0]["values"] == ["eventbridge", "lake"]
+    assert policy["spec"]["ingress"] == []
+    ports = {(p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    kafka = {("TCP", p) for p in (9092, 9094, 9096, 9098)}
+    assert ports == kafka | {("UDP", 53), ("TCP", 53), ("TCP", 443)}  # no database
+    selected = [
+        m["metadata"]["name"]
+        for m in msk.objects("NetworkPolicy")
+        if any(
+            e["key"] == "app.kubernetes.io/component" and "eventbridge" in e["values"]
+            for e in m["spec"]["podSelector"].get("matchExpressions") or []
+        )
+    ]
+    assert len(selected) == 1, "the bridge is selected by exactly one policy"
+
+
+@needs_helm
+@pytest.mark.parametrize(
+    ("extra", "complaint"),
+    [
+        ({"eventbridge": {"enabled": True}}, "eventbridge.busName is required"),
+        ({"lake": {"enabled": True}}, "lake.s3Bucket is required"),
+    ],
+)
+def test_an_adapter_without_its_target_fails_with_what_to_set(
+    rc: Any, extra: dict[str, Any], complaint: str
+) -> None:
+    from test_chart import with_auth  # type: ignore[import-not-found]
+
+    result = rc.check(None, extra=with_auth(extra))
+    assert any(complaint in p for p in result.problems), result.problems
+
+
+@needs_helm
+def test_the_adapters_are_off_by_default(rc: Any) -> None:
+    from test_chart import AUTH  # type: ignore[import-not-found]
+
+    result = rc.check(None, extra=AUTH)
+    names = [m["metadata"]["name"] for m in result.manifests]
+    assert not [n for n in names if n.endswith(("-eventbridge", "-lake", "-aws-adapters"))]

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -190,6 +192,42 @@ async def test_a_failed_call_commits_nothing_and_the_batch_is_read_again(events:
         stub.assert_no_pending_responses()
     assert outcome is not None and outcome.records == 4 and outcome.put == 4
     assert bus.committed(CONSUMER, (TOPIC, 0)) == 4
+
+
+async def test_the_loop_beats_once_per_cycle_outages_included(events: Any) -> None:
+    bus = InProcessBus(default_partitions=1)
+    await bus.append([to_outgoing(alert(n)) for n in range(2)])
+    stop = asyncio.Event()
+    beats: list[int] = []
+
+    def beat() -> None:
+        beats.append(bus.committed(CONSUMER, (TOPIC, 0)) or 0)
+        if len(beats) == 2:
+            stop.set()
+
+    with Stubber(events) as stub:
+        stub.add_client_error("put_events", "ServiceUnavailable", "down", http_status_code=503)
+        stub.add_response("put_events", ok(2), {"Entries": ANY})
+        bridge = await started(bus, settings(), events)
+        await asyncio.wait_for(bridge.run(stop, heartbeat=beat), timeout=10)
+        stub.assert_no_pending_responses()
+    assert beats == [0, 2]  # the outage cycle beat with nothing committed, the next one after the put
+
+
+def test_heartbeat_command_fails_when_the_loop_is_stuck_or_never_ran(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from msp_events import cli
+
+    beat = tmp_path / "bridge.alive"
+    missing = CliRunner().invoke(cli.app, ["heartbeat", "--file", str(beat)])
+    assert missing.exit_code == 1 and "has not completed a cycle" in missing.output
+    beat.touch()
+    assert CliRunner().invoke(cli.app, ["heartbeat", "--file", str(beat)]).exit_code == 0
+    old = beat.stat().st_mtime - 600
+    os.utime(beat, (old, old))
+    stale = CliRunner().invoke(cli.app, ["heartbeat", "--file", str(beat), "--max-age-s", "120"])
+    assert stale.exit_code == 1 and "limit 120 s" in stale.output
 
 
 async def test_undecodable_and_oversized_records_are_dead_letters_and_the_rest_goes(events: Any) -> None:

@@ -175,12 +175,32 @@ def bridge_command(
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
             console.print(f"bridging {len(settings.types)} event types to {settings.bus_name}")
-            await bridge.run(stop)
+            beat = Path(settings.heartbeat_file) if settings.heartbeat_file else None
+            await bridge.run(stop, heartbeat=beat.touch if beat else None)
         finally:
             await consumer.stop()
             await producer.stop()
 
     asyncio.run(go())
+
+
+@app.command("heartbeat")
+def heartbeat_command(
+    file: Path = typer.Option(..., help="the file a long-running loop touches once per cycle"),
+    max_age_s: float = typer.Option(120.0, help="older than this (or missing) means stuck"),
+) -> None:
+    """Exit 0 when FILE was touched within MAX_AGE_S (a liveness probe for loops without HTTP)."""
+    import time
+
+    try:
+        age = time.time() - file.stat().st_mtime
+    except FileNotFoundError:
+        console.print(f"[red]✗[/red] {file} does not exist: the loop has not completed a cycle yet")
+        raise typer.Exit(1) from None
+    if age > max_age_s:
+        console.print(f"[red]✗[/red] {file} last touched {age:.0f} s ago (limit {max_age_s:.0f} s)")
+        raise typer.Exit(1)
+    console.print(f"alive: {file} touched {age:.0f} s ago")
 
 
 lake_app = typer.Typer(help="The data lake: events as Parquet, locally or on S3", no_args_is_help=True)

@@ -71,6 +71,10 @@ class BridgeSettings(BaseSettings):
     max_backoff_s: float = Field(default=5.0, ge=0)
     outage_backoff_s: float = Field(default=5.0, gt=0, description="pause after a failed call")
     fetch_records: int = Field(default=500, ge=1)
+    heartbeat_file: str | None = Field(
+        default=None,
+        description="touched once per cycle; `msp-events heartbeat --file` is the liveness probe",
+    )
     dead_letter_max_bytes: int = Field(default=1_000_000, ge=64 * 1024)
 
 
@@ -177,14 +181,20 @@ class EventBridgeBridge:
         await self.consumer.commit(_next_offsets(records))
         return outcome
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Bridge until ``stop``; a failed call pauses ``outage_backoff_s`` and retries the batch."""
+    async def run(self, stop: asyncio.Event, heartbeat: Callable[[], None] | None = None) -> None:
+        """Bridge until ``stop``; a failed call pauses ``outage_backoff_s`` and retries the batch.
+
+        ``heartbeat`` is called once per cycle, outages included: it tells the liveness probe that
+        the loop turns (a restart would not cure an EventBridge outage, only a stuck loop).
+        """
         while not stop.is_set():
             try:
                 await self.run_once()
             except BridgeUnavailable as exc:
                 log.warning("EventBridge unavailable, batch rewound: %s", exc)
                 await self._sleep(self.settings.outage_backoff_s)
+            if heartbeat is not None:
+                heartbeat()
 
     async def bridge(self, records: list[Record]) -> BatchOutcome:
         """Put the records on the bus; what cannot be put is returned as dead letters."""
