@@ -116,8 +116,10 @@ class OnePartitionUnreachable:
     """A transport consumer whose partition ``stuck`` has records it never delivers (a broker
     whose leader for it is down): the test double of a fetch that does not come back."""
 
-    def __init__(self, inner: InProcessConsumer, stuck: TopicPartition) -> None:
-        self.inner, self.stuck = inner, stuck
+    def __init__(
+        self, inner: InProcessConsumer, stuck: TopicPartition, clock: list[float] | None = None
+    ) -> None:
+        self.inner, self.stuck, self.clock = inner, stuck, clock
         inner.pause({stuck})
 
     async def start(self) -> None:
@@ -127,7 +129,10 @@ class OnePartitionUnreachable:
         await self.inner.stop()
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[Record]:
-        return await self.inner.fetch(max_records, timeout_s)
+        records = await self.inner.fetch(max_records, timeout_s)
+        if self.clock is not None and not records:
+            self.clock[0] += timeout_s  # nothing came: the fetch waited its whole timeout
+        return records
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         await self.inner.commit(offsets)
@@ -156,7 +161,7 @@ async def test_a_partition_that_is_behind_holds_the_others_for_max_idle_only() -
     now = [0.0]
     metrics = RuntimeMetrics("svc")
     aligner = EventTimeAligner(
-        OnePartitionUnreachable(bus.consumer("svc", [CLIENTS, CLOCK]), (CLOCK, 0)),
+        OnePartitionUnreachable(bus.consumer("svc", [CLIENTS, CLOCK]), (CLOCK, 0), clock=now),
         AlignmentPolicy(max_idle_s=5.0),
         metrics,
         monotonic=lambda: now[0],
@@ -166,10 +171,27 @@ async def test_a_partition_that_is_behind_holds_the_others_for_max_idle_only() -
     # The clock partition has a tick it cannot deliver: the fact (whose tick might be earlier) waits.
     assert await aligner.fetch(10, 0.05) == []
     assert aligner.held == 1
-    now[0] = 5.1  # the bounded wait is over: progress wins over order, and it is counted
-    released = await aligner.fetch(10, 0.05)
+    # The bounded wait runs out inside this fetch: progress wins over order, and it is counted.
+    released = await aligner.fetch(10, 10.0)
+    assert now[0] == pytest.approx(5.0)
     assert [(r.topic, r.partition) for r in released] == [(CLIENTS, fact_partition)]
     assert metrics.alignment_enforced._value.get() == 1
+
+
+async def test_time_spent_handling_a_batch_is_not_time_spent_waiting_for_a_partition() -> None:
+    bus = await published([client(1, T0), tick(T0 + timedelta(days=1))])
+    now = [0.0]
+    aligner = EventTimeAligner(
+        OnePartitionUnreachable(bus.consumer("svc", [CLIENTS, CLOCK]), (CLOCK, 0), clock=now),
+        AlignmentPolicy(max_idle_s=5.0),
+        monotonic=lambda: now[0],
+    )
+    await aligner.start()
+    assert await aligner.fetch(10, 1.0) == []  # 1 s of waiting
+    now[0] += 60.0  # the service was busy elsewhere for a minute (a slow batch, a starved CPU)
+    assert await aligner.fetch(10, 3.0) == []  # 4 s of waiting in all: still held for the tick
+    assert aligner.held == 1
+    assert len(await aligner.fetch(10, 3.0)) == 1  # the fifth second of waiting gives up
 
 
 async def test_seek_drops_what_was_buffered_from_that_offset_and_reads_it_again() -> None:

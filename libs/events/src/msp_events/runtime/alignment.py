@@ -119,6 +119,7 @@ class EventTimeAligner:
         self._paused: set[TopicPartition] = set()
         self._waiting_since: dict[TopicPartition, float] = {}
         self._enforced: set[TopicPartition] = set()  # waited for past max_idle_s, still no records
+        self._returned_at: float | None = None  # when fetch last handed records back to the service
 
     async def start(self) -> None:
         await self.inner.start()
@@ -162,6 +163,28 @@ class EventTimeAligner:
         return sum(len(b) for b in self._buffers.values())
 
     async def fetch(self, max_records: int, timeout_s: float) -> list[Record]:
+        self._stop_idle_clocks_while_away()
+        try:
+            return await self._fetch(max_records, timeout_s)
+        finally:
+            self._returned_at = self._monotonic()
+
+    def _stop_idle_clocks_while_away(self) -> None:
+        """Time the service spent handling the last batch is not time spent waiting for a partition.
+
+        Only a fetch can bring a partition's records; counting a long batch (a month-end tick on a
+        loaded machine) as waiting would give up on a partition that was never asked, and the order
+        across partitions would then depend on how fast the handlers ran.
+        """
+        if self._returned_at is None:
+            return
+        away = self._monotonic() - self._returned_at
+        self._returned_at = None
+        if away > 0:
+            for tp in self._waiting_since:
+                self._waiting_since[tp] += away
+
+    async def _fetch(self, max_records: int, timeout_s: float) -> list[Record]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
