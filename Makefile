@@ -7,6 +7,11 @@ PY        := .venv/bin/python
 UV        := python3 -m uv
 SERVICES  := cpi spo ram sli dsa vcm
 INFRA_ENV := .infra/env
+# Test processes (pytest-xdist): the suite waits on Kafka and PostgreSQL as much as it computes, so one
+# more worker than cores keeps both busy. Files stay whole on one worker (--dist loadfile): their
+# module fixtures (simulated MSPs) are built once. The fault tests (SIGKILL, private broker and
+# database restarts) run afterwards on their own, where their timings mean something.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
@@ -39,10 +44,11 @@ contracts: install ## schema snapshots, catalog and AsyncAPI documents agree wit
 	.venv/bin/msp-events catalog --check
 
 test: install infra-up lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not faults"
+	$(PY) -m pytest -m faults -p no:randomly
 
 test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
 test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too
 	$(PY) -m pytest -m faults -p no:randomly
