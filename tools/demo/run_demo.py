@@ -216,6 +216,7 @@ async def main() -> None:
     with console.status("starting six agents (embedded default: in-process transport, SQLite each) …"):
         system = EmbeddedSystem(bus, services)
         await system.__aenter__()
+    logged = 0
     try:
         flow = facts()
         console.print(f"publishing {len(flow)} facts of one MSP morning (+1 malformed message) …")
@@ -231,6 +232,7 @@ async def main() -> None:
             ]
         )
         await system.settle()
+        logged = system.write_log(STATE / "events.jsonl")
         report(services)
         for service in services:
             await show_state(service)
@@ -238,6 +240,8 @@ async def main() -> None:
         await system.__aexit__(None, None, None)
     console.print(
         f"\nEach agent's database is in {STATE}/ (SQLite); dead letters are on dlt.<agent>.<topic>."
+        f"\nThe {logged} events are in {STATE}/events.jsonl: `msp-trace EVENT_ID` shows the chain behind"
+        " any of them."
     )
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from msp_events import eventlog
+from msp_events.codec.errors import DecodeError
+from msp_events.codec.kafka import decode
 
 from msp_events.envelope import Envelope
 from msp_events.eventlog import to_outgoing
@@ -35,6 +40,22 @@ class EmbeddedSystem:
     async def publish(self, envelopes: Sequence[Envelope[Any]]) -> None:
         """Publish facts as a source system would (binary CloudEvents, keyed by partition key)."""
         await self.bus.append([to_outgoing(envelope) for envelope in envelopes])
+
+    def write_log(self, path: str | Path) -> int:
+        """Every event on the bus (facts and what the agents made of them), in event-time order, as an
+        event log: what ``msp-trace --from embedded:DIR`` reads. Dead letters and undecodable records
+        are left out: they are not events (they stay on their ``dlt.`` topics)."""
+        envelopes = []
+        for topic in self.bus.topics():
+            if topic.startswith("dlt."):
+                continue
+            for record in self.bus.records(topic):
+                try:
+                    envelopes.append(decode(record.value, record.headers))
+                except DecodeError:
+                    continue
+        envelopes.sort(key=lambda e: (e.time, e.id))
+        return eventlog.write(envelopes, path)
 
     async def settle(self, timeout_s: float = 30.0) -> None:
         """Wait until every service has consumed everything and relayed its outbox."""
