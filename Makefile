@@ -5,7 +5,8 @@ SHELL := bash
 
 PY        := .venv/bin/python
 UV        := python3 -m uv
-SERVICES  := cpi spo ram sli dsa vcm
+# The agents are the service folders (the same set the msp.agents entry points name; a test checks it).
+SERVICES  := $(sort $(patsubst services/%/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
 INFRA_ENV := .infra/env
 # Test processes (pytest-xdist): the suite waits on Kafka and PostgreSQL as much as it computes, so one
 # more worker than cores keeps both busy. Files stay whole on one worker (--dist loadfile): their

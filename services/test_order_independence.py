@@ -15,13 +15,12 @@ The in-process runs cover all six services on every commit; the Kafka + PostgreS
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from msp_events import eventlog
+from msp_events import agents, eventlog
 from msp_events.runtime.service import Service
 from msp_events.runtime.settings import ServiceSettings
 from msp_events.testing.replay import ReplayResult, diff_events, replay
@@ -29,7 +28,7 @@ from msp_events.testing.replay import ReplayResult, diff_events, replay
 from msp_sim.generate import generate
 from msp_sim.params import Params
 
-SERVICES = ["cpi", "spo", "ram", "sli", "dsa", "vcm"]
+SERVICES = list(agents.names())
 TIMEOUT_S = 600
 
 
@@ -41,9 +40,8 @@ def simulated_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def service_of(name: str) -> tuple[Callable[..., Service], type[ServiceSettings]]:
-    app = importlib.import_module(f"{name}.app")
-    settings = importlib.import_module(f"{name}.settings")
-    return app.create_service, settings.Settings
+    app = agents.installed()[name].app()
+    return app.create_service, app.Settings
 
 
 def assert_same_run(reference: ReplayResult, other: ReplayResult, label: str) -> None:

@@ -18,7 +18,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from msp_events import Envelope, Money
+from msp_events import Envelope, Money, agents
 from msp_events.runtime.auth import AuthSettings
 from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.http import build_http_app
@@ -32,30 +32,18 @@ from msp_events.types.licensing import SubscriptionUpserted
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import ClientUpserted, TechnicianUpserted
 
-import cpi.api
-import cpi.app
-import dsa.api
-import dsa.app
-import ram.api
-import ram.app
-import sli.api
-import sli.app
-import spo.api
-import spo.app
-import vcm.api
-import vcm.app
-
 STATE = Path(".demo")
 DAY = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 console = Console(width=150)
-AGENTS: dict[str, tuple[Any, Any, str]] = {
-    "cpi": (cpi.app, cpi.api, "/clients"),
-    "spo": (spo.app, spo.api, "/opportunities"),
-    "ram": (ram.app, ram.api, "/technicians"),
-    "sli": (sli.app, sli.api, "/subscriptions"),
-    "dsa": (dsa.app, dsa.api, "/budgets"),
-    "vcm": (vcm.app, vcm.api, "/documents"),
+FIRST_VIEW = {
+    "cpi": "/clients",
+    "spo": "/opportunities",
+    "ram": "/technicians",
+    "sli": "/subscriptions",
+    "dsa": "/budgets",
+    "vcm": "/documents",
 }
+"""The API page the demo shows for each agent (an agent not listed here is run but not shown)."""
 
 
 def usd(amount: str) -> Money:
@@ -209,7 +197,8 @@ async def main() -> None:
     await asyncio.to_thread(_fresh_state)
     bus = InProcessBus()
     services = []
-    for name, (app_module, _api, _path) in AGENTS.items():
+    for name, agent in agents.installed().items():
+        app_module = agent.app()
         settings_cls: type[ServiceSettings] = app_module.Settings
         settings = settings_cls(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{STATE}/{name}.db")
         services.append(app_module.create_service(settings, transport=bus))
@@ -268,7 +257,10 @@ def report(services: list[Any]) -> None:
 
 
 async def show_state(service: Any) -> None:
-    _app, api, path = AGENTS[service.name]
+    path = FIRST_VIEW.get(service.name)
+    if path is None:
+        return
+    api = agents.installed()[service.name].module("api")
     # the demo runs on one machine and reads its own APIs: authentication off, explicitly (it warns)
     app = build_http_app(service, [api.router], auth=AuthSettings(mode="off"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as client:

@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
+from msp_events import agents
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CHART = REPO / "deploy" / "helm" / "msp-agents"
 COMPOSE_FILE = REPO / "docker-compose.yml"
-SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
+SERVICES = agents.names()
 HOST_PORTS = {"cpi": 8001, "spo": 8002, "ram": 8003, "sli": 8004, "dsa": 8005, "vcm": 8006}
 CI_FILES = sorted((CHART / "ci").glob("*.yaml"))
 SECRET_ENV = {"DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}

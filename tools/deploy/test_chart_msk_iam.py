@@ -12,7 +12,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # pytest imports by path (importlib mode): share test_chart's helpers
-from test_chart import CHART, env_of, needs_helm, pod_specs  # type: ignore[import-not-found]  # noqa: E402
+from test_chart import CHART, SERVICES, env_of, needs_helm, pod_specs  # type: ignore[import-not-found]  # noqa: E402
 
 VALUES = CHART / "ci" / "msk-iam.yaml"
 
@@ -56,7 +56,7 @@ def test_every_kafka_client_uses_iam_and_no_secret(msk: Any) -> None:
 @needs_helm
 def test_each_identity_has_its_role(msk: Any) -> None:
     accounts = {m["metadata"]["name"]: m for m in msk.objects("ServiceAccount")}
-    for name in ("cpi", "spo", "ram", "sli", "dsa", "vcm"):
+    for name in SERVICES:
         role = accounts[name]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
         assert role == f"arn:aws:iam::123456789012:role/msp-{name}"
     topics = next(m for m in msk.manifests if m["kind"] == "Job" and "topics" in m["metadata"]["name"])

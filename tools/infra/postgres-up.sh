@@ -17,7 +17,9 @@ trap 'echo "postgres-up: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 PORT="${POSTGRES_PORT:-5432}"
 TIMEOUT="${POSTGRES_START_TIMEOUT:-60}"
-SERVICE_DBS=(cpi spo ram sli dsa vcm)
+# One database and role per agent: the service folders (the same set as the msp.agents entry points).
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+mapfile -t SERVICE_DBS < <(cd "$REPO/services" && for d in */pyproject.toml; do echo "${d%%/*}"; done)
 
 log() { echo "postgres-up: $*" >&2; }
 die() { echo "postgres-up: ERROR: $*" >&2; exit 1; }

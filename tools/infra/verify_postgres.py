@@ -14,12 +14,18 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 
 HOSTPORT = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:5432"
 HOST, PORT = HOSTPORT.rsplit(":", 1)
-ROLES = ["msp", "cpi", "spo", "ram", "sli", "dsa", "vcm"]
+ROLES = [
+    "msp",
+    *sorted(
+        p.parent.name for p in (Path(__file__).resolve().parents[2] / "services").glob("*/pyproject.toml")
+    ),
+]
 
 
 def conninfo(role: str, db: str) -> str:

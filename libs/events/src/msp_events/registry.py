@@ -17,8 +17,12 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-SERVICES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
-"""The six agents."""
+from msp_events.agent_names import ServiceName
+
+SERVICES: tuple[str, ...] = get_args(ServiceName)
+"""The agents, in the order they are listed everywhere. Declared once, as ``ServiceName`` (so that
+event payloads can name an agent with a checked type); each agent's package registers itself in the
+``msp.agents`` entry-point group (``msp_events.agents``), and a test checks both lists agree."""
 
 OWNERS = (*SERVICES, "source", "platform", "agents")
 """Who may publish a type: one agent; ``source`` for facts from the MSP's systems (PSA, billing,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from msp_events import agents
 from msp_events.registry import REGISTRY
 from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.inprocess import InProcessBus
@@ -25,7 +26,8 @@ from msp_events.runtime.service import Service
 from msp_events.runtime.settings import KafkaSettings, ServiceSettings
 from msp_events.runtime.transport import ProducerPort
 
-AGENT_NAMES = ("cpi", "spo", "ram", "sli", "dsa", "vcm")
+AGENT_NAMES = agents.names()
+"""The installed agents (the ``msp.agents`` entry points), not a list of our own."""
 
 
 class TargetError(ValueError):
@@ -75,17 +77,11 @@ def kafka_settings(url: str) -> KafkaSettings:
 
 
 def embedded_agents(bus: InProcessBus, state_dir: Path) -> list[Service]:
-    """The six agents on one in-process bus, each with its own SQLite file under ``state_dir``."""
-    import cpi.app
-    import dsa.app
-    import ram.app
-    import sli.app
-    import spo.app
-    import vcm.app
-
+    """Every installed agent on one in-process bus, each with its own SQLite file under ``state_dir``."""
     state_dir.mkdir(parents=True, exist_ok=True)
     services = []
-    for name, module in zip(AGENT_NAMES, (cpi.app, spo.app, ram.app, sli.app, dsa.app, vcm.app), strict=True):
+    for name, agent in agents.installed().items():
+        module = agent.app()
         settings_cls: type[ServiceSettings] = module.Settings
         settings = settings_cls(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{state_dir}/{name}.db")
         services.append(module.create_service(settings, transport=bus))

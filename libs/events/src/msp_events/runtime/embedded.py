@@ -16,7 +16,6 @@ from typing import Any
 from msp_events import eventlog
 from msp_events.codec.errors import DecodeError
 from msp_events.codec.kafka import decode
-
 from msp_events.envelope import Envelope
 from msp_events.eventlog import to_outgoing
 from msp_events.runtime.inprocess import InProcessBus

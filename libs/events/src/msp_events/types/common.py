@@ -10,10 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from msp_events.agent_names import ServiceName as ServiceName  # payloads name agents with it
 from msp_events.money import CurrencyMismatchError, Money
-
-ServiceName = Literal["cpi", "spo", "ram", "sli", "dsa", "vcm"]
-"""One of the six agents; must equal ``msp_events.registry.SERVICES`` (a test checks it)."""
 
 Priority = Literal["p1", "p2", "p3", "p4"]
 """Ticket/visit priority normalised from the PSA's priority names: p1 = emergency (whole
