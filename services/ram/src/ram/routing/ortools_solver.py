@@ -21,7 +21,9 @@ REQUIRED_PENALTY = 10**13
 """Dropping a required visit: only when it cannot be fitted at all (the plan then reports it)."""
 
 
-def solve_ortools(ip: IndexedProblem, time_limit: float, seed: int) -> list[RouteChoice]:
+def solve_ortools(
+    ip: IndexedProblem, time_limit: float, seed: int, iterations: int | None = None
+) -> list[RouteChoice]:
     del seed  # OR-Tools' guided local search is deterministic for a given model and time
     n_nodes = 2 * ip.n_techs + len(ip.visits)
     starts = [ip.start_node(t) for t in range(ip.n_techs)]
@@ -96,6 +98,8 @@ def solve_ortools(ip: IndexedProblem, time_limit: float, seed: int) -> list[Rout
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    if iterations is not None:
+        params.solution_limit = max(1, iterations // 10)  # a solution costs ~10 PyVRP iterations
     routing.CloseModelWithParameters(params)
 
     for v in range(len(ip.visits)):

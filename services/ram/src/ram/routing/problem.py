@@ -17,7 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Skill = Annotated[str, Field(min_length=1, max_length=64)]
-NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+NonNegativeMoney = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=18, decimal_places=4)]
+"""Bounded (as are rates, coordinates and matrices) so every cost fits the solvers' 64-bit integers."""
+Rate = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=18, decimal_places=4)]
+Coordinate = Annotated[float, Field(ge=-1e5, le=1e5)]
 
 
 class Strict(BaseModel):
@@ -34,9 +37,11 @@ class Place(Strict):
 
     lat: float | None = Field(default=None, ge=-90, le=90, description="latitude (model latlon)")
     lon: float | None = Field(default=None, ge=-180, le=180, description="longitude (model latlon)")
-    x: float | None = Field(default=None, description="planar x (model planar)")
-    y: float | None = Field(default=None, description="planar y (model planar)")
-    index: int | None = Field(default=None, ge=0, description="row/column in the matrices (model matrix)")
+    x: Coordinate | None = Field(default=None, description="planar x (model planar)")
+    y: Coordinate | None = Field(default=None, description="planar y (model planar)")
+    index: int | None = Field(
+        default=None, ge=0, le=100_000, description="row/column in the matrices (model matrix)"
+    )
 
 
 class TimeWindow(Strict):
@@ -82,10 +87,12 @@ class Technician(Strict):
     shift: Shift
     start: Place
     end: Place | None = Field(default=None, description="where the day ends; the start place when omitted")
-    capacity: int = Field(default=1_000_000, ge=0, description="units of visit demand the van carries")
+    capacity: int = Field(
+        default=1_000_000, ge=0, le=1_000_000, description="units of visit demand the van carries"
+    )
     skills: frozenset[Skill] = frozenset()
-    cost_per_hour: NonNegativeMoney = Decimal(0)
-    cost_per_km: NonNegativeMoney = Decimal(0)
+    cost_per_hour: Rate = Decimal(0)
+    cost_per_km: Rate = Decimal(0)
     lunch_break: LunchBreak | None = None
     locked_stops: tuple[Id, ...] = Field(
         default=(), description="visits already under way: they stay first on this route, in this order"
@@ -100,8 +107,10 @@ class Visit(Strict):
     id: Id
     location: Place
     service_minutes: int = Field(default=0, ge=0, le=24 * 60)
-    time_windows: tuple[TimeWindow, ...] = Field(default=(), description="none: any time in the shift")
-    demand: int = Field(default=0, ge=0)
+    time_windows: tuple[TimeWindow, ...] = Field(
+        default=(), max_length=24, description="none: any time in the shift"
+    )
+    demand: int = Field(default=0, ge=0, le=1_000_000)
     skills: frozenset[Skill] = frozenset()
     drop_penalty: NonNegativeMoney | None = Field(
         default=None, description="what leaving it unserved costs; with no priority either it is required"
@@ -128,23 +137,26 @@ class Visit(Strict):
 
 class LatLon(Strict):
     model: Literal["latlon"]
-    speed_kmh: float = Field(default=40.0, gt=0, le=300)
+    speed_kmh: float = Field(default=40.0, gt=0.1, le=300)
     detour_factor: float = Field(default=1.0, ge=1.0, le=3.0, description="road km per great-circle km")
 
 
 class Planar(Strict):
     model: Literal["planar"]
-    unit_m: float = Field(default=1.0, gt=0, description="metres per coordinate unit")
+    unit_m: float = Field(default=1.0, gt=0, le=100, description="metres per coordinate unit")
     speed_kmh: float | None = Field(
-        default=None, gt=0, description="omitted: one second per metre (travel time equals distance)"
+        default=None,
+        gt=0.1,
+        le=300,
+        description="omitted: one second per metre (travel time equals distance)",
     )
     rounding: Literal["nearest", "up", "down"] = "nearest"
 
 
 class Matrix(Strict):
     model: Literal["matrix"]
-    distances_m: tuple[tuple[int, ...], ...]
-    durations_s: tuple[tuple[int, ...], ...]
+    distances_m: tuple[tuple[Annotated[int, Field(ge=0, le=10_000_000)], ...], ...]
+    durations_s: tuple[tuple[Annotated[int, Field(ge=0, le=10_000_000)], ...], ...]
 
     @model_validator(mode="after")
     def _square(self) -> Matrix:
@@ -166,10 +178,10 @@ class RoutingProblem(Strict):
     date: date
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     distance: DistanceModel
-    technicians: tuple[Technician, ...] = Field(min_length=1)
-    visits: tuple[Visit, ...] = ()
+    technicians: tuple[Technician, ...] = Field(min_length=1, max_length=500)
+    visits: tuple[Visit, ...] = Field(default=(), max_length=5000)
     fleet_limit: int | None = Field(default=None, ge=0, description="at most this many technicians go out")
-    penalty_per_priority: NonNegativeMoney = Field(
+    penalty_per_priority: Rate = Field(
         default=Decimal(100), description="drop penalty per priority point of a visit without its own"
     )
 

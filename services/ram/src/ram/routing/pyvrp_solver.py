@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType, solve
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from ram.routing.indexed import IndexedProblem
 from ram.routing.plan import RouteChoice
@@ -24,17 +24,25 @@ REQUIRED_PRIZE = 10**13
 """The prize of a required visit in the second attempt, when not all required visits fit together."""
 
 
-def solve_pyvrp(ip: IndexedProblem, time_limit: float, seed: int) -> list[RouteChoice]:
+def solve_pyvrp(
+    ip: IndexedProblem, time_limit: float, seed: int, iterations: int | None = None
+) -> list[RouteChoice]:
     servable = [v for v in range(len(ip.visits)) if ip.alone_feasible[v]]
-    choices = _solve(ip, servable, time_limit, seed, relax_required=False)
+    choices = _solve(ip, servable, time_limit, seed, iterations, relax_required=False)
     if choices is None:  # the required visits cannot all be served together: drop the fewest
-        choices = _solve(ip, servable, time_limit, seed, relax_required=True)
+        choices = _solve(ip, servable, time_limit, seed, iterations, relax_required=True)
     assert choices is not None
     return choices
 
 
 def _solve(
-    ip: IndexedProblem, servable: list[int], time_limit: float, seed: int, *, relax_required: bool
+    ip: IndexedProblem,
+    servable: list[int],
+    time_limit: float,
+    seed: int,
+    iterations: int | None,
+    *,
+    relax_required: bool,
 ) -> list[RouteChoice] | None:
     n_places = 2 * ip.n_techs + len(ip.visits)
     locations = [Location(x=0, y=0) for _ in range(n_places)]
@@ -106,7 +114,12 @@ def _solve(
     data = ProblemData(locations, clients, depots, vehicle_types, dists, durs, groups=groups)
     with warnings.catch_warnings():  # an infeasible first attempt is expected; it is handled below
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = solve(data, MaxRuntime(time_limit), seed=seed, collect_stats=False, display=False)
+        stop = (
+            MaxRuntime(time_limit)
+            if iterations is None
+            else MultipleCriteria([MaxIterations(iterations), MaxRuntime(time_limit)])
+        )
+        result = solve(data, stop, seed=seed, collect_stats=False, display=False)
     best = result.best
     if not best.is_feasible():
         return None

@@ -24,8 +24,14 @@ def solve(
     seed: int = 0,
     solver: SolverChoice = "auto",
     travel: TravelModel | None = None,
+    iterations: int | None = None,
 ) -> Plan:
-    """The best plan found within ``time_limit`` seconds, with the checker's verdict in ``check``."""
+    """The best plan found within ``time_limit`` seconds, with the checker's verdict in ``check``.
+
+    ``iterations`` bounds the search by work done instead (PyVRP iterations, OR-Tools solutions),
+    so the same problem gives the same plan on any machine: the service plans that way, because a
+    replayed log must publish the same plans; ``time_limit`` then only caps a slow machine.
+    """
     ip = IndexedProblem(problem, travel)
     needs = problem.needs_ortools()
     if solver == "pyvrp" and needs:
@@ -36,7 +42,9 @@ def solve(
             if solver == "ortools"
             else f"OR-Tools: PyVRP cannot express {', '.join(needs)}"
         )
-        return assemble(ip, solve_ortools(ip, time_limit, seed), "ortools", note)
+        return assemble(ip, solve_ortools(ip, time_limit, seed, iterations), "ortools", note)
     from ram.routing.pyvrp_solver import solve_pyvrp
 
-    return assemble(ip, solve_pyvrp(ip, time_limit, seed), "pyvrp", "PyVRP (hybrid genetic search)")
+    return assemble(
+        ip, solve_pyvrp(ip, time_limit, seed, iterations), "pyvrp", "PyVRP (hybrid genetic search)"
+    )
