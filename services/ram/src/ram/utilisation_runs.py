@@ -99,8 +99,8 @@ def _judge(uow: UnitOfWork, period: Period, bands: Bands) -> None:
         members[team_of(t)] += by_tech.get(t.technician_id, [])
     subjects += [(team, f"Team {team[5:]}", m, members[team]) for team, m in sorted(teams.items())]
     for subject, who, m, entries in subjects:
-        if m.available_hours <= 0:
-            continue  # away the whole period: no band to be in
+        if m.available_hours <= 0 or not entries:
+            continue  # away the whole period, or nothing logged at all (no data yet): no band to be in
         band = bands.of(m.utilisation_pct)
         prev = _previous(session, subject, period)
         prev_band = None if prev is None else prev.band

@@ -20,7 +20,7 @@ Skill = Annotated[str, Field(min_length=1, max_length=64)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=18, decimal_places=4)]
 """Bounded (as are rates, coordinates and matrices) so every cost fits the solvers' 64-bit integers."""
 Rate = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=18, decimal_places=4)]
-Coordinate = Annotated[float, Field(ge=-1e5, le=1e5)]
+Coordinate = Annotated[float, Field(ge=-1e4, le=1e4)]
 
 
 class Strict(BaseModel):
@@ -143,7 +143,7 @@ class LatLon(Strict):
 
 class Planar(Strict):
     model: Literal["planar"]
-    unit_m: float = Field(default=1.0, gt=0, le=100, description="metres per coordinate unit")
+    unit_m: float = Field(default=1.0, gt=0, le=10_000, description="metres per coordinate unit")
     speed_kmh: float | None = Field(
         default=None,
         gt=0.1,
