@@ -39,7 +39,8 @@ def test_planted_utilisation_problems_are_found(tmp_path: Path, capsys: pytest.C
     score = _bench().evaluate(log, tmp_path)
     with capsys.disabled():
         print(
-            f"\nRAM utilisation vs simulator truth (seed 1, 15 clients, 3 technicians, 4 months): {score.report()}"
+            "\nRAM utilisation vs simulator truth (seed 1, 15 clients, 3 technicians, 4 months): "
+            + score.report()
         )
     assert score.planted == {"T001": "over", "T003": "under"}
     assert score.recall == 1.0
