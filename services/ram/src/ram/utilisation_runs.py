@@ -51,9 +51,11 @@ def measures(session: Session, start: date, end: date) -> tuple[dict[str, Measur
     techs: dict[str, Measure] = {}
     teams: dict[str, Measure] = defaultdict(lambda: ZERO)
     for t in roster(session):
-        m = measure(t.daily_capacity_hours, by_tech.get(t.technician_id, []), start, end)
+        logged = by_tech.get(t.technician_id, [])
+        m = measure(t.daily_capacity_hours, logged, start, end)
         techs[t.technician_id] = m
-        teams[team_of(t)] = teams[team_of(t)] + m
+        if logged:  # a member with nothing logged (no data yet) would read as idle capacity
+            teams[team_of(t)] = teams[team_of(t)] + m
     return techs, dict(teams)
 
 
