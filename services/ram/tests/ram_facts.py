@@ -136,3 +136,20 @@ def rule1_log() -> list[Envelope[Any]]:
         ticket("TK9", "T1", "5", client="C2"),  # another client's work: not moved
         margin_fell(),
     ]
+
+
+def day_visits() -> list[Envelope[Any]]:
+    """Four visits on Monday 2026-11-09, requested the Friday before: planned on that day's tick."""
+    day = MON + timedelta(days=7)
+    return [
+        visit(
+            f"V{i}",
+            day,
+            8 + 2 * i,
+            12 + 2 * i,
+            51.48 + 0.02 * i,
+            -0.14 + 0.02 * i,
+            sent=at(MON + timedelta(days=4), 9),
+        )
+        for i in range(4)
+    ]
