@@ -48,6 +48,7 @@ def generate(
                 "cost_per_km": "0.45",
             }
         )
+    held = sorted({s for t in techs for s in t["skills"]})
     out: list[dict[str, Any]] = []
     for j in range(visits):
         v: dict[str, Any] = {
@@ -63,7 +64,7 @@ def generate(
         elif windows and r < 0.35:
             v["time_windows"] = [{"start": "09:00", "end": "11:00"}, {"start": "14:00", "end": "16:00"}]
         if skills and rng.random() < 0.2:
-            v["skills"] = [rng.choice(SKILLS)]
+            v["skills"] = [rng.choice(held)]
         if optional and rng.random() < 0.3:
             v["priority"] = rng.randint(1, 5)
         out.append(v)

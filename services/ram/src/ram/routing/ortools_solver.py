@@ -22,7 +22,11 @@ REQUIRED_PENALTY = 10**13
 
 
 def solve_ortools(
-    ip: IndexedProblem, time_limit: float, seed: int, iterations: int | None = None
+    ip: IndexedProblem,
+    time_limit: float,
+    seed: int,
+    iterations: int | None = None,
+    first_feasible: bool = False,
 ) -> list[RouteChoice]:
     del seed  # OR-Tools' guided local search is deterministic for a given model and time
     n_nodes = 2 * ip.n_techs + len(ip.visits)
@@ -100,6 +104,8 @@ def solve_ortools(
     params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
     if iterations is not None:
         params.solution_limit = max(1, iterations // 10)  # a solution costs ~10 PyVRP iterations
+    if first_feasible:
+        params.solution_limit = 1
     routing.CloseModelWithParameters(params)
 
     for v in range(len(ip.visits)):
@@ -124,11 +130,20 @@ def solve_ortools(
     intervals = {t: solution.StartValue(b) for t, b in breaks.items() if solution.PerformedValue(b)}
     for t in range(ip.n_techs):
         index = solution.Value(routing.NextVar(routing.Start(t)))
-        visits = []
+        visits, starts = [], []
         while not routing.IsEnd(index):
             visits.append(manager.IndexToNode(index) - 2 * ip.n_techs)
+            starts.append(solution.Value(time_dim.CumulVar(index)))
             index = solution.Value(routing.NextVar(index))
+        brk = intervals.get(t) if visits else None
+        timed = brk is not None  # the break's place depends on the solver's own times: keep them
         choices.append(
-            RouteChoice(tech=t, visits=tuple(visits), break_start=intervals.get(t) if visits else None)
+            RouteChoice(
+                tech=t,
+                visits=tuple(visits),
+                break_start=brk,
+                service_starts=tuple(starts) if timed else None,
+                route_start=solution.Value(time_dim.CumulVar(routing.Start(t))) if timed else None,
+            )
         )
     return choices

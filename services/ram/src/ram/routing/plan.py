@@ -92,6 +92,9 @@ class RouteChoice:
     tech: int
     visits: tuple[int, ...]
     break_start: int | None = None
+    service_starts: tuple[int, ...] | None = None
+    """The solver's own service start times, used with a break (whose place depends on them)."""
+    route_start: int | None = None
 
 
 def route_cost(ip: IndexedProblem, tech: int, distance_m: int, duration_s: int) -> Decimal:
@@ -101,49 +104,21 @@ def route_cost(ip: IndexedProblem, tech: int, distance_m: int, duration_s: int) 
 
 
 def schedule(ip: IndexedProblem, choice: RouteChoice) -> Route:
-    """Times for one route: earliest service starts, late departure, the break where it was chosen."""
+    """Times for one route: the departure that makes the day shortest, then each stop as early as
+    its windows allow; the break where the solver put it (its route then leaves at shift start)."""
     t = choice.tech
     shift = ip.shift(t)
-    node = ip.start_node(t)
     brk = ip.techs[t].lunch_break
     brk_len = 0 if brk is None else brk.minutes * 60
     brk_start = choice.break_start
-    starts: list[tuple[int, int, int]] = []  # (arrival, start, departure)
-    depart = shift.start
-    brk_done = brk_start is None
-    distance = 0
-    for v in choice.visits:
-        nxt = ip.visit_node(v)
-        travel = ip.dur[node][nxt]
-        arrival = ready = depart + travel
-        if not brk_done and brk_start is not None and brk_start < _begin(ip, v, arrival):
-            # The break falls in this gap: drive until it starts, break, drive on (or break on site).
-            before = max(0, brk_start - depart)
-            if before < travel:
-                arrival = brk_start + brk_len + (travel - before)
-            ready = max(arrival, brk_start + brk_len)
-            brk_done = True
-        begin = _begin(ip, v, ready)
-        starts.append((arrival, begin, begin + ip.service_s(v)))
-        distance += ip.dist[node][nxt]
-        depart, node = begin + ip.service_s(v), nxt
-    end_node = ip.end_node(t)
-    travel = ip.dur[node][end_node]
-    end = depart + travel
-    distance += ip.dist[node][end_node]
-    if not brk_done and brk_start is not None:
-        before = max(0, brk_start - depart)
-        end = brk_start + brk_len + (travel - before) if before < travel else max(end, brk_start + brk_len)
-    leave = shift.start
-    if starts:
-        first = ip.visit_node(choice.visits[0])
-        travel0 = ip.dur[ip.start_node(t)][first]
-        leave = max(shift.start, starts[0][1] - travel0)
-        if brk_start is not None and brk_start < starts[0][1]:
-            leave = shift.start  # the break is in the first gap: keep the early start
-        else:
-            a0, b0, d0 = starts[0]
-            starts[0] = (max(a0, leave + travel0), b0, d0)
+    leave = shift.start if choice.route_start is None else choice.route_start
+    starts, end, distance = _forward(ip, choice, leave)
+    if brk_start is None and choice.visits and not ip.techs[t].locked_stops:  # started: it left already
+        for depart in _departures(ip, choice, shift.start):
+            later, later_end, _ = _forward(ip, choice, depart)
+            fits = all(_within(ip, v, b) for v, (_, b, _) in zip(choice.visits, later, strict=True))
+            if fits and later_end <= shift.end and later_end - depart < end - leave:
+                leave, starts, end = depart, later, later_end
     stops = [
         Stop(
             visit_id=ip.visits[v].id,
@@ -167,6 +142,63 @@ def schedule(ip: IndexedProblem, choice: RouteChoice) -> Route:
         duration_minutes=-(-duration // 60),
         cost=route_cost(ip, t, distance, duration),
     )
+
+
+def _forward(
+    ip: IndexedProblem, choice: RouteChoice, depart: int
+) -> tuple[list[tuple[int, int, int]], int, int]:
+    """(arrival, start, departure) per stop, the arrival at the end place and the distance."""
+    t = choice.tech
+    node = ip.start_node(t)
+    brk = ip.techs[t].lunch_break
+    brk_len = 0 if brk is None else brk.minutes * 60
+    brk_start = choice.break_start
+    starts: list[tuple[int, int, int]] = []
+    brk_done = brk_start is None
+    distance = 0
+    for k, v in enumerate(choice.visits):
+        nxt = ip.visit_node(v)
+        travel = ip.dur[node][nxt]
+        arrival = ready = depart + travel
+        if not brk_done and brk_start is not None and brk_start < _begin(ip, v, arrival):
+            # The break falls in this gap: drive until it starts, break, drive on (or break on site).
+            before = max(0, brk_start - depart)
+            if before < travel:
+                arrival = brk_start + brk_len + (travel - before)
+            ready = max(arrival, brk_start + brk_len)
+            brk_done = True
+        begin = _begin(ip, v, ready)
+        if choice.service_starts is not None:
+            begin = max(begin, choice.service_starts[k])
+        starts.append((arrival, begin, begin + ip.service_s(v)))
+        distance += ip.dist[node][nxt]
+        depart, node = begin + ip.service_s(v), nxt
+    end_node = ip.end_node(t)
+    travel = ip.dur[node][end_node]
+    end = depart + travel
+    distance += ip.dist[node][end_node]
+    if not brk_done and brk_start is not None:
+        before = max(0, brk_start - depart)
+        end = brk_start + brk_len + (travel - before) if before < travel else max(end, brk_start + brk_len)
+    return starts, end, distance
+
+
+def _departures(ip: IndexedProblem, choice: RouteChoice, earliest: int) -> list[int]:
+    """Departures worth trying: those that reach some stop exactly as one of its windows opens
+    (driving and working without a wait until then); the shortest day starts at one of them."""
+    out: set[int] = set()
+    node, offset = ip.start_node(choice.tech), 0
+    for v in choice.visits:
+        nxt = ip.visit_node(v)
+        offset += ip.dur[node][nxt]
+        out.update(w.start - offset for w in ip.windows(v) if w.start - offset > earliest)
+        offset += ip.service_s(v)
+        node = nxt
+    return sorted(out)
+
+
+def _within(ip: IndexedProblem, visit: int, start: int) -> bool:
+    return any(w.start <= start <= w.end for w in ip.windows(visit))
 
 
 def _begin(ip: IndexedProblem, visit: int, arrival: int) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType, solve
 from pyvrp.exceptions import PenaltyBoundWarning
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from ram.routing.indexed import IndexedProblem
 from ram.routing.plan import RouteChoice
@@ -25,12 +25,16 @@ REQUIRED_PRIZE = 10**13
 
 
 def solve_pyvrp(
-    ip: IndexedProblem, time_limit: float, seed: int, iterations: int | None = None
+    ip: IndexedProblem,
+    time_limit: float,
+    seed: int,
+    iterations: int | None = None,
+    first_feasible: bool = False,
 ) -> list[RouteChoice]:
     servable = [v for v in range(len(ip.visits)) if ip.alone_feasible[v]]
-    choices = _solve(ip, servable, time_limit, seed, iterations, relax_required=False)
+    choices = _solve(ip, servable, time_limit, seed, iterations, first_feasible, relax_required=False)
     if choices is None:  # the required visits cannot all be served together: drop the fewest
-        choices = _solve(ip, servable, time_limit, seed, iterations, relax_required=True)
+        choices = _solve(ip, servable, time_limit, seed, iterations, first_feasible, relax_required=True)
     assert choices is not None
     return choices
 
@@ -41,6 +45,7 @@ def _solve(
     time_limit: float,
     seed: int,
     iterations: int | None,
+    first_feasible: bool,
     *,
     relax_required: bool,
 ) -> list[RouteChoice] | None:
@@ -114,11 +119,12 @@ def _solve(
     data = ProblemData(locations, clients, depots, vehicle_types, dists, durs, groups=groups)
     with warnings.catch_warnings():  # an infeasible first attempt is expected; it is handled below
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        stop = (
-            MaxRuntime(time_limit)
-            if iterations is None
-            else MultipleCriteria([MaxIterations(iterations), MaxRuntime(time_limit)])
-        )
+        criteria: list[StoppingCriterion] = [MaxRuntime(time_limit)]
+        if iterations is not None:
+            criteria.append(MaxIterations(iterations))
+        if first_feasible:
+            criteria.append(FirstFeasible())
+        stop = MultipleCriteria(criteria)
         result = solve(data, stop, seed=seed, collect_stats=False, display=False)
     best = result.best
     if not best.is_feasible():

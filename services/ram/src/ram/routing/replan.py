@@ -1,8 +1,9 @@
 """Re-plan a day on change (a visit added or cancelled) without moving the stops already under way.
 
 A stop has started when its service start is at or before ``now``; it and every stop before it on
-the same route are locked in order at the head of that technician's route, so whichever solver
-re-plans, the technician is not sent elsewhere mid-visit. Cancelling a started visit is refused:
+the same route are locked in order at the head of that technician's route, and the technician's
+day starts when they left in the plan, so whichever solver re-plans, the technician is not sent
+elsewhere mid-visit and the started stops keep their times. Cancelling a started visit is refused:
 the work is already being done.
 """
 
@@ -47,7 +48,15 @@ def replan_problem(
             f"visits already under way cannot be cancelled: {', '.join(sorted(gone & under_way))}"
         )
     visits = [v for v in problem.visits if v.id not in gone] + list(added)
-    technicians = [t.model_copy(update={"locked_stops": started.get(t.id, ())}) for t in problem.technicians]
+    left_at = {r.technician_id: parse_clock(r.start_time) for r in previous.routes}
+    technicians = []
+    for t in problem.technicians:
+        if t.id in started:  # on the road since the plan's departure: the day now starts there
+            leave = left_at[t.id]
+            shift = t.shift.model_copy(update={"start": time(leave // 3600, leave % 3600 // 60, leave % 60)})
+            technicians.append(t.model_copy(update={"locked_stops": started[t.id], "shift": shift}))
+        else:
+            technicians.append(t.model_copy(update={"locked_stops": ()}))
     return RoutingProblem.model_validate(
         {
             **problem.model_dump(),

@@ -25,12 +25,14 @@ def solve(
     solver: SolverChoice = "auto",
     travel: TravelModel | None = None,
     iterations: int | None = None,
+    first_feasible: bool = False,
 ) -> Plan:
     """The best plan found within ``time_limit`` seconds, with the checker's verdict in ``check``.
 
     ``iterations`` bounds the search by work done instead (PyVRP iterations, OR-Tools solutions),
     so the same problem gives the same plan on any machine: the service plans that way, because a
     replayed log must publish the same plans; ``time_limit`` then only caps a slow machine.
+    ``first_feasible`` stops at the first feasible plan (the benchmark's time to a first plan).
     """
     ip = IndexedProblem(problem, travel)
     needs = problem.needs_ortools()
@@ -42,9 +44,12 @@ def solve(
             if solver == "ortools"
             else f"OR-Tools: PyVRP cannot express {', '.join(needs)}"
         )
-        return assemble(ip, solve_ortools(ip, time_limit, seed, iterations), "ortools", note)
+        return assemble(ip, solve_ortools(ip, time_limit, seed, iterations, first_feasible), "ortools", note)
     from ram.routing.pyvrp_solver import solve_pyvrp
 
     return assemble(
-        ip, solve_pyvrp(ip, time_limit, seed, iterations), "pyvrp", "PyVRP (hybrid genetic search)"
+        ip,
+        solve_pyvrp(ip, time_limit, seed, iterations, first_feasible),
+        "pyvrp",
+        "PyVRP (hybrid genetic search)",
     )
