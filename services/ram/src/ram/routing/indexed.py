@@ -21,6 +21,22 @@ HORIZON_S = 2 * DAY_S
 """Service may run past midnight of a late window; nothing is planned beyond the next day."""
 
 
+REQUIRED_COST = 10**13
+"""What leaving a required visit out costs a solver: only done when it cannot be fitted at all
+(the plan then reports it dropped, with the reason)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a solver searches: seconds, or work (``iterations``, the same plan on any machine),
+    or until its first feasible plan; whichever comes first."""
+
+    time_limit: float
+    seed: int = 0
+    iterations: int | None = None
+    first_feasible: bool = False
+
+
 def micro(amount: Decimal) -> int:
     return int((amount * MICRO).to_integral_value())
 

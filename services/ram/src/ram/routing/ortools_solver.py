@@ -13,22 +13,13 @@ import itertools
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from ram.routing.indexed import HORIZON_S, IndexedProblem
+from ram.routing.indexed import HORIZON_S, REQUIRED_COST, Budget, IndexedProblem
 from ram.routing.plan import RouteChoice
 from ram.routing.problem import seconds
 
-REQUIRED_PENALTY = 10**13
-"""Dropping a required visit: only when it cannot be fitted at all (the plan then reports it)."""
 
-
-def solve_ortools(
-    ip: IndexedProblem,
-    time_limit: float,
-    seed: int,
-    iterations: int | None = None,
-    first_feasible: bool = False,
-) -> list[RouteChoice]:
-    del seed  # OR-Tools' guided local search is deterministic for a given model and time
+def solve_ortools(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
+    """OR-Tools' guided local search is deterministic for a given model: the seed is not used."""
     n_nodes = 2 * ip.n_techs + len(ip.visits)
     starts = [ip.start_node(t) for t in range(ip.n_techs)]
     ends = [ip.end_node(t) for t in range(ip.n_techs)]
@@ -76,7 +67,7 @@ def solve_ortools(
             if b.start - a.end > 1:
                 cumul.RemoveInterval(a.end + 1, b.start - 1)
         penalty = ip.penalty_micro(v)
-        routing.AddDisjunction([index], REQUIRED_PENALTY if penalty is None else penalty)
+        routing.AddDisjunction([index], REQUIRED_COST if penalty is None else penalty)
         routing.AddVariableMinimizedByFinalizer(cumul)
 
     solver = routing.solver()
@@ -101,10 +92,10 @@ def solve_ortools(
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
-    if iterations is not None:
-        params.solution_limit = max(1, iterations // 10)  # a solution costs ~10 PyVRP iterations
-    if first_feasible:
+    params.time_limit.FromMilliseconds(max(1, int(budget.time_limit * 1000)))
+    if budget.iterations is not None:
+        params.solution_limit = max(1, budget.iterations // 10)  # a solution costs ~10 PyVRP iterations
+    if budget.first_feasible:
         params.solution_limit = 1
     routing.CloseModelWithParameters(params)
 

@@ -15,26 +15,18 @@ from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
-from ram.routing.indexed import IndexedProblem
+from ram.routing.indexed import REQUIRED_COST, Budget, IndexedProblem
 from ram.routing.plan import RouteChoice
 
 UNREACHABLE = 10**9
 """Distance and time into a visit the profile's technicians may not serve: no plan can afford it."""
-REQUIRED_PRIZE = 10**13
-"""The prize of a required visit in the second attempt, when not all required visits fit together."""
 
 
-def solve_pyvrp(
-    ip: IndexedProblem,
-    time_limit: float,
-    seed: int,
-    iterations: int | None = None,
-    first_feasible: bool = False,
-) -> list[RouteChoice]:
+def solve_pyvrp(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
     servable = [v for v in range(len(ip.visits)) if ip.alone_feasible[v]]
-    choices = _solve(ip, servable, time_limit, seed, iterations, first_feasible, relax_required=False)
+    choices = _solve(ip, servable, budget, relax_required=False)
     if choices is None:  # the required visits cannot all be served together: drop the fewest
-        choices = _solve(ip, servable, time_limit, seed, iterations, first_feasible, relax_required=True)
+        choices = _solve(ip, servable, budget, relax_required=True)
     assert choices is not None
     return choices
 
@@ -42,10 +34,7 @@ def solve_pyvrp(
 def _solve(
     ip: IndexedProblem,
     servable: list[int],
-    time_limit: float,
-    seed: int,
-    iterations: int | None,
-    first_feasible: bool,
+    budget: Budget,
     *,
     relax_required: bool,
 ) -> list[RouteChoice] | None:
@@ -60,7 +49,7 @@ def _solve(
         visit = ip.visits[v]
         penalty = ip.penalty_micro(v)
         required = penalty is None and not relax_required
-        prize = REQUIRED_PRIZE if penalty is None else penalty
+        prize = REQUIRED_COST if penalty is None else penalty
         windows = ip.windows(v)
         group = None
         if len(windows) > 1:
@@ -119,13 +108,13 @@ def _solve(
     data = ProblemData(locations, clients, depots, vehicle_types, dists, durs, groups=groups)
     with warnings.catch_warnings():  # an infeasible first attempt is expected; it is handled below
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        criteria: list[StoppingCriterion] = [MaxRuntime(time_limit)]
-        if iterations is not None:
-            criteria.append(MaxIterations(iterations))
-        if first_feasible:
+        criteria: list[StoppingCriterion] = [MaxRuntime(budget.time_limit)]
+        if budget.iterations is not None:
+            criteria.append(MaxIterations(budget.iterations))
+        if budget.first_feasible:
             criteria.append(FirstFeasible())
         stop = MultipleCriteria(criteria)
-        result = solve(data, stop, seed=seed, collect_stats=False, display=False)
+        result = solve(data, stop, seed=budget.seed, collect_stats=False, display=False)
     best = result.best
     if not best.is_feasible():
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ram.routing.indexed import IndexedProblem
+from ram.routing.indexed import Budget, IndexedProblem
 from ram.routing.ortools_solver import solve_ortools
 from ram.routing.plan import Plan, assemble
 from ram.routing.problem import RoutingProblem
@@ -35,6 +35,7 @@ def solve(
     ``first_feasible`` stops at the first feasible plan (the benchmark's time to a first plan).
     """
     ip = IndexedProblem(problem, travel)
+    budget = Budget(time_limit, seed, iterations, first_feasible)
     needs = problem.needs_ortools()
     if solver == "pyvrp" and needs:
         raise SolverCannotExpress(f"PyVRP cannot express {', '.join(needs)}; use --solver ortools or auto")
@@ -44,12 +45,12 @@ def solve(
             if solver == "ortools"
             else f"OR-Tools: PyVRP cannot express {', '.join(needs)}"
         )
-        return assemble(ip, solve_ortools(ip, time_limit, seed, iterations, first_feasible), "ortools", note)
+        return assemble(ip, solve_ortools(ip, budget), "ortools", note)
     from ram.routing.pyvrp_solver import solve_pyvrp
 
     return assemble(
         ip,
-        solve_pyvrp(ip, time_limit, seed, iterations, first_feasible),
+        solve_pyvrp(ip, budget),
         "pyvrp",
         "PyVRP (hybrid genetic search)",
     )
