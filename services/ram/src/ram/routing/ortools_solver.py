@@ -78,8 +78,11 @@ def solve_ortools(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
         if brk is None:
             continue
         interval = solver.FixedDurationIntervalVar(
-            seconds(brk.earliest), seconds(brk.latest), brk.minutes * 60, False, f"lunch {tech.id}"
+            seconds(brk.earliest), seconds(brk.latest), brk.minutes * 60, True, f"lunch {tech.id}"
         )
+        # Taken by whoever is still out when it may start; a day over by then needs none.
+        still_out = solver.IsGreaterCstVar(time_dim.CumulVar(routing.End(t)), seconds(brk.earliest))
+        solver.Add(interval.PerformedExpr() >= still_out)
         time_dim.SetBreakIntervalsOfVehicle([interval], t, node_visit_transits)
         routing.AddIntervalToAssignment(interval)
         breaks[t] = interval
