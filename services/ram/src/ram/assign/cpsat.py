@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from ram.domain.assignment import AssignmentProblem, cents, pair_cents, qualifies
+from ram.domain.assignment import AssignmentProblem, cents, greedy, pair_cents, qualifies
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,13 @@ def solve_assignment(
             m.add(busiest * r.available_tenths >= 100 * load)
     terms.append(cents(problem.balance_cost_per_point) * busiest)
     m.minimize(sum(terms))
+    # Start from the dispatcher's greedy answer: on thousands of tickets the search then improves
+    # a feasible assignment from its first second instead of looking for one.
+    start = greedy(problem)
+    for (i, j), v in x.items():
+        m.add_hint(v, start[problem.items[i].id] == problem.resources[j].id)
+    for i, u in unassigned.items():
+        m.add_hint(u, start[problem.items[i].id] is None)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers

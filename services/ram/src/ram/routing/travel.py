@@ -11,6 +11,9 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from ram.routing.problem import LatLon, Matrix, Place, Planar, RoutingProblem
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -35,9 +38,14 @@ class LatLonTravel:
         self.model = model
 
     def matrices(self, places: Sequence[Place]) -> tuple[list[list[int]], list[list[int]]]:
-        mps = self.model.speed_kmh / 3.6
-        dist = [[round(haversine_m(a, b) * self.model.detour_factor) for b in places] for a in places]
-        return dist, [[math.ceil(d / mps) for d in row] for row in dist]
+        lat = np.radians([_f(p.lat) for p in places])
+        lon = np.radians([_f(p.lon) for p in places])
+        dp = lat[None, :] - lat[:, None]
+        dl = lon[None, :] - lon[:, None]
+        h = np.sin(dp / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dl / 2) ** 2
+        metres = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self.model.detour_factor
+        dist = np.rint(metres).astype(np.int64)
+        return dist.tolist(), _seconds(dist, self.model.speed_kmh)
 
 
 class PlanarTravel:
@@ -46,15 +54,14 @@ class PlanarTravel:
         self._round = model.rounding
 
     def matrices(self, places: Sequence[Place]) -> tuple[list[list[int]], list[list[int]]]:
-        unit = self.model.unit_m
-        dist = [
-            [_rounded(math.hypot(_f(a.x) - _f(b.x), _f(a.y) - _f(b.y)) * unit, self._round) for b in places]
-            for a in places
-        ]
+        x = np.array([_f(p.x) for p in places])
+        y = np.array([_f(p.y) for p in places])
+        metres = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * self.model.unit_m
+        how = {"nearest": np.rint, "up": np.ceil, "down": np.floor}[self._round]
+        dist = how(metres).astype(np.int64)
         if self.model.speed_kmh is None:
-            return dist, [row[:] for row in dist]
-        mps = self.model.speed_kmh / 3.6
-        return dist, [[math.ceil(d / mps) for d in row] for row in dist]
+            return dist.tolist(), dist.tolist()
+        return dist.tolist(), _seconds(dist, self.model.speed_kmh)
 
 
 class MatrixTravel:
@@ -88,9 +95,6 @@ def _i(v: int | None) -> int:
     return v
 
 
-def _rounded(value: float, how: str) -> int:
-    if how == "up":
-        return math.ceil(value)
-    if how == "down":
-        return math.floor(value)
-    return round(value)
+def _seconds(dist: npt.NDArray[np.int64], speed_kmh: float) -> list[list[int]]:
+    """Whole seconds to cover each distance, rounded up (never faster than the speed)."""
+    return np.ceil(dist / (speed_kmh / 3.6)).astype(np.int64).tolist()  # type: ignore[no-any-return]
