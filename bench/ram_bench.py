@@ -88,7 +88,8 @@ def report_routing(size: int, runs: list[Run]) -> None:
         # a plan leaving required visits out is cheaper by what it does not do: no gap for it
         gap = f"{(r.objective - best) / best * 100:.2f} %" if r.dropped == fewest else "incomplete"
         print(
-            f"| {r.solver} | {r.budget} | {r.seconds:.2f} | {r.objective} | {gap} | {r.feasible} | {r.dropped} |"
+            f"| {r.solver} | {r.budget} | {r.seconds:.2f} | {r.objective} | {gap} "
+            f"| {r.feasible} | {r.dropped} |"
         )
 
 
