@@ -103,6 +103,7 @@ def assignment(tickets: int, technicians: int, limit: float, seed: int) -> None:
     result = solve_assignment(problem, time_limit=limit)
     cpsat_s = time.perf_counter() - began
     assert greedy_value is not None and evaluate(problem, result.assignment) == result.objective_cents
+    assert result.objective_cents <= greedy_value
     unassigned = sum(1 for v in result.assignment.values() if v is None)
     greedy_unassigned = sum(1 for v in base.values() if v is None)
     print(
@@ -123,7 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[25, 100, 400])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[25, 100, 400])
     parser.add_argument("--limits", type=float, nargs="+", default=[1, 2, 5, 30])
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--technicians", type=int, default=50)

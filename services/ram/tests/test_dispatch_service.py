@@ -187,3 +187,18 @@ async def test_utilisation_api_reports_technicians_and_teams(ram: Running) -> No
         ("team:Engineer", "90.0", "over"),
     ]
     assert backwards.status_code == 422 and "before" in backwards.text
+
+
+async def test_a_technician_on_pto_that_day_is_not_sent_out(ram: Running) -> None:
+    day = MON + timedelta(days=1)
+    await ram.deliver(
+        tech("T1", 50, lat=51.50, lon=-0.12),
+        tech("T2", 20, lat=51.51, lon=-0.11),  # the cheaper one, but on PTO
+        entry("T2", day, "8", absence=True),
+        *[visit(f"V{i}", day, 8 + i, 14 + i, 51.5 + 0.01 * i, -0.1, sent=at(MON, 9)) for i in range(2)],
+        tick(day),
+    )
+    async with ram.http() as http:
+        plan = (await http.get(f"/plans/{day}")).json()
+    assert [r["technician_id"] for r in plan["routes"]] == ["T1"]
+    assert plan["check"]["feasible"]

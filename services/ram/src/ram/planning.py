@@ -46,10 +46,11 @@ def day_problem(session: Session, day: date, settings: Settings) -> RoutingProbl
     """None when there is nothing to plan: no requested visit, or no technician with a home base."""
     visits = facts.visits_on(session, day)
     skills = facts.skills_on(session, day)
+    away = facts.absent_on(session, day)
     techs = [
         t
         for t in TechnicianRepository(session).list(active=True, limit=100_000)
-        if t.home_latitude is not None and t.home_longitude is not None
+        if t.home_latitude is not None and t.home_longitude is not None and t.technician_id not in away
     ]
     if not visits or not techs:
         return None

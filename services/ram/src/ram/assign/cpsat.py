@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from ram.domain.assignment import AssignmentProblem, cents, greedy, pair_cents, qualifies
+from ram.domain.assignment import AssignmentProblem, cents, evaluate, greedy, pair_cents, qualifies
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,14 @@ def solve_assignment(
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
     status = solver.solve(m)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # all-unassigned is always feasible
-        raise RuntimeError(f"CP-SAT found no assignment: {solver.status_name(status)}")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        # No assignment within the time (thousands of tickets on a loaded machine): the greedy
+        # start stands, said so in the status, rather than no answer at all.
+        value = evaluate(problem, start)
+        assert value is not None
+        return AssignmentResult(
+            start, value, optimal=False, status=f"{solver.status_name(status)}: greedy kept"
+        )
     out: dict[str, str | None] = {w.id: None for w in problem.items}
     for (i, j), v in x.items():
         if solver.boolean_value(v):

@@ -76,6 +76,12 @@ def entries(session: Session, start: date, end: date) -> dict[str, list[Entry]]:
     return out
 
 
+def absent_on(session: Session, day: date) -> set[str]:
+    """Technicians with an absence entry (PTO, holiday, sick) on ``day``: not sent out that day."""
+    query = select(TimeEntry.technician_id).where(col(TimeEntry.work_date) == day, col(TimeEntry.absence))
+    return set(session.exec(query))
+
+
 def record_ticket(session: Session, t: TicketUpdated, digest: str) -> bool:
     row = session.get(Ticket, t.ticket_id)
     if not _newer(row, t.updated_at, digest):
