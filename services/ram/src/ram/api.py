@@ -1,22 +1,32 @@
-"""RAM's REST API."""
+"""RAM's REST API: the roster, utilisation, the day's plans, solving a plan, recommendations."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from msp_events.money import Money
-from msp_events.runtime.api import Limit, Offset
+from msp_events.runtime.api import EntityId, Limit, Offset
 
 from ram.domain.technicians import TechnicianVersion, cost_rate_on
+from ram.domain.utilisation import Bands, Measure
+from ram.planning import stored_plan
+from ram.routing.plan import Plan
+from ram.routing.problem import RoutingProblem
+from ram.routing.solve import SolverCannotExpress, solve
+from ram.services import bands
 from ram.store.repository import TechnicianRepository
+from ram.store.tables import Recommendation
+from ram.utilisation_runs import measures
 
 router = APIRouter(tags=["technicians"])
+MAX_RANGE_DAYS = 731
 
 
 class CostRateOut(BaseModel):
@@ -84,3 +94,129 @@ def list_technicians(
             active=active, work_role=work_role, limit=limit, offset=offset
         )
     return [TechnicianOut.of(t, on) for t in technicians]
+
+
+class UtilisationOut(BaseModel):
+    subject: str
+    """A technician id, or ``team:<work role>``."""
+    scope: Literal["technician", "team"]
+    available_hours: Decimal
+    logged_hours: Decimal
+    billable_hours: Decimal
+    billed_hours: Decimal
+    utilisation_pct: Decimal
+    realisation_pct: Decimal | None
+    band: str
+
+    @classmethod
+    def of(cls, subject: str, m: Measure, b: Bands) -> UtilisationOut:
+        return cls(
+            subject=subject,
+            scope="team" if subject.startswith("team:") else "technician",
+            available_hours=m.available_hours,
+            logged_hours=m.logged_hours,
+            billable_hours=m.billable_hours,
+            billed_hours=m.billed_hours,
+            utilisation_pct=m.utilisation_pct,
+            realisation_pct=m.realisation_pct,
+            band=b.of(m.utilisation_pct) if m.available_hours > 0 else "no_capacity",
+        )
+
+
+@router.get(
+    "/technicians/utilization",
+    response_model=list[UtilisationOut],
+    summary="Billable utilisation per technician and team over [from, to]",
+    responses={422: {"description": "a bad range: to before from, or longer than two years"}},
+)
+def utilisation(
+    request: Request,
+    start: Annotated[date, Query(alias="from", description="first day (YYYY-MM-DD)")],
+    end: Annotated[date, Query(alias="to", description="last day, inclusive (YYYY-MM-DD)")],
+) -> list[UtilisationOut]:
+    if end < start:
+        raise HTTPException(422, "to is before from")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise HTTPException(422, f"the range is longer than {MAX_RANGE_DAYS} days")
+    b = bands(request.app.state.service.settings)
+    with Session(request.app.state.service.engine) as session:
+        techs, teams = measures(session, start, end)
+    return [UtilisationOut.of(s, m, b) for s, m in sorted(techs.items())] + [
+        UtilisationOut.of(s, m, b) for s, m in sorted(teams.items())
+    ]
+
+
+@router.get(
+    "/plans/{plan_date}",
+    response_model=Plan,
+    summary="The onsite plan of a day, with the checker's verdict",
+    responses={404: {"description": "no plan for that day"}},
+)
+def get_plan(request: Request, plan_date: date) -> Plan:
+    with Session(request.app.state.service.engine) as session:
+        plan = stored_plan(session, plan_date)
+    if plan is None:
+        raise HTTPException(404, f"no plan for {plan_date}")
+    return plan
+
+
+@router.post(
+    "/plans/solve",
+    response_model=Plan,
+    summary="Solve a routing problem (the msp-ram route JSON); the plan is returned, not stored",
+    responses={
+        422: {"description": "a malformed problem (the field is named) or a solver that cannot express it"}
+    },
+)
+def solve_plan(
+    request: Request,
+    problem: Annotated[RoutingProblem, Body()],
+    solver: Annotated[Literal["auto", "pyvrp", "ortools"], Query()] = "auto",
+    iterations: Annotated[
+        int, Query(ge=1, le=100_000, description="search budget (same plan on any machine)")
+    ] = 1000,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> Plan:
+    cap = request.app.state.service.settings.solve_api_time_cap_s
+    try:
+        return solve(problem, time_limit=cap, seed=seed, solver=solver, iterations=iterations)
+    except SolverCannotExpress as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+class RecommendationOut(BaseModel):
+    recommendation_id: str
+    client_id: str
+    period: str
+    created_at: datetime
+    recommendation: dict[str, Any]
+
+
+@router.get(
+    "/recommendations",
+    response_model=list[RecommendationOut],
+    summary="Re-allocations recommended after a client's margin fell (rule 1), newest first",
+)
+def recommendations(
+    request: Request,
+    client_id: Annotated[EntityId | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[RecommendationOut]:
+    query = select(Recommendation).order_by(
+        col(Recommendation.created_at).desc(), col(Recommendation.recommendation_id)
+    )
+    if client_id is not None:
+        query = query.where(col(Recommendation.client_id) == client_id)
+    with Session(request.app.state.service.engine) as session:
+        rows = list(session.exec(query.offset(offset).limit(limit)))
+    return [
+        RecommendationOut(
+            recommendation_id=r.recommendation_id,
+            client_id=r.client_id,
+            period=r.period,
+            created_at=r.created_at,
+            recommendation=json.loads(r.body),
+        )
+        for r in rows
+    ]

@@ -19,7 +19,7 @@ def create_service(settings: Settings | None = None, transport: Transport | None
     settings = settings or Settings()
     return Service(
         settings=settings,
-        router=handlers.router,
+        router=handlers.build_router(settings),
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,

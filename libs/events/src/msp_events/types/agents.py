@@ -46,8 +46,8 @@ class MarginDriver(BaseModel):
     "client.profitability.changed",
     owner="cpi",
     key="client_id",
-    consumers=(),
-    planned=("ram", "spo"),
+    consumers=("ram",),
+    planned=("spo",),
     minor=1,
 )
 class ClientProfitabilityChanged(EventData):
@@ -214,7 +214,9 @@ class ClientHours(BaseModel):
     hours: Decimal = Field(ge=0, description="hours logged (or scheduled, for a forecast) on the client")
 
 
-@event("resource.utilization.alert", owner="ram", key="technician_id", consumers=(), planned=("cpi",))
+@event(
+    "resource.utilization.alert", owner="ram", key="technician_id", consumers=(), planned=("cpi",), minor=1
+)
 class ResourceUtilizationAlert(EventData):
     """A technician's billable utilisation is outside the target band.
 
@@ -241,11 +243,61 @@ class ResourceUtilizationAlert(EventData):
         default_factory=list, description="where the hours went, largest first"
     )
     summary: str = Field(description="one sentence explaining the alert")
+    change: Literal["entered", "left"] = Field(
+        default="entered", description="the technician (or team) entered the band of ``kind`` or left it"
+    )
+    scope: Literal["technician", "team"] = Field(
+        default="technician",
+        description="team: technician_id is 'team:<work role>' and the hours are the team's together",
+    )
+    granularity: Literal["week", "month"] | None = Field(default=None, description="length of the period")
+    previous_utilisation_pct: Decimal | None = Field(
+        default=None, ge=0, description="the same measure for the period before (the trend)"
+    )
+    logged_hours: Decimal | None = Field(default=None, ge=0, description="all non-absence hours logged")
 
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.period_end < self.period_start:
             raise ValueError("period_end is before period_start")
+        return self
+
+
+class AllocationMove(BaseModel):
+    """One piece of a client's work moved to another technician or to a remote slot."""
+
+    model_config = ConfigDict(frozen=True)
+
+    work_id: str = Field(description="ticket or visit id")
+    kind: Literal["ticket", "visit"] = Field(description="what is moved")
+    from_technician_id: str | None = Field(default=None, description="assigned now; None when unassigned")
+    to_technician_id: str = Field(description="recommended technician")
+    remote: bool = Field(default=False, description="done remotely instead of on site (no travel)")
+    hours: Decimal = Field(ge=0, description="hours of work moved")
+    monthly_saving: Money = Field(description="cost saved per month by this move")
+    reason: str = Field(description="one sentence: why this technician")
+
+
+@event("resource.allocation.recommended", owner="ram", key="client_id", consumers=(), planned=("cpi",))
+class ResourceAllocationRecommended(EventData):
+    """RAM's answer to a client's falling margin (rule 1): the same work, cheaper qualified hands.
+
+    On ``client.profitability.changed`` with direction down, RAM re-plans the client's open and
+    upcoming tickets and visits towards lower-cost qualified technicians and remote slots, and
+    publishes the moves with the monthly saving they are expected to bring. A recommendation, not
+    a dispatch: the service manager applies it.
+    """
+
+    client_id: str = Field(description="client whose margin fell")
+    period: MonthPeriod = Field(description="month whose margin fell")
+    gross_margin_pct: Decimal = Field(description="the margin that triggered the re-plan, percent")
+    monthly_saving: Money = Field(description="expected labour cost saved per month, all moves together")
+    moves: list[AllocationMove] = Field(default_factory=list, description="the moves, largest saving first")
+    summary: str = Field(description="one sentence explaining the recommendation")
+
+    @model_validator(mode="after")
+    def _currency(self) -> Self:
+        require_one_currency(self.monthly_saving, *(m.monthly_saving for m in self.moves))
         return self
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -10,7 +10,7 @@ from msp_events.registry import EventData, event
 from msp_events.types.common import Latitude, Longitude, Priority
 
 
-@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=(), planned=("ram",))
+@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=("ram",), minor=1)
 class VisitRequested(EventData):
     """An on-site visit was requested (or its window/duration changed; re-sent with the same id).
 
@@ -35,6 +35,9 @@ class VisitRequested(EventData):
     duration_minutes: int = Field(gt=0, le=24 * 60, description="expected time on site")
     required_skill: str | None = Field(default=None, description="skill the technician must hold")
     priority: Priority = Field(description="p1 (emergency) .. p4 (planned)")
+    status: Literal["requested", "cancelled"] = Field(
+        default="requested", description="cancelled: re-sent with the same id when the visit is called off"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Self:

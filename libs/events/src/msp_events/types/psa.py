@@ -245,7 +245,7 @@ class TechnicianUpserted(EventData):
     )
 
 
-@event("psa.ticket.updated", owner="source", key="ticket_id", consumers=("cpi",), planned=("ram", "vcm"))
+@event("psa.ticket.updated", owner="source", key="ticket_id", consumers=("cpi", "ram"), planned=("vcm",))
 class TicketUpdated(EventData):
     """A service ticket was opened or changed; the payload is its full current state.
 
@@ -297,8 +297,7 @@ class TicketUpdated(EventData):
     "psa.time_entry.logged",
     owner="source",
     key="time_entry_id",
-    consumers=("cpi",),
-    planned=("ram",),
+    consumers=("cpi", "ram"),
     fact_dates=("work_date",),
 )
 class TimeEntryLogged(EventData):

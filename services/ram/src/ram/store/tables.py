@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -48,3 +49,110 @@ class TechnicianCostRate(RamTable, table=True):
     effective_to: date | None = None
     hourly_cost_amount: Decimal = Field(sa_type=ExactNumeric(18, 4))
     hourly_cost_currency: str = Field(max_length=3)
+
+
+class TechnicianSkill(RamTable, table=True):
+    """Skills held, replaced with each technician version; an expired certification is not held."""
+
+    __tablename__ = "technician_skills"
+
+    technician_id: str = Field(primary_key=True, max_length=64)
+    skill: str = Field(primary_key=True, max_length=128)
+    expires_on: date | None = None
+
+
+class TimeEntry(RamTable, table=True):
+    """A logged time entry as utilisation needs it; a corrected entry (same id, later) replaces it."""
+
+    __tablename__ = "time_entries"
+
+    time_entry_id: str = Field(primary_key=True, max_length=128)
+    technician_id: str = Field(max_length=64, index=True)
+    client_id: str = Field(max_length=64)
+    work_date: date = Field(index=True)
+    hours: Decimal = Field(sa_type=ExactNumeric(6, 2))
+    hours_billed: Decimal = Field(sa_type=ExactNumeric(6, 2))
+    absence: bool
+    client_work: bool
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class Ticket(RamTable, table=True):
+    __tablename__ = "tickets"
+
+    ticket_id: str = Field(primary_key=True, max_length=128)
+    client_id: str = Field(max_length=64, index=True)
+    agreement_id: str | None = Field(default=None, max_length=64)
+    priority: str = Field(max_length=2)
+    status: str = Field(max_length=16)
+    fix_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    estimated_hours: Decimal | None = Field(default=None, sa_type=ExactNumeric(8, 2))
+    actual_hours: Decimal | None = Field(default=None, sa_type=ExactNumeric(8, 2))
+    required_skill: str | None = Field(default=None, max_length=128)
+    assigned_technician_id: str | None = Field(default=None, max_length=64)
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class Visit(RamTable, table=True):
+    __tablename__ = "visits"
+
+    visit_id: str = Field(primary_key=True, max_length=128)
+    client_id: str = Field(max_length=64, index=True)
+    ticket_id: str | None = Field(default=None, max_length=128)
+    latitude: float
+    longitude: float
+    window_start: datetime = Field(sa_type=UtcDateTime)
+    window_end: datetime = Field(sa_type=UtcDateTime)
+    plan_date: date = Field(index=True)
+    duration_minutes: int
+    required_skill: str | None = Field(default=None, max_length=128)
+    priority: str = Field(max_length=2)
+    status: str = Field(max_length=16)
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class UtilisationEvaluation(RamTable, table=True):
+    """The band a technician or team was judged in for one closed period: what the alerts compare."""
+
+    __tablename__ = "utilisation_evaluations"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    granularity: str = Field(primary_key=True, max_length=5)
+    period_start: date = Field(primary_key=True)
+    period_end: date
+    band: str = Field(max_length=16)
+    utilisation_pct: Decimal = Field(sa_type=ExactNumeric(8, 1))
+    available_hours: Decimal = Field(sa_type=ExactNumeric(10, 2))
+    billable_hours: Decimal = Field(sa_type=ExactNumeric(10, 2))
+
+
+class UtilisationState(RamTable, table=True):
+    """The last day whose periods were evaluated, per granularity (so a tick evaluates each once)."""
+
+    __tablename__ = "utilisation_state"
+
+    granularity: str = Field(primary_key=True, max_length=5)
+    evaluated_through: date
+
+
+class RoutePlan(RamTable, table=True):
+    """The day's plan as published by ``GET /plans/{date}`` (the checker's verdict inside)."""
+
+    __tablename__ = "route_plans"
+
+    plan_date: date = Field(primary_key=True)
+    body: str = Field(sa_type=Text)
+    solved_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Recommendation(RamTable, table=True):
+    __tablename__ = "recommendations"
+
+    recommendation_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    period: str = Field(max_length=7)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    body: str = Field(sa_type=Text)

@@ -1,0 +1,177 @@
+"""Rule 1: a client's margin fell, so re-plan its open and upcoming work towards cheaper hands.
+
+The client's open tickets and its visits of the next ``recommendation_horizon_days`` are assigned
+again by the CP-SAT model (``ram.assign``) over the active technicians who hold the skills, with
+each technician's room being a working week less what is already assigned to them elsewhere. A
+move is recommended where the new technician costs less per hour than the one assigned now; the
+monthly saving is the cost difference over the hours of the moved work (the open and upcoming
+work stands for a month of the client's demand). Work nobody is assigned to yet is left to
+dispatch: there is no current cost to save against.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from msp_events import Money
+from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import AllocationMove, ClientProfitabilityChanged, ResourceAllocationRecommended
+
+from ram.assign.cpsat import solve_assignment
+from ram.domain.assignment import AssignmentProblem, Resource, WorkItem, explain
+from ram.domain.technicians import cost_rate_on
+from ram.planning import stored_plan
+from ram.settings import Settings
+from ram.store import facts
+from ram.store.repository import TechnicianRepository
+from ram.store.tables import Recommendation, Ticket
+
+SLA_COST = {"p1": Decimal(500), "p2": Decimal(250), "p3": Decimal(100), "p4": Decimal(50)}
+CENT = Decimal("0.01")
+
+
+def margin_fell(e: ClientProfitabilityChanged) -> bool:
+    if e.direction != "down":
+        return False
+    return e.previous_gross_margin_pct is None or e.gross_margin_pct < e.previous_gross_margin_pct
+
+
+def _tenths(hours: Decimal) -> int:
+    return max(1, int((hours * 10).to_integral_value()))
+
+
+def _booked_elsewhere(session: Session, client_id: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    query = select(Ticket).where(
+        col(Ticket.client_id) != client_id,
+        col(Ticket.status).not_in(["resolved", "closed"]),
+        col(Ticket.assigned_technician_id).is_not(None),
+    )
+    for t in session.exec(query):
+        assert t.assigned_technician_id is not None
+        left = (t.estimated_hours or Decimal(1)) - (t.actual_hours or Decimal(0))
+        out[t.assigned_technician_id] = out.get(t.assigned_technician_id, 0) + _tenths(
+            max(left, Decimal("0.1"))
+        )
+    return out
+
+
+def recommend(
+    uow: UnitOfWork, e: ClientProfitabilityChanged, settings: Settings
+) -> ResourceAllocationRecommended | None:
+    if not margin_fell(e):
+        return None
+    session, now = uow.session, uow.now
+    day = now.date()
+    tickets, visits = facts.open_work(
+        session, e.client_id, now, now + timedelta(days=settings.recommendation_horizon_days)
+    )
+    skills = facts.skills_on(session, day)
+    booked = _booked_elsewhere(session, e.client_id)
+    resources: list[Resource] = []
+    for t in TechnicianRepository(session).list(active=True, limit=100_000):
+        rate = cost_rate_on(t.cost_rates, day)
+        if rate is None or rate.hourly_cost.currency != e.cost.currency:
+            continue
+        room = int(t.daily_capacity_hours * 5 * 10) - booked.get(t.technician_id, 0)
+        resources.append(
+            Resource(
+                id=t.technician_id,
+                skills=skills.get(t.technician_id, frozenset()),
+                available_tenths=max(0, room),
+                hourly_cost=rate.hourly_cost.amount,
+            )
+        )
+    cost = {r.id: r.hourly_cost for r in resources}
+    items: list[WorkItem] = []
+    current: dict[str, tuple[str, str]] = {}  # work id -> (kind, technician now)
+    for tk in tickets:
+        if tk.assigned_technician_id not in cost:
+            continue
+        left = max((tk.estimated_hours or Decimal(1)) - (tk.actual_hours or Decimal(0)), Decimal("0.1"))
+        fix_by = None if tk.fix_by is None else int((tk.fix_by - now).total_seconds() // 360)
+        items.append(_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
+        current[tk.ticket_id] = ("ticket", tk.assigned_technician_id)
+    for v in visits:
+        plan = stored_plan(session, v.plan_date)
+        tech = (
+            next((r.technician_id for r in plan.routes for s in r.stops if s.visit_id == v.visit_id), None)
+            if plan
+            else None
+        )
+        if tech not in cost:
+            continue
+        assert tech is not None
+        fix_by = int((v.window_end - now).total_seconds() // 360)
+        items.append(
+            _item(v.visit_id, _tenths(Decimal(v.duration_minutes) / 60), v.required_skill, fix_by, v.priority)
+        )
+        current[v.visit_id] = ("visit", tech)
+    if not items:
+        return None
+    problem = AssignmentProblem(
+        tuple(items), tuple(resources), balance_cost_per_point=Decimal("0.10"), currency=e.cost.currency
+    )
+    result = solve_assignment(problem, time_limit=5.0)
+    by_id = {r.id: r for r in resources}
+    moves = []
+    for w in items:
+        kind, was = current[w.id]
+        to = result.assignment[w.id]
+        if to is None or to == was or cost[to] >= cost[was]:
+            continue
+        hours = Decimal(w.tenths) / 10
+        saving = ((cost[was] - cost[to]) * hours).quantize(CENT)
+        moves.append(
+            AllocationMove(
+                work_id=w.id,
+                kind=kind,
+                from_technician_id=was,
+                to_technician_id=to,
+                hours=hours,
+                monthly_saving=Money(amount=saving, currency=e.cost.currency),
+                reason=explain(problem, w, by_id[to]),
+            )
+        )
+    if not moves:
+        return None
+    moves.sort(key=lambda m: (-m.monthly_saving.amount, m.work_id))
+    total = sum((m.monthly_saving.amount for m in moves), Decimal(0))
+    data = ResourceAllocationRecommended(
+        client_id=e.client_id,
+        period=e.period,
+        gross_margin_pct=e.gross_margin_pct,
+        monthly_saving=Money(amount=total, currency=e.cost.currency),
+        moves=moves,
+        summary=(
+            f"{e.client_id}'s margin fell to {e.gross_margin_pct} % in {e.period}: moving {len(moves)} "
+            f"piece(s) of open work to lower-cost qualified technicians saves about {total} "
+            f"{e.cost.currency} a month."
+        ),
+    )
+    envelope = uow.emit(data)
+    session.add(
+        Recommendation(
+            recommendation_id=str(envelope.id),
+            client_id=e.client_id,
+            period=e.period,
+            created_at=envelope.time,
+            body=json.dumps(data.model_dump(mode="json"), sort_keys=True),
+        )
+    )
+    return data
+
+
+def _item(work_id: str, tenths: int, skill: str | None, fix_by: int | None, priority: str) -> WorkItem:
+    return WorkItem(
+        id=work_id,
+        tenths=tenths,
+        required_skills=frozenset({skill}) if skill else frozenset(),
+        fix_by=fix_by,
+        sla_breach_cost=SLA_COST.get(priority, Decimal(100)),
+        unassigned_cost=Decimal(100_000),
+    )

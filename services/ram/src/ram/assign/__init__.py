@@ -1,0 +1,1 @@
+"""Assignment solved with OR-Tools CP-SAT (the model of ``ram.domain.assignment``)."""
