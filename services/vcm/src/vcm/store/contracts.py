@@ -22,7 +22,7 @@ class ContractRepository:
     def save(self, row: ContractRow) -> None:
         self.session.add(row)
 
-    def list(
+    def page(
         self,
         *,
         vendor_name: str | None = None,
