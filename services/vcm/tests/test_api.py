@@ -149,9 +149,7 @@ async def test_expiring_renewals_search_and_scorecard(vcm: Running) -> None:
         nothing = (await http.get("/contracts/search", params={"q": "zebra"})).json()
         card = (await http.get("/vendors/Acme Backup/scorecard")).json()
         missing = await http.get("/vendors/Nobody/scorecard")
-    assert [c["contract_id"] for c in expiring] == [
-        beta["contract_id"]
-    ]
+    assert [c["contract_id"] for c in expiring] == [beta["contract_id"]]
     assert [r["contract_id"] for r in renewals] == [acme]
     assert renewals[0]["notice_deadline"] == "2026-11-30" and renewals[0]["case_status"] == "open"
     assert [c["contract_id"] for c in found] == [beta["contract_id"]] and nothing == []

@@ -61,3 +61,29 @@ def arrived(data: ContractDocumentReceived) -> Envelope[ContractDocumentReceived
 
 def tick(now: datetime) -> Envelope[ClockTicked]:
     return Envelope.build(ClockTicked(now=now, granularity="day"), source="msp.platform", time=now)
+
+
+def scenario() -> list[Envelope[Any]]:
+    """A mailbox over a year: three simulator contracts (one as a PDF), the hand-written MSA, an
+    unreadable scan, and a weekly clock; ordered by event time."""
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from sim_contracts import documents
+
+    sims = list(documents(3, seed=21))
+    events: list[Envelope[Any]] = [arrived(document())]
+    for n, sim in enumerate(sims):
+        at = T0 + timedelta(days=3 + n)
+        extra: dict[str, Any] = {"document_id": f"SIM-{n}", "vendor_name": sim.terms.vendor_name,
+                                 "file_name": f"{sim.name}.txt", "text": sim.text, "received_at": at}  # fmt: skip
+        if n == 0:
+            extra.update(media_type="application/pdf", content_base64=base64.b64encode(sim.pdf()).decode(),
+                         file_name=f"{sim.name}.pdf")  # fmt: skip
+        events.append(arrived(document(**extra)))
+    events.append(arrived(pdf_document(b"%PDF-1.7 truncated scan", document_id="SCAN-1",
+                                       file_name="scan.pdf", received_at=T0 + timedelta(days=9))))  # fmt: skip
+    events += [tick(T0 + timedelta(days=7 * w, hours=1)) for w in range(1, 53)]
+    return sorted(events, key=lambda e: e.time)
