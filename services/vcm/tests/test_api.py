@@ -18,7 +18,7 @@ from vcm.app import create_service
 from vcm.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import MSA, T0, tick  # noqa: E402
+from vcm_facts import MSA, T0, tick
 
 
 class Running(RunningService):
@@ -59,13 +59,19 @@ async def test_upload_get_and_evidence(vcm: Running) -> None:
     ("body", "status"),
     [
         (upload(text="x" * 60_000), 413),
-        ({"file_name": "a.pdf", "media_type": "application/pdf", "content_base64": base64.b64encode(b"hi").decode()},
-         415),
+        (
+            {
+                "file_name": "a.pdf",
+                "media_type": "application/pdf",
+                "content_base64": base64.b64encode(b"hi").decode(),
+            },
+            415,
+        ),
         ({"file_name": "a.pdf", "media_type": "application/pdf", "content_base64": "***"}, 422),
         ({"file_name": "a.txt", "media_type": "text/plain"}, 422),
         ({"file_name": "a.xlsx", "media_type": "application/vnd.ms-excel", "text": "x"}, 422),
     ],
-)  # fmt: skip
+)
 async def test_uploads_are_limited_in_size_and_type(vcm: Running, body: dict[str, Any], status: int) -> None:
     async with vcm.http() as http:
         answer = await http.post("/contracts", json=body)

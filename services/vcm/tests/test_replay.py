@@ -17,7 +17,7 @@ from vcm.app import create_service
 from vcm.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import scenario  # noqa: E402
+from vcm_facts import scenario
 
 GOLDEN = Path(__file__).parent / "golden"
 LOG = GOLDEN / "contracts_input.jsonl"
@@ -34,9 +34,12 @@ def log() -> Path:
 
 async def test_the_mailbox_and_clock_give_the_recorded_terms_and_reminders(log: Path, tmp_path: Path) -> None:
     result = await replay(
-        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{tmp_path}/v.db",
+        create_service,
+        Settings(MSP_TRANSPORT="inprocess"),
+        log,
+        database_url=f"sqlite:///{tmp_path}/v.db",
         order="day",
-    )  # fmt: skip
+    )
     assert result.dead_letters == []
     outputs = [e for e in result.outputs if e.type in ("contract.terms.extracted", "contract.renewal.due")]
     if UPDATE or not EXPECTED.exists():

@@ -77,13 +77,29 @@ def scenario() -> list[Envelope[Any]]:
     events: list[Envelope[Any]] = [arrived(document())]
     for n, sim in enumerate(sims):
         at = T0 + timedelta(days=3 + n)
-        extra: dict[str, Any] = {"document_id": f"SIM-{n}", "vendor_name": sim.terms.vendor_name,
-                                 "file_name": f"{sim.name}.txt", "text": sim.text, "received_at": at}  # fmt: skip
+        extra: dict[str, Any] = {
+            "document_id": f"SIM-{n}",
+            "vendor_name": sim.terms.vendor_name,
+            "file_name": f"{sim.name}.txt",
+            "text": sim.text,
+            "received_at": at,
+        }
         if n == 0:
-            extra.update(media_type="application/pdf", content_base64=base64.b64encode(sim.pdf()).decode(),
-                         file_name=f"{sim.name}.pdf")  # fmt: skip
+            extra.update(
+                media_type="application/pdf",
+                content_base64=base64.b64encode(sim.pdf()).decode(),
+                file_name=f"{sim.name}.pdf",
+            )
         events.append(arrived(document(**extra)))
-    events.append(arrived(pdf_document(b"%PDF-1.7 truncated scan", document_id="SCAN-1",
-                                       file_name="scan.pdf", received_at=T0 + timedelta(days=9))))  # fmt: skip
+    events.append(
+        arrived(
+            pdf_document(
+                b"%PDF-1.7 truncated scan",
+                document_id="SCAN-1",
+                file_name="scan.pdf",
+                received_at=T0 + timedelta(days=9),
+            )
+        )
+    )
     events += [tick(T0 + timedelta(days=7 * w, hours=1)) for w in range(1, 53)]
     return sorted(events, key=lambda e: e.time)
