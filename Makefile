@@ -10,7 +10,7 @@ INFRA_ENV := .infra/env
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa clean
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-vcm clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench-sli: install infra-up ## SLI: full reconciliation 500 clients x 40 SKUs, 1
 
 bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive and Hampel (ARGS="--series 1000 --monthly 50")
 	$(PY) bench/dsa_bench.py $(ARGS)
+
+bench-vcm: install ## VCM: extraction pages/s on 500 PDFs, search over 10,000 contracts, held-out accuracy (ARGS="--contracts 50 --search 1000")
+	$(PY) bench/vcm_bench.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
 	rm -rf .tools .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
