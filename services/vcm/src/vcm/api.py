@@ -34,7 +34,7 @@ from vcm import services
 from vcm import terms as columns
 from vcm.accuracy import SCORED
 from vcm.domain.deadlines import current_deadline, term_end_on
-from vcm.domain.documents import ReceivedDocument, received
+from vcm.domain.documents import ReceivedDocument
 from vcm.domain.extraction import CATEGORIES
 from vcm.domain.register import (
     IllegalTransition,
@@ -336,19 +336,7 @@ def upload_contract(request: Request, upload: ContractUpload) -> ContractOut:
             )
         claim_inbox(session, [cause])
         uow = UnitOfWork(session, cause, service.name)
-        document = received(
-            content,
-            document_id=data.document_id,
-            contract_id=data.contract_id,
-            document_kind=data.document_kind,
-            vendor_name=data.vendor_name,
-            client_id=data.client_id,
-            file_name=data.file_name,
-            media_type=data.media_type,
-            received_at=arrived,
-            uploaded_by=data.uploaded_by,
-        )
-        services.record_document(uow, document, content)
+        services.record_document(uow, services.receipt(content, data), content)
         row = ContractRepository(session).get(upload.contract_id or services.contract_id_for(sha))
         assert row is not None
         if upload.department is not None or upload.owner is not None:

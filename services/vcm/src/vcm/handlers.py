@@ -14,7 +14,6 @@ from msp_events.types.contracts import ContractDocumentReceived
 from msp_events.types.platform import ClockTicked
 
 from vcm import services
-from vcm.domain.documents import received
 from vcm.services import Policy
 
 
@@ -28,22 +27,7 @@ def build_router(policy: Policy) -> HandlerRouter:
         content = (
             base64.b64decode(d.content_base64) if d.content_base64 is not None else (d.text or "").encode()
         )
-        services.record_document(
-            uow,
-            received(
-                content,
-                document_id=d.document_id,
-                contract_id=d.contract_id,
-                document_kind=d.document_kind,
-                vendor_name=d.vendor_name,
-                client_id=d.client_id,
-                file_name=d.file_name,
-                media_type=d.media_type,
-                received_at=d.received_at,
-                uploaded_by=d.uploaded_by,
-            ),
-            content,
-        )
+        services.record_document(uow, services.receipt(content, d), content)
 
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:

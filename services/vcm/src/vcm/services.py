@@ -12,7 +12,7 @@ from typing import Any
 from msp_events import Money
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import ContractRenewalDue
-from msp_events.types.contracts import ContractTermsExtracted
+from msp_events.types.contracts import ContractDocumentReceived, ContractTermsExtracted
 
 from vcm import terms as columns
 from vcm.domain.deadlines import (
@@ -23,7 +23,7 @@ from vcm.domain.deadlines import (
     reminders_due,
     skipped_by,
 )
-from vcm.domain.documents import ReceivedDocument, is_first_receipt
+from vcm.domain.documents import ReceivedDocument, is_first_receipt, received
 from vcm.domain.extraction import CATEGORIES, extract
 from vcm.domain.register import DEFAULT_RULES, ApprovalRule, state_after_intake
 from vcm.reading import read_document
@@ -43,6 +43,22 @@ class Policy:
 
 def contract_id_for(sha256: str) -> str:
     return f"VC-{sha256[:12]}"
+
+
+def receipt(content: bytes, d: ContractDocumentReceived) -> ReceivedDocument:
+    """The register's record of one receipt of ``d`` (from the mailbox or an upload)."""
+    return received(
+        content,
+        document_id=d.document_id,
+        contract_id=d.contract_id,
+        document_kind=d.document_kind,
+        vendor_name=d.vendor_name,
+        client_id=d.client_id,
+        file_name=d.file_name,
+        media_type=d.media_type,
+        received_at=d.received_at,
+        uploaded_by=d.uploaded_by,
+    )
 
 
 def record_document(uow: UnitOfWork, document: ReceivedDocument, content: bytes | None = None) -> bool:
