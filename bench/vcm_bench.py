@@ -158,10 +158,15 @@ def main() -> None:
     parser.add_argument("--search", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--sim", type=int, default=500)
+    parser.add_argument("--parts", default="extraction,search,accuracy", help="comma list of parts to run")
     args = parser.parse_args()
-    extraction(args.contracts)
-    search(args.search, args.queries, os.environ.get("DATABASE_URL"))
-    accuracy(args.sim)
+    parts = set(args.parts.split(","))
+    if "extraction" in parts:
+        extraction(args.contracts)
+    if "search" in parts:
+        search(args.search, args.queries, os.environ.get("DATABASE_URL"))
+    if "accuracy" in parts:
+        accuracy(args.sim)
 
 
 if __name__ == "__main__":

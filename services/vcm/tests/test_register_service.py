@@ -18,6 +18,7 @@ from msp_events.testing.service import RunningService, running_service
 from vcm import api
 from vcm.app import create_service
 from vcm.settings import Settings
+from vcm.store.contracts import ContractRepository
 from vcm.store.tables import ContractRow, RenewalCase, RenewalReminder
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -109,3 +110,35 @@ async def test_an_unreadable_document_is_kept_with_its_status(vcm: Running) -> N
     assert (row.read_status, row.state) == ("empty", "draft")
     [event] = vcm.published("contract.terms.extracted")
     assert event.read_status == "empty" and event.needs_review == ["document"]
+
+
+async def test_an_amendment_changes_only_the_terms_it_states_and_keeps_the_trail(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    cid = vcm.contract().contract_id
+    amendment = (
+        "FIRST AMENDMENT\nThis Amendment is entered into as of May 1, 2026 by and between Acme Backup, Inc. "
+        '("Vendor") and Northwind Managed Services LLC ("Customer").\n'
+        "1. The term of the Agreement is extended to February 29, 2028."
+    )
+    await vcm.deliver(
+        arrived(
+            document(
+                amendment,
+                document_id="DOC-2",
+                contract_id=cid,
+                document_kind="amendment",
+                received_at=T0 + timedelta(days=100),
+            )
+        )
+    )
+    row = vcm.contract()
+    assert (row.expiration_date, row.notice_value, row.annual_value) == (date(2028, 2, 29), 90, 36000)
+    assert row.agreement_date == date(2026, 1, 2)  # the amendment's own date is not the contract's
+    with Session(vcm.service.engine) as session:
+        trail = ContractRepository(session).corrections(cid)
+        assert ContractRepository(session).search("Northwind") == [cid]
+    assert {(c.field_name, c.corrected_by) for c in trail} >= {("expiration_date", "amendment DOC-2")}
+    assert [e.expiration_date for e in vcm.published("contract.terms.extracted")] == [
+        date(2027, 2, 28),
+        date(2028, 2, 29),
+    ]

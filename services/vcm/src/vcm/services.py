@@ -108,8 +108,8 @@ def register(uow: UnitOfWork, document: ReceivedDocument, content: bytes) -> Con
             updated_at=now,
         )
         columns.apply(row, extracted)
+        contracts.index_text(row.contract_id, row.body)
     contracts.save(row)
-    contracts.index_text(row.contract_id, row.body)
     uow.emit(terms_event(row, now.date()))
     return row
 
@@ -117,6 +117,10 @@ def register(uow: UnitOfWork, document: ReceivedDocument, content: bytes) -> Con
 def _first_party(extracted: dict[str, Any]) -> str | None:
     parties = columns.value(extracted, "parties")
     return parties[0] if isinstance(parties, list) and parties else None
+
+
+_NOT_AMENDED = ("parties", "agreement_date", "effective_date")
+"""An amendment's own parties and dates describe the amendment, not the contract it amends."""
 
 
 def _amend(
@@ -129,7 +133,7 @@ def _amend(
     """An amendment changes only the terms it states; each change is kept in the audit trail."""
     terms = json.loads(row.terms_json)
     for name, term in extracted.items():
-        if term is None or name == "parties" or terms.get(name) == term:
+        if term is None or name in _NOT_AMENDED or terms.get(name) == term:
             continue
         contracts.add_correction(
             row.contract_id,

@@ -130,9 +130,10 @@ class ContractRepository:
 
     # -- full-text search -----------------------------------------------------------------------
     def index_text(self, contract_id: str, body: str) -> None:
-        """(Re)index a contract's text: PostgreSQL tsvector, or the SQLite FTS5 table."""
+        """Index a new contract's text (once: the text a contract was read from never changes;
+        an amendment changes terms, not the indexed text): PostgreSQL tsvector, or SQLite FTS5.
+        No delete first: on FTS5 a lookup by an unindexed column scans the whole index."""
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        self.session.execute(text("DELETE FROM contract_search WHERE contract_id = :c"), {"c": contract_id})
         value = "to_tsvector('english', :b)" if postgres else ":b"
         self.session.execute(
             text(f"INSERT INTO contract_search (contract_id, body) VALUES (:c, {value})"),
