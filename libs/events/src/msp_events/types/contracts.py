@@ -68,12 +68,13 @@ NoticeUnit = Literal["days", "weeks", "months", "years"]
 ReadStatus = Literal["ok", "needs_ocr", "encrypted", "unreadable", "empty", "unsupported"]
 
 
-@event("contract.terms.extracted", owner="vcm", key="contract_id")
+@event("contract.terms.extracted", owner="vcm", key="contract_id", planned=("dsa",))
 class ContractTermsExtracted(EventData):
     """VCM read a contract document and extracted (or could not read) its key terms.
 
     Published once per document VCM registers (and again when an amendment changes the terms), so
-    that finance and the other agents see a new vendor commitment as soon as it arrives. Each
+    that finance sees a new vendor commitment as soon as it arrives (DSA, planned: the committed
+    annual value in the owning department's spend forecast). Each
     value is what the document states (``None`` when it does not state it, never a default);
     ``needs_review`` names the terms read with low confidence, which a person confirms or corrects
     through VCM's API. A document VCM could not read still gets an event with its ``read_status``.
