@@ -16,7 +16,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram clean
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -74,6 +74,8 @@ bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecas
 
 bench-ram: install ## RAM: PyVRP vs OR-Tools on 25/100/400 visits (gap after 1/2/5/30 s); CP-SAT vs greedy, 2,000 tickets x 50 (ARGS="--sizes 25 100 --limits 1 2 5")
 	$(PY) bench/ram_bench.py $(ARGS)
+bench-vcm: install ## VCM: extraction pages/s on 500 PDFs, search over 10,000 contracts, held-out accuracy (ARGS="--contracts 50 --search 1000")
+	$(PY) bench/vcm_bench.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
 	rm -rf .tools .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -523,6 +523,25 @@ EXAMPLES: dict[str, EventData] = {
         recommendation="renegotiate",
         summary="FortiCare renews for 36 months unless notice by 2 April; it would outlive agreement A-501.",
     ),
+    "contract.terms.extracted": contracts.ContractTermsExtracted(
+        contract_id="VC-3f9a1c0e2b7d",
+        document_id="0b6f5a4e-9a51-4a47-9f1e-2f6b1d3c8e10",
+        vendor_name="Fortinet",
+        read_status="ok",
+        parties=["Fortinet, Inc.", "Northwind Managed Services LLC"],
+        agreement_date=date(2024, 6, 20),
+        effective_date=date(2024, 7, 1),
+        expiration_date=date(2025, 6, 30),
+        auto_renew=True,
+        renewal_term_months=12,
+        notice_period_value=90,
+        notice_period_unit="days",
+        notice_deadline=date(2025, 4, 1),
+        governing_law="California",
+        termination_for_convenience=False,
+        annual_value=usd("12600.00"),
+        needs_review=["parties"],
+    ),
     "decision.proposed": consensus.DecisionProposed(
         decision_id="D-5f2c",
         proposer="sli",
@@ -637,6 +656,7 @@ def test_owners_follow_the_convention() -> None:
         "spend.anomaly.detected": "dsa",
         "spend.vendor.analyzed": "dsa",
         "contract.renewal.due": "vcm",
+        "contract.terms.extracted": "vcm",
     }
     for spec in REGISTRY:
         if spec.type in agent_outputs:

@@ -10,6 +10,7 @@ from msp_events.runtime.transport import Transport
 from msp_events.runtime.wiring import transport_for
 
 from vcm import api, handlers
+from vcm.services import Policy
 from vcm.settings import Settings
 from vcm.store import MIGRATIONS
 from vcm.store.tables import METADATA
@@ -17,9 +18,10 @@ from vcm.store.tables import METADATA
 
 def create_service(settings: Settings | None = None, transport: Transport | None = None) -> Service:
     settings = settings or Settings()
+    policy = Policy(reminder_offsets=tuple(sorted(set(settings.reminder_days), reverse=True)))
     return Service(
         settings=settings,
-        router=handlers.router,
+        router=handlers.build_router(policy),
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,

@@ -1,4 +1,7 @@
-"""VCM's event handlers: translate an event into a use-case call, nothing more."""
+"""VCM's event handlers: translate an event into a use-case call, nothing more.
+
+``build_router(policy)`` is called by ``app.py`` (the reminder offsets come from the settings).
+"""
 
 from __future__ import annotations
 
@@ -8,30 +11,29 @@ from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.contracts import ContractDocumentReceived
+from msp_events.types.platform import ClockTicked
 
 from vcm import services
-from vcm.domain.documents import received
-
-router = HandlerRouter()
+from vcm.services import Policy
 
 
-@router.handles(ContractDocumentReceived)
-def on_contract_document_received(uow: UnitOfWork, event: Envelope[ContractDocumentReceived]) -> None:
-    d = event.data
-    # The payload guarantees exactly one of the two (and valid base64).
-    content = base64.b64decode(d.content_base64) if d.content_base64 is not None else (d.text or "").encode()
-    services.record_document(
-        uow,
-        received(
-            content,
-            document_id=d.document_id,
-            contract_id=d.contract_id,
-            document_kind=d.document_kind,
-            vendor_name=d.vendor_name,
-            client_id=d.client_id,
-            file_name=d.file_name,
-            media_type=d.media_type,
-            received_at=d.received_at,
-            uploaded_by=d.uploaded_by,
-        ),
-    )
+def build_router(policy: Policy) -> HandlerRouter:
+    router = HandlerRouter()
+
+    @router.handles(ContractDocumentReceived)
+    def on_contract_document_received(uow: UnitOfWork, event: Envelope[ContractDocumentReceived]) -> None:
+        d = event.data
+        # The payload guarantees exactly one of the two (and valid base64).
+        content = (
+            base64.b64decode(d.content_base64) if d.content_base64 is not None else (d.text or "").encode()
+        )
+        services.record_document(uow, services.receipt(content, d), content)
+
+    @router.handles(ClockTicked)
+    def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+        services.on_clock(uow, policy)
+
+    return router
+
+
+router = build_router(Policy())

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date
 from typing import Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from msp_events.money import Money
 from msp_events.registry import EventData, event
 
 MediaType = Literal[
@@ -60,3 +62,43 @@ class ContractDocumentReceived(EventData):
             except binascii.Error as exc:
                 raise ValueError(f"content_base64 is not valid base64: {exc}") from None
         return self
+
+
+NoticeUnit = Literal["days", "weeks", "months", "years"]
+ReadStatus = Literal["ok", "needs_ocr", "encrypted", "unreadable", "empty", "unsupported"]
+
+
+@event("contract.terms.extracted", owner="vcm", key="contract_id", planned=("dsa",))
+class ContractTermsExtracted(EventData):
+    """VCM read a contract document and extracted (or could not read) its key terms.
+
+    Published once per document VCM registers (and again when an amendment changes the terms), so
+    that finance sees a new vendor commitment as soon as it arrives (DSA, planned: the committed
+    annual value in the owning department's spend forecast). Each
+    value is what the document states (``None`` when it does not state it, never a default);
+    ``needs_review`` names the terms read with low confidence, which a person confirms or corrects
+    through VCM's API. A document VCM could not read still gets an event with its ``read_status``.
+    """
+
+    contract_id: str = Field(description="VCM's contract id (VC-<first 12 hex of the document's SHA-256>)")
+    document_id: str = Field(description="the document the terms were read from")
+    vendor_name: str | None = Field(default=None, description="vendor as sent with the document")
+    read_status: ReadStatus = Field(description="ok, or why there is no text (needs_ocr, encrypted, ...)")
+    parties: list[str] = Field(
+        default_factory=list, description="contracting parties as named in the document"
+    )
+    agreement_date: date | None = Field(default=None, description="date the agreement was signed/dated")
+    effective_date: date | None = Field(default=None, description="date the agreement takes effect")
+    expiration_date: date | None = Field(default=None, description="end of the initial term")
+    perpetual: bool = Field(default=False, description="runs until terminated (no expiration date)")
+    auto_renew: bool | None = Field(default=None, description="renews unless notice is given")
+    renewal_term_months: int | None = Field(default=None, ge=1, description="length of each renewal term")
+    notice_period_value: int | None = Field(default=None, ge=1, description="notice to stop renewal, amount")
+    notice_period_unit: NoticeUnit | None = Field(default=None, description="notice to stop renewal, unit")
+    notice_deadline: date | None = Field(
+        default=None, description="last day to give notice for the running term (rolled forward if evergreen)"
+    )
+    governing_law: str | None = Field(default=None, description="jurisdiction name, e.g. 'New York'")
+    termination_for_convenience: bool | None = Field(default=None, description="a party may end it at will")
+    annual_value: Money | None = Field(default=None, description="annual contract value, if stated")
+    needs_review: list[str] = Field(default_factory=list, description="terms read with low confidence")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
+from sqlalchemy import Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from msp_events.runtime.store import UtcDateTime
+from msp_events.runtime.store import ExactNumeric, UtcDateTime
 
 
 class VcmTable(SQLModel, registry=registry()):
@@ -33,3 +35,102 @@ class ContractDocument(VcmTable, table=True):
     media_type: str = Field(max_length=128)
     received_at: datetime = Field(sa_type=UtcDateTime)
     uploaded_by: str | None = Field(default=None, max_length=255)
+
+
+class ContractRow(VcmTable, table=True):
+    """One vendor contract in the register: the terms as extracted and corrected, and its state."""
+
+    __tablename__ = "contracts"
+
+    contract_id: str = Field(primary_key=True, max_length=64)
+    document_sha256: str = Field(max_length=64)
+    document_id: str = Field(max_length=128)
+    vendor_name: str | None = Field(default=None, max_length=255, index=True)
+    client_id: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=128)
+    owner: str | None = Field(default=None, max_length=255)
+    file_name: str = Field(max_length=255)
+    state: str = Field(max_length=20)
+    read_status: str = Field(max_length=20)
+    read_detail: str | None = Field(default=None, max_length=1000)
+    pages: int = 0
+    terms_json: str = Field(sa_type=Text)
+    needs_review: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+    """The document's text as read (evidence offsets index it; exported with test cases)."""
+    agreement_date: date | None = None
+    effective_date: date | None = None
+    expiration_date: date | None = Field(default=None, index=True)
+    perpetual: bool = False
+    auto_renew: bool | None = None
+    renewal_value: int | None = None
+    renewal_unit: str | None = Field(default=None, max_length=10)
+    notice_value: int | None = None
+    notice_unit: str | None = Field(default=None, max_length=10)
+    annual_value: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 2))
+    currency: str | None = Field(default=None, max_length=3)
+    price_cap_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
+    client_agreement_end: date | None = None
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ContractCorrection(VcmTable, table=True):
+    """Every confirmation or correction of an extracted term: the audit trail, and test cases."""
+
+    __tablename__ = "contract_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: str = Field(max_length=64, index=True)
+    field_name: str = Field(max_length=64)
+    old_json: str = Field(sa_type=Text)
+    new_json: str = Field(sa_type=Text)
+    confirmed: bool
+    corrected_by: str = Field(max_length=255)
+    comment: str | None = Field(default=None, max_length=2000)
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ContractApproval(VcmTable, table=True):
+    """Every approval-workflow step (approve, reject, correction re-opening a draft)."""
+
+    __tablename__ = "contract_approvals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=20)
+    actor: str = Field(max_length=255)
+    roles: str = Field(max_length=255)
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    comment: str | None = Field(default=None, max_length=2000)
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class RenewalReminder(VcmTable, table=True):
+    """A reminder window reached for one notice deadline: fired once, or skipped (never to fire)."""
+
+    __tablename__ = "renewal_reminders"
+
+    contract_id: str = Field(primary_key=True, max_length=64)
+    notice_deadline: date = Field(primary_key=True)
+    offset_days: int = Field(primary_key=True)
+    term_end: date
+    on_day: date
+    outcome: str = Field(max_length=20)
+    """published, skipped (a tighter window fired) or held (the annual value is unknown)."""
+
+
+class RenewalCase(VcmTable, table=True):
+    """The renewal decision for one term: opened by the first reminder of its notice deadline."""
+
+    __tablename__ = "renewal_cases"
+
+    contract_id: str = Field(primary_key=True, max_length=64)
+    notice_deadline: date = Field(primary_key=True)
+    term_end: date
+    opened_on: date
+    status: str = Field(max_length=20)
+    annual_value: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 2))
+    currency: str | None = Field(default=None, max_length=3)
+    decision: str | None = Field(default=None, max_length=20)

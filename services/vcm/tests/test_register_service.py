@@ -1,0 +1,144 @@
+"""The register end to end in process: a document in, its terms published, reminders driven by
+clock.ticked only and each fired exactly once on a replayed clock, and a renewal case opened."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from msp_events.codec.kafka import decode
+from msp_events.testing.service import RunningService, running_service
+
+from vcm import api
+from vcm.app import create_service
+from vcm.settings import Settings
+from vcm.store.contracts import ContractRepository
+from vcm.store.tables import ContractRow, RenewalCase, RenewalReminder
+
+sys.path.insert(0, str(Path(__file__).parent))
+from vcm_facts import T0, arrived, document, tick
+
+
+class Running(RunningService):
+    def published(self, topic: str) -> list[Any]:
+        return [decode(r.value, r.headers).data for r in self.system.bus.records(topic)]
+
+    def contract(self) -> ContractRow:
+        with Session(self.service.engine) as session:
+            [row] = session.exec(select(ContractRow)).all()
+            return row
+
+    def reminders(self) -> list[RenewalReminder]:
+        with Session(self.service.engine) as session:
+            return list(session.exec(select(RenewalReminder).order_by(RenewalReminder.offset_days)))
+
+    def cases(self) -> list[RenewalCase]:
+        with Session(self.service.engine) as session:
+            return list(session.exec(select(RenewalCase)))
+
+
+@pytest.fixture
+async def vcm(tmp_path: Path) -> AsyncIterator[Running]:
+    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path / 'vcm.db'}")
+    async with running_service(Running, create_service, settings, [api.router]) as running:
+        yield running
+
+
+async def test_a_document_becomes_a_contract_with_its_terms_published(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    row = vcm.contract()
+    assert (row.effective_date, row.expiration_date) == (date(2026, 3, 1), date(2027, 2, 28))
+    assert (row.notice_value, row.notice_unit, row.auto_renew) == (90, "days", True)
+    assert (row.annual_value, row.currency, row.state) == (36000, "USD", "pending_approval")
+    [event] = vcm.published("contract.terms.extracted")
+    assert event.contract_id == row.contract_id and event.notice_deadline == date(2026, 11, 30)
+    assert event.parties == ["Acme Backup, Inc.", "Northwind Managed Services LLC"]
+    assert event.governing_law == "New York" and event.annual_value.amount == 36000
+
+
+async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_replayed(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    deadline = date(2026, 11, 30)
+    at = T0.replace(year=2026, month=11, day=30)
+    days = [at - timedelta(days=n) for n in (121, 120, 119, 90, 60, 45, 30, 7, 1)]
+    await vcm.deliver(*[tick(d) for d in days])
+    # the same ticks again, and later ones within the same days: nothing new
+    await vcm.deliver(*[tick(d) for d in days[1:4]], *[tick(d + timedelta(hours=5)) for d in days[6:8]])
+    due = vcm.published("contract.renewal.due")
+    first_term = [e for e in due if e.notice_deadline == deadline]
+    assert [e.days_to_notice_deadline for e in first_term] == [120, 90, 60, 30, 7]
+    assert all(e.renewal_date == date(2027, 2, 28) and e.annual_value.amount == 36000 for e in first_term)
+    assert first_term[0].expected_uplift_pct == 5 and first_term[0].auto_renew
+    assert [(r.offset_days, r.outcome) for r in vcm.reminders() if r.notice_deadline == deadline] == [
+        (7, "published"),
+        (30, "published"),
+        (60, "published"),
+        (90, "published"),
+        (120, "published"),
+    ]
+    [case] = vcm.cases()
+    assert (case.notice_deadline, case.status, case.opened_on) == (deadline, "open", date(2026, 8, 2))
+
+
+async def test_no_reminder_without_a_tick(vcm: Running) -> None:
+    late = T0 + timedelta(days=300)  # the document alone, however late, moves no reminder
+    await vcm.deliver(arrived(document(received_at=late)))
+    assert vcm.published("contract.renewal.due") == []
+
+
+async def test_a_late_registration_gets_the_tightest_reminder_only(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()), tick(T0 + timedelta(days=319)))  # 10 days before the deadline
+    [event] = vcm.published("contract.renewal.due")
+    assert event.days_to_notice_deadline == 10
+    assert [(r.offset_days, r.outcome) for r in vcm.reminders()] == [
+        (30, "published"),
+        (60, "skipped"),
+        (90, "skipped"),
+        (120, "skipped"),
+    ]
+
+
+async def test_an_unreadable_document_is_kept_with_its_status(vcm: Running) -> None:
+    await vcm.deliver(arrived(document(text=" ")))
+    row = vcm.contract()
+    assert (row.read_status, row.state) == ("empty", "draft")
+    [event] = vcm.published("contract.terms.extracted")
+    assert event.read_status == "empty" and event.needs_review == ["document"]
+
+
+async def test_an_amendment_changes_only_the_terms_it_states_and_keeps_the_trail(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    cid = vcm.contract().contract_id
+    amendment = (
+        "FIRST AMENDMENT\nThis Amendment is entered into as of May 1, 2026 by and between Acme Backup, Inc. "
+        '("Vendor") and Northwind Managed Services LLC ("Customer").\n'
+        "1. The term of the Agreement is extended to February 29, 2028."
+    )
+    await vcm.deliver(
+        arrived(
+            document(
+                amendment,
+                document_id="DOC-2",
+                contract_id=cid,
+                document_kind="amendment",
+                received_at=T0 + timedelta(days=100),
+            )
+        )
+    )
+    row = vcm.contract()
+    assert (row.expiration_date, row.notice_value, row.annual_value) == (date(2028, 2, 29), 90, 36000)
+    assert row.agreement_date == date(2026, 1, 2)  # the amendment's own date is not the contract's
+    with Session(vcm.service.engine) as session:
+        trail = ContractRepository(session).corrections(cid)
+        assert ContractRepository(session).search("Northwind") == [cid]
+    assert {(c.field_name, c.corrected_by) for c in trail} >= {("expiration_date", "amendment DOC-2")}
+    assert [e.expiration_date for e in vcm.published("contract.terms.extracted")] == [
+        date(2027, 2, 28),
+        date(2028, 2, 29),
+    ]
