@@ -1,23 +1,34 @@
-"""SPO's REST API."""
+"""SPO's REST API: the pipeline with each deal's win probability, how it was scored and why."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
-from sqlmodel import Session
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from msp_events.money import Money
-from msp_events.runtime.api import Limit, Offset
+from msp_events.runtime.api import EntityId, Limit, Offset
+from msp_events.runtime.store import service_clock
 from msp_events.types.crm import OpportunityStage
 
-from spo.domain.opportunities import OpportunityVersion
-from spo.store.repository import OpportunityRepository
+from spo import winning
+from spo.domain.opportunities import weighted
+from spo.store.scores import ModelRepository, ScoreRepository
+from spo.store.tables import Opportunity, WinModelRow
 
 router = APIRouter(tags=["opportunities"])
+
+
+class Reason(BaseModel):
+    feature: str
+    value: str
+    contribution: float = Field(description="log-odds it adds to the win chance against the average deal")
 
 
 class OpportunityOut(BaseModel):
@@ -27,7 +38,12 @@ class OpportunityOut(BaseModel):
     prospect_name: str | None
     stage: str
     status: str
-    probability: Decimal | None
+    probability: Decimal | None = Field(description="win probability entered in the CRM, percent")
+    win_probability: Decimal | None = Field(description="SPO's calibrated win probability, 0-1")
+    method: str | None = Field(description="model (learned) or stage_base_rate (too few closed deals)")
+    why: str | None = Field(description="one sentence: what raises and what lowers the chance")
+    reasons: list[Reason] = Field(description="top contributing features with signed contributions")
+    scored_at: datetime | None
     expected_close_date: date
     estimated_recurring_monthly: Money | None
     weighted_recurring_monthly: Money | None
@@ -38,7 +54,9 @@ class OpportunityOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, o: OpportunityVersion) -> OpportunityOut:
+    def of(cls, o: Opportunity) -> OpportunityOut:
+        mrr = _money(o.recurring_monthly_amount, o.recurring_monthly_currency)
+        one_time = _money(o.one_time_amount, o.one_time_currency)
         return cls(
             opportunity_id=o.opportunity_id,
             name=o.name,
@@ -47,31 +65,153 @@ class OpportunityOut(BaseModel):
             stage=o.stage,
             status=o.status,
             probability=o.probability,
+            win_probability=o.win_probability,
+            method=o.win_method,
+            why=o.win_why,
+            reasons=[Reason(**r) for r in json.loads(o.win_reasons or "[]")],
+            scored_at=o.scored_at,
             expected_close_date=o.expected_close_date,
-            estimated_recurring_monthly=o.estimated_recurring_monthly,
-            weighted_recurring_monthly=o.weighted_recurring_monthly,
+            estimated_recurring_monthly=mrr,
+            weighted_recurring_monthly=weighted(mrr, o.probability),
             recurring_term_months=o.recurring_term_months,
-            estimated_one_time=o.estimated_one_time,
-            weighted_one_time=o.weighted_one_time,
+            estimated_one_time=one_time,
+            weighted_one_time=weighted(one_time, o.probability),
             primary_sales_rep=o.primary_sales_rep,
             updated_at=o.as_of,
+        )
+
+
+class ScoreOut(BaseModel):
+    scored_at: datetime
+    win_probability: Decimal
+    method: str
+    model_version: int | None
+    why: str
+
+
+class OpportunityDetail(OpportunityOut):
+    history: list[ScoreOut] = Field(description="every change of the win probability, oldest first")
+
+
+class WinModelOut(BaseModel):
+    version: int
+    trained_at: datetime
+    trained_for: str
+    method: str
+    closed_deals: int
+    family: str | None
+    cv_auc: str | None
+    note: str
+
+    @classmethod
+    def of(cls, m: WinModelRow) -> WinModelOut:
+        return cls(
+            version=m.version,
+            trained_at=m.trained_at,
+            trained_for=m.trained_for,
+            method=m.method,
+            closed_deals=m.closed_deals,
+            family=m.family,
+            cv_auc=m.cv_auc,
+            note=m.note,
         )
 
 
 @router.get(
     "/opportunities",
     response_model=list[OpportunityOut],
-    summary="The pipeline by expected close date, each value also weighted by its win probability",
+    summary="The pipeline, each deal with SPO's win probability, the method that scored it and why",
 )
 def list_opportunities(
     request: Request,
     status: Annotated[Literal["open", "won", "lost"] | None, Query()] = None,
     stage: Annotated[OpportunityStage | None, Query()] = None,
+    sort: Annotated[
+        Literal["close_date", "probability"],
+        Query(description="close_date (soonest first) or probability (likeliest first)"),
+    ] = "close_date",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[OpportunityOut]:
-    with Session(request.app.state.service.engine) as session:
-        opportunities = OpportunityRepository(session).list(
-            status=status, stage=stage, limit=limit, offset=offset
+    query = select(Opportunity)
+    if status is not None:
+        query = query.where(Opportunity.status == status)
+    if stage is not None:
+        query = query.where(Opportunity.stage == stage)
+    if sort == "probability":
+        query = query.order_by(
+            col(Opportunity.win_probability).is_(None),
+            col(Opportunity.win_probability).desc(),
+            col(Opportunity.opportunity_id),
         )
-    return [OpportunityOut.of(o) for o in opportunities]
+    else:
+        query = query.order_by(col(Opportunity.expected_close_date), col(Opportunity.opportunity_id))
+    with Session(request.app.state.service.engine) as session:
+        rows = list(session.exec(query.offset(offset).limit(limit)))
+    return [OpportunityOut.of(o) for o in rows]
+
+
+@router.get(
+    "/opportunities/{opportunity_id}",
+    response_model=OpportunityDetail,
+    summary="One deal, its current win probability and the history of its scores",
+    responses={404: {"description": "no such opportunity"}},
+)
+def get_opportunity(request: Request, opportunity_id: Annotated[EntityId, Path()]) -> OpportunityDetail:
+    with Session(request.app.state.service.engine) as session:
+        row = session.get(Opportunity, opportunity_id)
+        if row is None:
+            raise HTTPException(404, f"no opportunity {opportunity_id!r}")
+        history = ScoreRepository(session).history(opportunity_id)
+    return OpportunityDetail(
+        **OpportunityOut.of(row).model_dump(),
+        history=[
+            ScoreOut(
+                scored_at=h.scored_at,
+                win_probability=h.probability,
+                method=h.method,
+                model_version=h.model_version,
+                why=h.why,
+            )
+            for h in history
+        ],
+    )
+
+
+@router.get(
+    "/win-model",
+    response_model=WinModelOut,
+    tags=["win model"],
+    summary="The win model in use: learned or stage base rates, on how many closed deals, how good",
+    responses={404: {"description": "no model yet (no clock.ticked seen)"}},
+)
+def get_win_model(request: Request) -> WinModelOut:
+    with Session(request.app.state.service.engine) as session:
+        latest = ModelRepository(session).latest()
+    if latest is None:
+        raise HTTPException(404, "no win model yet: the first clock.ticked of a month trains one")
+    return WinModelOut.of(latest)
+
+
+@router.post(
+    "/win-model/retrain",
+    response_model=WinModelOut,
+    tags=["win model"],
+    summary="Retrain now (at the service clock's time) and rescore the open pipeline",
+    responses={409: {"description": "the service has seen no clock.ticked yet: it has no 'now'"}},
+)
+def retrain_win_model(request: Request) -> WinModelOut:
+    service = request.app.state.service
+    config: winning.WinConfig = request.app.state.win_config
+    with Session(service.engine) as session:
+        now = session.execute(sa_select(service_clock.c.now)).first()
+        if now is None:
+            raise HTTPException(409, "no clock.ticked seen yet: retraining needs the service's 'now'")
+        model = winning.retrain(session, now[0], config)
+        winning.rescore_open(session, now[0], config)
+        session.commit()
+        return WinModelOut.of(model)
+
+
+def _money(amount: Decimal | None, currency: str | None) -> Money | None:
+    return None if amount is None or currency is None else Money(amount=amount, currency=currency)

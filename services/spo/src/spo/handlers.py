@@ -1,39 +1,68 @@
-"""SPO's event handlers: translate an event into a use-case call, nothing more."""
+"""SPO's event handlers: translate an event into a use-case call, nothing more.
+
+``build_router(config)`` is called by ``app.py`` (the sales desk's rules come from the settings).
+"""
 
 from __future__ import annotations
 
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import ClientChurnRiskChanged, ClientProfitabilityChanged
 from msp_events.types.crm import OpportunityUpserted
+from msp_events.types.platform import ClockTicked
 
 from spo import services
 from spo.domain.opportunities import OpportunityVersion
+from spo.winning import WinConfig
 
-router = HandlerRouter()
 
+def build_router(config: WinConfig) -> HandlerRouter:
+    router = HandlerRouter()
 
-@router.handles(OpportunityUpserted)
-def on_opportunity_upserted(uow: UnitOfWork, event: Envelope[OpportunityUpserted]) -> None:
-    o = event.data
-    services.record_opportunity(
-        uow,
-        OpportunityVersion(
-            opportunity_id=o.opportunity_id,
-            name=o.name,
-            client_id=o.client_id,
-            prospect_name=o.prospect_name,
-            stage=o.stage,
-            status=o.status,
-            probability=o.probability,
-            expected_close_date=o.expected_close_date,
-            estimated_recurring_monthly=o.estimated_recurring_monthly,
-            recurring_term_months=o.recurring_term_months,
-            estimated_one_time=o.estimated_one_time,
-            primary_sales_rep=o.primary_sales_rep,
-            last_activity_at=o.last_activity_at,
-            closed_on=o.closed_on,
-            as_of=o.updated_at or event.time,
-            digest=o.digest(),
-        ),
-    )
+    @router.handles(OpportunityUpserted)
+    def on_opportunity_upserted(uow: UnitOfWork, event: Envelope[OpportunityUpserted]) -> None:
+        o = event.data
+        services.record_opportunity(
+            uow,
+            OpportunityVersion(
+                opportunity_id=o.opportunity_id,
+                name=o.name,
+                client_id=o.client_id,
+                prospect_name=o.prospect_name,
+                stage=o.stage,
+                status=o.status,
+                probability=o.probability,
+                expected_close_date=o.expected_close_date,
+                estimated_recurring_monthly=o.estimated_recurring_monthly,
+                recurring_term_months=o.recurring_term_months,
+                estimated_one_time=o.estimated_one_time,
+                primary_sales_rep=o.primary_sales_rep,
+                last_activity_at=o.last_activity_at,
+                closed_on=o.closed_on,
+                as_of=o.updated_at or event.time,
+                digest=o.digest(),
+                source=o.source,
+                opportunity_type=o.opportunity_type,
+                rating=o.rating,
+                created_on=o.created_on,
+                pipeline_change_date=o.pipeline_change_date,
+            ),
+            config,
+        )
+
+    @router.handles(ClientProfitabilityChanged)
+    def on_profitability(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
+        p = event.data
+        services.record_margin(uow, p.client_id, str(p.period), p.gross_margin_pct, p.band)
+
+    @router.handles(ClientChurnRiskChanged)
+    def on_churn_risk(uow: UnitOfWork, event: Envelope[ClientChurnRiskChanged]) -> None:
+        c = event.data
+        services.record_churn_risk(uow, c.client_id, c.as_of, c.probability)
+
+    @router.handles(ClockTicked)
+    def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+        services.on_clock(uow, config)
+
+    return router

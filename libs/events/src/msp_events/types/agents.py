@@ -46,8 +46,8 @@ class MarginDriver(BaseModel):
     "client.profitability.changed",
     owner="cpi",
     key="client_id",
-    consumers=(),
-    planned=("ram", "spo"),
+    consumers=("spo",),
+    planned=("ram",),
     minor=1,
 )
 class ClientProfitabilityChanged(EventData):
@@ -123,7 +123,7 @@ class ChurnSignal(BaseModel):
     )
 
 
-@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=(), planned=("spo",))
+@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=("spo",))
 class ClientChurnRiskChanged(EventData):
     """A client's churn-risk band changed (published once per change, never twice for one band).
 

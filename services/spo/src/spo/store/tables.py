@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -39,3 +40,56 @@ class Opportunity(SpoTable, table=True):
     closed_on: date | None = None
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+    source: str | None = Field(default=None, max_length=64)
+    opportunity_type: str | None = Field(default=None, max_length=32)
+    rating: str | None = Field(default=None, max_length=16)
+    created_on: date | None = None
+    pipeline_change_date: date | None = None
+    furthest_stage: str | None = Field(default=None, max_length=32)
+    win_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(7, 4))
+    win_method: str | None = Field(default=None, max_length=32)
+    win_why: str | None = Field(default=None, sa_type=Text)
+    win_reasons: str | None = Field(default=None, sa_type=Text)
+    scored_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OpportunityScore(SpoTable, table=True):
+    """Every change of an opportunity's win probability: its history, as the API shows it."""
+
+    __tablename__ = "opportunity_scores"
+
+    opportunity_id: str = Field(primary_key=True, max_length=64)
+    scored_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    probability: Decimal = Field(sa_type=ExactNumeric(7, 4))
+    method: str = Field(max_length=32)
+    model_version: int | None = None
+    why: str = Field(sa_type=Text)
+
+
+class WinModelRow(SpoTable, table=True):
+    """A trained win model, as JSON data (no pickle): replicas and replays score alike."""
+
+    __tablename__ = "win_models"
+
+    version: int = Field(primary_key=True)
+    trained_at: datetime = Field(sa_type=UtcDateTime)
+    trained_for: str = Field(max_length=7, description="YYYY-MM: the month the model serves")
+    method: str = Field(max_length=32)
+    closed_deals: int
+    family: str | None = Field(default=None, max_length=32)
+    cv_auc: str | None = Field(default=None, max_length=32)
+    model_json: str | None = Field(default=None, sa_type=Text)
+    note: str = Field(sa_type=Text)
+
+
+class ClientSignal(SpoTable, table=True):
+    """What CPI last said about a client's margin and churn risk (features for its deals)."""
+
+    __tablename__ = "client_signals"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    margin_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
+    margin_band: str | None = Field(default=None, max_length=16)
+    margin_period: str | None = Field(default=None, max_length=7)
+    churn_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 6))
+    churn_as_of: date | None = None

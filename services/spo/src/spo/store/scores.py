@@ -1,0 +1,102 @@
+"""Win scores, their history, the trained models and the client signals they read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from spo.domain.winprob import ClientSignals
+from spo.store.tables import ClientSignal, Opportunity, OpportunityScore, WinModelRow
+
+
+class ScoreRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def current(self, opportunity_id: str) -> Opportunity | None:
+        return self.session.get(Opportunity, opportunity_id)
+
+    def record(
+        self,
+        opportunity_id: str,
+        at: datetime,
+        probability: Decimal,
+        method: str,
+        model_version: int | None,
+        why: str,
+        reasons: str,
+    ) -> bool:
+        """Keep the score on the opportunity; a changed score also goes into its history."""
+        row = self.session.get(Opportunity, opportunity_id)
+        if row is None:
+            return False
+        if row.win_probability == probability and row.win_method == method and row.win_why == why:
+            return False
+        row.win_probability, row.win_method, row.win_why = probability, method, why
+        row.win_reasons, row.scored_at = reasons, at
+        self.session.add(row)
+        existing = self.session.get(OpportunityScore, (opportunity_id, at))
+        history = existing or OpportunityScore(
+            opportunity_id=opportunity_id, scored_at=at, probability=probability, method=method, why=why
+        )
+        history.probability, history.method, history.why = probability, method, why
+        history.model_version = model_version
+        self.session.add(history)
+        return True
+
+    def history(self, opportunity_id: str) -> list[OpportunityScore]:
+        query = (
+            select(OpportunityScore)
+            .where(OpportunityScore.opportunity_id == opportunity_id)
+            .order_by(col(OpportunityScore.scored_at))
+        )
+        return list(self.session.exec(query))
+
+
+class ModelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest(self) -> WinModelRow | None:
+        query = select(WinModelRow).order_by(col(WinModelRow.version).desc()).limit(1)
+        return self.session.exec(query).first()
+
+    def add(self, row: WinModelRow) -> WinModelRow:
+        latest = self.latest()
+        row.version = 1 if latest is None else latest.version + 1
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+
+class SignalRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, client_id: str | None) -> ClientSignals | None:
+        row = None if client_id is None else self.session.get(ClientSignal, client_id)
+        if row is None:
+            return None
+        return ClientSignals(row.margin_pct, row.margin_band, row.churn_probability)
+
+    def all(self) -> dict[str, ClientSignals]:
+        return {
+            r.client_id: ClientSignals(r.margin_pct, r.margin_band, r.churn_probability)
+            for r in self.session.exec(select(ClientSignal))
+        }
+
+    def margin(self, client_id: str, period: str, pct: Decimal, band: str) -> None:
+        row = self.session.get(ClientSignal, client_id) or ClientSignal(client_id=client_id)
+        if row.margin_period is not None and row.margin_period > period:
+            return  # a late report of an older month does not replace the newer one
+        row.margin_pct, row.margin_band, row.margin_period = pct, band, period
+        self.session.add(row)
+
+    def churn(self, client_id: str, as_of: date, probability: Decimal) -> None:
+        row = self.session.get(ClientSignal, client_id) or ClientSignal(client_id=client_id)
+        if row.churn_as_of is not None and row.churn_as_of > as_of:
+            return
+        row.churn_probability, row.churn_as_of = probability, as_of
+        self.session.add(row)
