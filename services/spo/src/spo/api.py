@@ -202,7 +202,7 @@ def get_win_model(request: Request) -> WinModelOut:
 )
 def retrain_win_model(request: Request) -> WinModelOut:
     service = request.app.state.service
-    config: winning.WinConfig = request.app.state.win_config
+    config = winning.WinConfig.of(service.settings)
     with Session(service.engine) as session:
         now = session.execute(sa_select(service_clock.c.now)).first()
         if now is None:

@@ -20,23 +20,12 @@ def create_service(settings: Settings | None = None, transport: Transport | None
     settings = settings or Settings()
     return Service(
         settings=settings,
-        router=handlers.build_router(win_config(settings)),
+        router=handlers.build_router(WinConfig.of(settings)),
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,
     )
 
 
-def win_config(settings: Settings) -> WinConfig:
-    return WinConfig(
-        stage_base_rates=dict(settings.stage_base_rates),
-        min_closed_deals=settings.min_closed_deals,
-        seed=settings.model_seed,
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    app = build_http_app(create_service(settings), [api.router])
-    app.state.win_config = win_config(settings)
-    return app
+    return build_http_app(create_service(settings), [api.router])

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session
 
@@ -41,6 +42,15 @@ class WinConfig:
     stage_base_rates: dict[str, Decimal]
     min_closed_deals: int
     seed: int
+
+    @classmethod
+    def of(cls, settings: Any) -> WinConfig:
+        """From SPO's settings (``spo.settings.Settings``)."""
+        return cls(
+            stage_base_rates=dict(settings.stage_base_rates),
+            min_closed_deals=int(settings.min_closed_deals),
+            seed=int(settings.model_seed),
+        )
 
 
 def _model(row: WinModelRow | None) -> WinModel | None:
