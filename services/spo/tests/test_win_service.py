@@ -174,3 +174,26 @@ async def test_a_replay_trains_the_same_model_and_scores_alike(tmp_path: Path) -
                     ((await http.get("/opportunities/OPP-400")).json(), (await http.get("/win-model")).json())
                 )
     assert seen[0] == seen[1]
+
+
+async def test_the_forecast_api_weights_the_pipeline_and_flags_hygiene(spo: Running) -> None:
+    async with spo.http() as http:
+        before = await http.get("/pipeline/forecast")
+        await spo.feed(
+            env(deal(500, stage="verbal", estimated_one_time=Money(amount=Decimal("1000"), currency="USD"),
+                     last_activity_at=T0 - timedelta(days=30)), T0),
+            tick(T0),
+        )  # fmt: skip
+        answer = await http.get("/pipeline/forecast", params={"months": 3})
+        bad = await http.get("/pipeline/forecast", params={"months": 0})
+    assert before.status_code == 409
+    body = answer.json()
+    [month] = body["months"]  # base rate 0.80 on 2,000 MRR and 1,000 one-time, closing 2026-03
+    assert month["month"] == "2026-03"
+    assert month["weighted_recurring_monthly"] == {"amount": "1600.00", "currency": "USD"}
+    assert month["weighted_one_time"] == {"amount": "800.00", "currency": "USD"}
+    assert month["one_time_bookings"]["p90"] == {"amount": "1000.00", "currency": "USD"}
+    assert [(f["opportunity_id"], f["kind"]) for f in body["hygiene"]] == [
+        ("OPP-500", "no_activity_escalate")
+    ]
+    assert bad.status_code == 422

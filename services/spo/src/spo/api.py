@@ -17,7 +17,8 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 from msp_events.types.crm import OpportunityStage
 
-from spo import winning
+from spo import pipeline, winning
+from spo.domain.forecast import SIMULATIONS, Band, forecast, hygiene
 from spo.domain.opportunities import weighted
 from spo.store.scores import ModelRepository, ScoreRepository
 from spo.store.tables import Opportunity, WinModelRow
@@ -215,3 +216,76 @@ def retrain_win_model(request: Request) -> WinModelOut:
 
 def _money(amount: Decimal | None, currency: str | None) -> Money | None:
     return None if amount is None or currency is None else Money(amount=amount, currency=currency)
+
+
+class BandOut(BaseModel):
+    p10: Money
+    p50: Money
+    p90: Money
+
+
+class MonthOut(BaseModel):
+    month: str
+    deals: int
+    weighted_one_time: Money
+    weighted_recurring_monthly: Money
+    one_time_bookings: BandOut = Field(description="simulated one-time bookings, P10 / P50 / P90")
+    recurring_monthly_bookings: BandOut = Field(description="simulated new MRR booked, P10 / P50 / P90")
+
+
+class FlagOut(BaseModel):
+    opportunity_id: str
+    kind: str
+    detail: str
+
+
+class ForecastOut(BaseModel):
+    as_of: date
+    simulations: int
+    months: list[MonthOut]
+    hygiene: list[FlagOut]
+
+
+@router.get(
+    "/pipeline/forecast",
+    response_model=ForecastOut,
+    tags=["pipeline"],
+    summary="Weighted pipeline and P10/P50/P90 bookings by expected close month, with hygiene flags",
+    responses={409: {"description": "the service has seen no clock.ticked yet: it has no 'now'"}},
+)
+def pipeline_forecast(
+    request: Request,
+    months: Annotated[int, Query(ge=1, le=24, description="months ahead, this one included")] = 6,
+) -> ForecastOut:
+    service = request.app.state.service
+    config = winning.WinConfig.of(service.settings)
+    with Session(service.engine) as session:
+        now = session.execute(sa_select(service_clock.c.now)).first()
+        if now is None:
+            raise HTTPException(409, "no clock.ticked seen yet: the forecast needs the service's 'now'")
+        rows = list(session.exec(select(Opportunity).where(Opportunity.status == "open")))
+    today = now[0].date()
+    deals = [pipeline.deal(o, config) for o in rows]
+    months_out = [
+        MonthOut(
+            month=m.month,
+            deals=m.deals,
+            weighted_one_time=Money(amount=m.weighted_one_time, currency=m.currency),
+            weighted_recurring_monthly=Money(amount=m.weighted_recurring_monthly, currency=m.currency),
+            one_time_bookings=_band(m.one_time, m.currency),
+            recurring_monthly_bookings=_band(m.recurring_monthly, m.currency),
+        )
+        for m in forecast(deals, today, months, seed=config.seed)
+    ]
+    flags = [
+        FlagOut(opportunity_id=f.opportunity_id, kind=f.kind, detail=f.detail) for f in hygiene(deals, today)
+    ]
+    return ForecastOut(as_of=today, simulations=SIMULATIONS, months=months_out, hygiene=flags)
+
+
+def _band(band: Band, currency: str) -> BandOut:
+    return BandOut(
+        p10=Money(amount=band.p10, currency=currency),
+        p50=Money(amount=band.p50, currency=currency),
+        p90=Money(amount=band.p90, currency=currency),
+    )

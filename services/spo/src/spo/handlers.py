@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
@@ -22,34 +24,7 @@ def build_router(config: WinConfig) -> HandlerRouter:
 
     @router.handles(OpportunityUpserted)
     def on_opportunity_upserted(uow: UnitOfWork, event: Envelope[OpportunityUpserted]) -> None:
-        o = event.data
-        services.record_opportunity(
-            uow,
-            OpportunityVersion(
-                opportunity_id=o.opportunity_id,
-                name=o.name,
-                client_id=o.client_id,
-                prospect_name=o.prospect_name,
-                stage=o.stage,
-                status=o.status,
-                probability=o.probability,
-                expected_close_date=o.expected_close_date,
-                estimated_recurring_monthly=o.estimated_recurring_monthly,
-                recurring_term_months=o.recurring_term_months,
-                estimated_one_time=o.estimated_one_time,
-                primary_sales_rep=o.primary_sales_rep,
-                last_activity_at=o.last_activity_at,
-                closed_on=o.closed_on,
-                as_of=o.updated_at or event.time,
-                digest=o.digest(),
-                source=o.source,
-                opportunity_type=o.opportunity_type,
-                rating=o.rating,
-                created_on=o.created_on,
-                pipeline_change_date=o.pipeline_change_date,
-            ),
-            config,
-        )
+        services.record_opportunity(uow, opportunity_version(event.data, event.time), config)
 
     @router.handles(ClientProfitabilityChanged)
     def on_profitability(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
@@ -66,3 +41,30 @@ def build_router(config: WinConfig) -> HandlerRouter:
         services.on_clock(uow, config)
 
     return router
+
+
+def opportunity_version(o: OpportunityUpserted, time: datetime) -> OpportunityVersion:
+    """The CRM payload as SPO keeps it (``time``: the event's, when the CRM gave no change time)."""
+    return OpportunityVersion(
+        opportunity_id=o.opportunity_id,
+        name=o.name,
+        client_id=o.client_id,
+        prospect_name=o.prospect_name,
+        stage=o.stage,
+        status=o.status,
+        probability=o.probability,
+        expected_close_date=o.expected_close_date,
+        estimated_recurring_monthly=o.estimated_recurring_monthly,
+        recurring_term_months=o.recurring_term_months,
+        estimated_one_time=o.estimated_one_time,
+        primary_sales_rep=o.primary_sales_rep,
+        last_activity_at=o.last_activity_at,
+        closed_on=o.closed_on,
+        as_of=o.updated_at or time,
+        digest=o.digest(),
+        source=o.source,
+        opportunity_type=o.opportunity_type,
+        rating=o.rating,
+        created_on=o.created_on,
+        pipeline_change_date=o.pipeline_change_date,
+    )
