@@ -10,16 +10,24 @@ from datetime import datetime
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
-from msp_events.types.agents import ClientChurnRiskChanged, ClientProfitabilityChanged
+from msp_events.types.agents import (
+    ClientChurnRiskChanged,
+    ClientProfitabilityChanged,
+    LicenseComplianceViolation,
+)
 from msp_events.types.crm import OpportunityUpserted
 from msp_events.types.platform import ClockTicked
+from msp_events.types.psa import AgreementUpserted, ClientUpserted, TimeEntryLogged
 
-from spo import services
+from spo import services, suggesting
 from spo.domain.opportunities import OpportunityVersion
+from spo.domain.suggestions import Rules
+from spo.store import facts
 from spo.winning import WinConfig
 
 
-def build_router(config: WinConfig) -> HandlerRouter:
+def build_router(config: WinConfig, rules: Rules | None = None) -> HandlerRouter:
+    rules = rules or Rules()
     router = HandlerRouter()
 
     @router.handles(OpportunityUpserted)
@@ -30,6 +38,23 @@ def build_router(config: WinConfig) -> HandlerRouter:
     def on_profitability(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
         p = event.data
         services.record_margin(uow, p.client_id, str(p.period), p.gross_margin_pct, p.band)
+        facts.record_margin(uow.session, p)
+
+    @router.handles(ClientUpserted)
+    def on_client(uow: UnitOfWork, event: Envelope[ClientUpserted]) -> None:
+        facts.record_client(uow.session, event.data, event.time)
+
+    @router.handles(AgreementUpserted)
+    def on_agreement(uow: UnitOfWork, event: Envelope[AgreementUpserted]) -> None:
+        facts.record_agreement(uow.session, event.data, event.time)
+
+    @router.handles(TimeEntryLogged)
+    def on_time_entry(uow: UnitOfWork, event: Envelope[TimeEntryLogged]) -> None:
+        facts.record_time_entry(uow.session, event.data)
+
+    @router.handles(LicenseComplianceViolation)
+    def on_licence_violation(uow: UnitOfWork, event: Envelope[LicenseComplianceViolation]) -> None:
+        facts.record_violation(uow.session, event.data, event.time)
 
     @router.handles(ClientChurnRiskChanged)
     def on_churn_risk(uow: UnitOfWork, event: Envelope[ClientChurnRiskChanged]) -> None:
@@ -39,6 +64,7 @@ def build_router(config: WinConfig) -> HandlerRouter:
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, config)
+        suggesting.run_rules(uow, rules)
 
     return router
 

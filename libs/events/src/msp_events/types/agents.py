@@ -162,7 +162,7 @@ class ClientChurnRiskChanged(EventData):
     summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
-@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",))
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",), minor=1)
 class SalesOpportunityIdentified(EventData):
     """SPO found a sales opportunity with an existing client in delivery data.
 
@@ -198,6 +198,12 @@ class SalesOpportunityIdentified(EventData):
     opportunity_id: str | None = Field(default=None, description="CRM opportunity created for it, if any")
     act_by: date | None = Field(default=None, description="date after which the opportunity is lost")
     summary: str = Field(description="why this is an opportunity, one sentence")
+    status: Literal["open", "closed"] = Field(
+        default="open", description="open when found; closed when acted on or expired (since 1.1)"
+    )
+    closed_reason: Literal["acted_on", "expired"] | None = Field(
+        default=None, description="why it was closed (status closed only, since 1.1)"
+    )
 
     @model_validator(mode="after")
     def _currency(self) -> Self:
@@ -253,8 +259,7 @@ class ResourceUtilizationAlert(EventData):
     "license.compliance.violation",
     owner="sli",
     key="client_id",
-    consumers=("cpi",),
-    planned=("spo",),
+    consumers=("cpi", "spo"),
     minor=1,
 )
 class LicenseComplianceViolation(EventData):

@@ -93,3 +93,112 @@ class ClientSignal(SpoTable, table=True):
     margin_period: str | None = Field(default=None, max_length=7)
     churn_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 6))
     churn_as_of: date | None = None
+
+
+class ClientFact(SpoTable, table=True):
+    """A client's industry and size (peers for whitespace) from ``psa.client.upserted``."""
+
+    __tablename__ = "clients"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    industry: str | None = Field(default=None, max_length=128)
+    employee_count: int | None = None
+    active: bool = True
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class AgreementFact(SpoTable, table=True):
+    """A client's agreement, latest version: renewals, managed clients, what peers buy."""
+
+    __tablename__ = "agreements"
+
+    agreement_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    agreement_type: str = Field(max_length=32)
+    end_date: date | None = None
+    notice_period_days: int | None = None
+    monthly_fee: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    cancelled: bool = False
+    products: str = Field(sa_type=Text, description="JSON [[product_id, monthly price], ...]")
+    as_of: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class TimeEntryFact(SpoTable, table=True):
+    """A billable labour entry (T&M spend); the same entry id again replaces it."""
+
+    __tablename__ = "time_entries"
+
+    time_entry_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    agreement_id: str | None = Field(default=None, max_length=64)
+    month: str = Field(max_length=7)
+    hours: Decimal = Field(sa_type=ExactNumeric(9, 2))
+    billed: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+
+
+class LicenceFinding(SpoTable, table=True):
+    """SLI's unbilled-seat findings (``license.compliance.violation``), latest state."""
+
+    __tablename__ = "licence_findings"
+
+    violation_id: str = Field(primary_key=True, max_length=128)
+    client_id: str = Field(max_length=64)
+    sku_id: str = Field(max_length=128)
+    seats: int
+    monthly_exposure: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    commitment_end_date: date | None = None
+    open: bool
+    as_of: datetime = Field(sa_type=UtcDateTime)
+
+
+class MarginReport(SpoTable, table=True):
+    """CPI's monthly margin per client (``client.profitability.changed``): repricing evidence."""
+
+    __tablename__ = "margin_reports"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    period: str = Field(primary_key=True, max_length=7)
+    margin_pct: Decimal = Field(sa_type=ExactNumeric(9, 4))
+    target_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
+    band: str = Field(max_length=16)
+    direction: str = Field(max_length=8)
+    revenue: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    cost: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+
+
+class Suggestion(SpoTable, table=True):
+    """An opportunity found in delivery data: one open per client, kind and reason."""
+
+    __tablename__ = "suggestions"
+
+    suggestion_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    reason: str = Field(max_length=128)
+    status: str = Field(max_length=16, description="open, acted_on or expired")
+    suppressed: bool = Field(default=False, description="expired while its finding lasts: not re-suggested")
+    title: str = Field(max_length=255)
+    summary: str = Field(sa_type=Text)
+    estimated_recurring_monthly: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    win_probability_pct: Decimal = Field(sa_type=ExactNumeric(7, 4))
+    agreement_id: str | None = Field(default=None, max_length=64)
+    sku_id: str | None = Field(default=None, max_length=128)
+    opened_on: date
+    act_by: date
+    closed_on: date | None = None
+
+
+class Run(SpoTable, table=True):
+    """The last day a daily job ran (the rules run once a day, at the day's first tick)."""
+
+    __tablename__ = "runs"
+
+    job: str = Field(primary_key=True, max_length=32)
+    day: date
