@@ -85,7 +85,8 @@ def scenario() -> list[Envelope[Any]]:
     seats at C-2 (true-up) and CPI a margin drop to 22 % against 40 % (repricing). The same
     agreement is re-imported (new event id) and the days tick on: nothing new opens. October: the
     agreement is renewed to 2027-12-15 and SLI resolves the finding: both suggestions close as
-    acted on; the repricing one expires after its 30 days."""
+    acted on; the repricing one expires after its 30 days. Each gets a proposal; the licence one
+    waits for SLI, which is not in this log, and goes out after the wait without an answer."""
     oct1 = T0 + 30 * DAY
     reimport = agreement(T0, date(2026, 12, 15))
     reimport = Envelope.build(reimport.data, source="psa.connectwise-export", time=T0 + timedelta(hours=1))
@@ -138,7 +139,8 @@ async def test_the_log_replays_to_the_golden_suggestions(
     if transport == "inprocess" and (update() or not EXPECTED.exists()):
         eventlog.write(result.outputs, EXPECTED)
     assert_matches_golden(result.outputs, EXPECTED)
-    story = [(e.data.client_id, e.data.kind, e.data.status, e.data.closed_reason) for e in result.outputs]
+    identified = [e for e in result.outputs if e.type == "sales.opportunity.identified"]
+    story = [(e.data.client_id, e.data.kind, e.data.status, e.data.closed_reason) for e in identified]
     opens, closes = story[:3], story[3:]  # all three open on the first day, then close
     assert sorted(opens) + sorted(closes) == [
         ("C-1", "renewal", "open", None),
@@ -148,11 +150,18 @@ async def test_the_log_replays_to_the_golden_suggestions(
         ("C-2", "licence_true_up", "closed", "acted_on"),
         ("C-2", "price_increase", "closed", "expired"),
     ]
-    opened = {e.data.kind: e.data for e in result.outputs if e.data.status == "open"}
+    opened = {e.data.kind: e.data for e in identified if e.data.status == "open"}
     assert opened["renewal"].act_by == date(2026, 11, 15)  # 30 days' notice before 2026-12-15
     assert opened["price_increase"].estimated_recurring_monthly == usd("1500.00")  # 3,900 / 0.6 - 5,000
-    closed = {e.data.kind: e.data.suggestion_id for e in result.outputs if e.data.status == "closed"}
+    closed = {e.data.kind: e.data.suggestion_id for e in identified if e.data.status == "closed"}
     assert closed == {k: v.suggestion_id for k, v in opened.items()}  # closed under the same id
+    proposals = {e.data.kind: e.data for e in result.outputs if e.type == "sales.proposal.generated"}
+    assert {k: p.licence_check for k, p in proposals.items()} == {
+        "renewal": "not_needed",
+        "price_increase": "not_needed",
+        "licence_true_up": "no_answer",  # no SLI in this log: sent after the 2-day wait
+    }
+    assert proposals["price_increase"].recurring_monthly_total == usd("1500.00")
     if transport == "kafka":
         reference = f"sqlite:///{tmp_path}/reference.db"
         await replay(create_service, settings, LOG, database_url=reference)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -17,11 +17,11 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 from msp_events.types.crm import OpportunityStage
 
-from spo import pipeline, winning
+from spo import pipeline, proposing, rendering, winning
 from spo.domain.forecast import SIMULATIONS, Band, forecast, hygiene
 from spo.domain.opportunities import weighted
 from spo.store.scores import ModelRepository, ScoreRepository
-from spo.store.tables import Opportunity, WinModelRow
+from spo.store.tables import Opportunity, Proposal, Suggestion, WinModelRow
 
 router = APIRouter(tags=["opportunities"])
 
@@ -289,3 +289,90 @@ def _band(band: Band, currency: str) -> BandOut:
         p50=Money(amount=band.p50, currency=currency),
         p90=Money(amount=band.p90, currency=currency),
     )
+
+
+class SuggestionOut(BaseModel):
+    suggestion_id: str
+    client_id: str
+    kind: str
+    reason: str
+    status: str = Field(description="open, acted_on or expired")
+    title: str
+    summary: str
+    estimated_recurring_monthly: Money | None
+    win_probability_pct: Decimal
+    opened_on: date
+    act_by: date
+    closed_on: date | None
+    proposal_id: str | None = Field(description="the proposal drafted for it, once generated")
+
+
+@router.get(
+    "/suggestions",
+    response_model=list[SuggestionOut],
+    tags=["suggestions"],
+    summary="Opportunities found in delivery data: renewals, T&M conversion, whitespace, true-ups, repricing",
+)
+def list_suggestions(
+    request: Request,
+    status: Annotated[Literal["open", "acted_on", "expired"] | None, Query()] = None,
+    client_id: Annotated[EntityId | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[SuggestionOut]:
+    query = select(Suggestion)
+    if status is not None:
+        query = query.where(Suggestion.status == status)
+    if client_id is not None:
+        query = query.where(Suggestion.client_id == client_id)
+    query = (
+        query.order_by(col(Suggestion.opened_on), col(Suggestion.suggestion_id)).offset(offset).limit(limit)
+    )
+    with Session(request.app.state.service.engine) as session:
+        rows = list(session.exec(query))
+        proposals = {
+            p.suggestion_id: p.proposal_id
+            for p in session.exec(select(Proposal).where(Proposal.status == "generated"))
+        }
+    return [
+        SuggestionOut(
+            suggestion_id=r.suggestion_id,
+            client_id=r.client_id,
+            kind=r.kind,
+            reason=r.reason,
+            status=r.status,
+            title=r.title,
+            summary=r.summary,
+            estimated_recurring_monthly=_money(r.estimated_recurring_monthly, r.currency),
+            win_probability_pct=r.win_probability_pct,
+            opened_on=r.opened_on,
+            act_by=r.act_by,
+            closed_on=r.closed_on,
+            proposal_id=proposals.get(r.suggestion_id),
+        )
+        for r in rows
+    ]
+
+
+@router.get(
+    "/proposals/{proposal_id}",
+    tags=["proposals"],
+    summary="A drafted proposal: Markdown (default) or PDF (Accept: application/pdf)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the proposal",
+            "content": {"text/markdown": {"schema": {"type": "string"}}, "application/pdf": {}},
+        },
+        404: {"description": "no generated proposal with that id"},
+    },
+)
+def get_proposal(request: Request, proposal_id: Annotated[EntityId, Path()]) -> Response:
+    with Session(request.app.state.service.engine) as session:
+        proposal = proposing.load(session, proposal_id)
+    if proposal is None:
+        raise HTTPException(404, f"no generated proposal {proposal_id!r}")
+    writer = getattr(request.app.state, "text_writer", None)
+    if "application/pdf" in request.headers.get("accept", ""):
+        return Response(rendering.as_pdf(proposal, writer), media_type="application/pdf")
+    return Response(rendering.as_markdown(proposal, writer), media_type="text/markdown; charset=utf-8")

@@ -13,21 +13,26 @@ from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import (
     ClientChurnRiskChanged,
     ClientProfitabilityChanged,
+    LicenseComplianceChecked,
     LicenseComplianceViolation,
 )
 from msp_events.types.crm import OpportunityUpserted
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import AgreementUpserted, ClientUpserted, TimeEntryLogged
 
-from spo import services, suggesting
+from spo import proposing, services, suggesting
 from spo.domain.opportunities import OpportunityVersion
 from spo.domain.suggestions import Rules
+from spo.proposing import ProposalConfig
 from spo.store import facts
 from spo.winning import WinConfig
 
 
-def build_router(config: WinConfig, rules: Rules | None = None) -> HandlerRouter:
+def build_router(
+    config: WinConfig, rules: Rules | None = None, proposals: ProposalConfig | None = None
+) -> HandlerRouter:
     rules = rules or Rules()
+    proposals = proposals or ProposalConfig()
     router = HandlerRouter()
 
     @router.handles(OpportunityUpserted)
@@ -64,7 +69,12 @@ def build_router(config: WinConfig, rules: Rules | None = None) -> HandlerRouter
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, config)
-        suggesting.run_rules(uow, rules)
+        suggesting.run_rules(uow, rules, proposals)
+        proposing.on_tick(uow, proposals)
+
+    @router.handles(LicenseComplianceChecked)
+    def on_licence_checked(uow: UnitOfWork, event: Envelope[LicenseComplianceChecked]) -> None:
+        proposing.on_checked(uow, event.data, proposals)
 
     return router
 

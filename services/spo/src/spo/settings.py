@@ -23,4 +23,10 @@ class Settings(ServiceSettings):
         alias="SPO_MIN_CLOSED_DEALS",
         description="closed deals needed before the learned model replaces the stage base rates",
     )
+    tax_pct: Decimal = Field(
+        default=Decimal(0), ge=0, le=100, alias="SPO_TAX_PCT", description="proposal tax, %"
+    )
+    licence_wait_days: int = Field(
+        default=2, ge=0, alias="SPO_LICENCE_WAIT_DAYS", description="days a proposal waits for SLI's answer"
+    )
     model_seed: int = Field(default=0, alias="SPO_MODEL_SEED", description="seed of folds and boosting")

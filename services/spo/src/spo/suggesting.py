@@ -16,7 +16,9 @@ from msp_events.money import Money
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import SalesOpportunityIdentified
 
+from spo import proposing
 from spo.domain.suggestions import KIND_WIN_RATE, Candidate, Open, Rules, candidates, reconcile
+from spo.proposing import ProposalConfig
 from spo.store import facts
 from spo.store.tables import Run, Suggestion
 
@@ -34,7 +36,7 @@ def due(session: Session, today: date) -> bool:
     return True
 
 
-def run_rules(uow: UnitOfWork, rules: Rules) -> None:
+def run_rules(uow: UnitOfWork, rules: Rules, proposals: ProposalConfig | None = None) -> None:
     today = uow.now.date()
     session = uow.session
     if not due(session, today):
@@ -61,6 +63,7 @@ def run_rules(uow: UnitOfWork, rules: Rules) -> None:
         row = _row(suggestion_id, c, today)
         session.add(row)
         uow.emit(_event(row, status="open", closed_reason=None))
+        proposing.request(uow, row, proposals or ProposalConfig())
 
 
 def _row(suggestion_id: str, c: Candidate, today: date) -> Suggestion:
@@ -78,6 +81,7 @@ def _row(suggestion_id: str, c: Candidate, today: date) -> Suggestion:
         win_probability_pct=KIND_WIN_RATE[c.kind],
         agreement_id=c.agreement_id,
         sku_id=c.sku_id,
+        seats=c.seats,
         opened_on=today,
         act_by=c.act_by,
     )

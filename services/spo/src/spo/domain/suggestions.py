@@ -133,6 +133,7 @@ class Candidate:
     summary: str
     agreement_id: str | None = None
     sku_id: str | None = None
+    seats: int | None = None
 
 
 @dataclass
@@ -288,6 +289,7 @@ def licence_true_ups(facts: Facts, today: date, rules: Rules) -> list[Candidate]
                 f"SLI finds {v.seats} seats of {v.sku_id} in use but not billed "
                 f"({_money(v.monthly_exposure)} {v.currency} a month).",
                 sku_id=v.sku_id,
+                seats=v.seats,
             )
         )  # fmt: skip
     return out

@@ -190,6 +190,7 @@ class Suggestion(SpoTable, table=True):
     win_probability_pct: Decimal = Field(sa_type=ExactNumeric(7, 4))
     agreement_id: str | None = Field(default=None, max_length=64)
     sku_id: str | None = Field(default=None, max_length=128)
+    seats: int | None = None
     opened_on: date
     act_by: date
     closed_on: date | None = None
@@ -202,3 +203,26 @@ class Run(SpoTable, table=True):
 
     job: str = Field(primary_key=True, max_length=32)
     day: date
+
+
+class Proposal(SpoTable, table=True):
+    """A proposal per suggestion: pending while SLI is asked, then generated (its event payload)."""
+
+    __tablename__ = "proposals"
+
+    proposal_id: str = Field(primary_key=True, max_length=64)
+    suggestion_id: str = Field(max_length=64, unique=True)
+    client_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16, description="pending (waiting for SLI) or generated")
+    wait_until: date | None = None
+    payload: str | None = Field(default=None, sa_type=Text, description="sales.proposal.generated data, JSON")
+
+
+class LicenceCheck(SpoTable, table=True):
+    """SLI's answer to a licence question about one suggestion (``license.compliance.checked``)."""
+
+    __tablename__ = "licence_checks"
+
+    suggestion_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=16)
+    summary: str = Field(sa_type=Text)

@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("win_probability_pct", ExactNumeric(7, 4), nullable=False),
         sa.Column("agreement_id", sa.String(64), nullable=True),
         sa.Column("sku_id", sa.String(128), nullable=True),
+        sa.Column("seats", sa.Integer(), nullable=True),
         sa.Column("opened_on", sa.Date(), nullable=False),
         sa.Column("act_by", sa.Date(), nullable=False),
         sa.Column("closed_on", sa.Date(), nullable=True),
