@@ -34,7 +34,7 @@ from spo.winmodel.table import InputError, RawTable
 from spo.winmodel.train import train
 
 PROBABILITY_SCALE = Decimal("0.0001")
-_parsed: dict[str, WinModel] = {}
+_parsed: dict[tuple[str, int, str], WinModel] = {}
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,16 @@ class WinConfig:
         )
 
 
-def _model(row: WinModelRow | None) -> WinModel | None:
-    if row is None or row.method != METHOD_MODEL or row.model_json is None:
+def _model(session: Session, row: WinModelRow | None) -> WinModel | None:
+    """The parsed model of ``row``, cached per database and version (a version never changes)."""
+    if row is None or row.method != METHOD_MODEL:
         return None
-    model = _parsed.get(row.model_json)
+    key = (str(session.get_bind().engine.url), row.version, row.trained_at.isoformat())
+    model = _parsed.get(key)
     if model is None:
-        model = _parsed[row.model_json] = WinModel.loads(row.model_json)
+        if row.model_json is None:
+            return None
+        model = _parsed[key] = WinModel.loads(row.model_json)
         if len(_parsed) > 8:
             _parsed.pop(next(iter(_parsed)))
     return model
@@ -83,7 +87,7 @@ def score(
     if not open_deals:
         return 0
     latest = ModelRepository(session).latest()
-    model = _model(latest)
+    model = _model(session, latest)
     signals = SignalRepository(session)
     scores = ScoreRepository(session)
     changed = 0

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from spo.domain.opportunities import STAGE_ORDER
 
@@ -113,7 +114,7 @@ def forecast(deals: list[Deal], today: date, months: int, seed: int = 0) -> list
     return out
 
 
-def _band(won: np.ndarray, amounts: list[Decimal]) -> Band:  # type: ignore[type-arg]
+def _band(won: NDArray[np.bool_], amounts: list[Decimal]) -> Band:
     cents = np.array([int((a / CENT).to_integral_value()) for a in amounts], dtype=np.int64)
     totals = won.astype(np.int64) @ cents
     p10, p50, p90 = (int(np.quantile(totals, q, method="inverted_cdf")) for q in (0.1, 0.5, 0.9))

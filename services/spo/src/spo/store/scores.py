@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from spo.domain.winprob import ClientSignals
@@ -60,7 +61,13 @@ class ModelRepository:
         self.session = session
 
     def latest(self) -> WinModelRow | None:
-        query = select(WinModelRow).order_by(col(WinModelRow.version).desc()).limit(1)
+        """The newest model; its JSON is loaded only when read (scorers cache the parsed model)."""
+        query = (
+            select(WinModelRow)
+            .options(defer(WinModelRow.model_json))  # type: ignore[arg-type]
+            .order_by(col(WinModelRow.version).desc())
+            .limit(1)
+        )
         return self.session.exec(query).first()
 
     def add(self, row: WinModelRow) -> WinModelRow:

@@ -57,6 +57,7 @@ class WinModel:
     calib_intercept: float = 0.0
     training_rows: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
+    _pack: Any = field(default=None, repr=False, compare=False)
 
     # -- scoring ---------------------------------------------------------------------------
     def raw(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -64,20 +65,38 @@ class WinModel:
         if self.family == "logistic_regression":
             Z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
             return np.asarray(Z @ np.asarray(self.coef) + self.intercept, dtype=np.float64)
-        # trees compare in float32 as scikit-learn does, so thresholds split exactly alike
+        # trees compare in float32 as scikit-learn does, so thresholds split exactly alike; all
+        # trees walk at once (rows x trees), one step per level
+        left, right, feature, threshold, value = self._packed()
         X32 = X.astype(np.float32).astype(np.float64)
-        total = np.zeros(X.shape[0])
-        rows = np.arange(X.shape[0])
-        for tree in self.trees:
-            left, right = np.asarray(tree.left), np.asarray(tree.right)
-            feature, threshold = np.asarray(tree.feature), np.asarray(tree.threshold)
-            node = np.zeros(X.shape[0], dtype=np.int64)
-            for _ in range(tree.depth):
-                leaf = left[node] == -1
-                go_left = X32[rows, np.maximum(feature[node], 0)] <= threshold[node]
-                node = np.where(leaf, node, np.where(go_left, left[node], right[node]))
-            total += np.asarray(tree.value)[node]
-        return self.init + self.learning_rate * total
+        trees = np.arange(left.shape[0])
+        node = np.zeros((X.shape[0], left.shape[0]), dtype=np.int64)
+        rows = np.arange(X.shape[0])[:, None]
+        for _ in range(max((t.depth for t in self.trees), default=0)):
+            leaf = left[trees, node] == -1
+            go_left = X32[rows, np.maximum(feature[trees, node], 0)] <= threshold[trees, node]
+            node = np.where(leaf, node, np.where(go_left, left[trees, node], right[trees, node]))
+        return np.asarray(self.init + self.learning_rate * value[trees, node].sum(axis=1), dtype=np.float64)
+
+    def _packed(
+        self,
+    ) -> tuple[
+        NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]
+    ]:
+        """The trees as padded (trees x nodes) arrays, built once per model."""
+        if self._pack is None:
+            width = max(len(t.left) for t in self.trees)
+            left = np.full((len(self.trees), width), -1, dtype=np.int64)
+            right = np.full((len(self.trees), width), -1, dtype=np.int64)
+            feature = np.zeros((len(self.trees), width), dtype=np.int64)
+            threshold = np.zeros((len(self.trees), width))
+            value = np.zeros((len(self.trees), width))
+            for k, t in enumerate(self.trees):
+                n = len(t.left)
+                left[k, :n], right[k, :n], feature[k, :n] = t.left, t.right, t.feature
+                threshold[k, :n], value[k, :n] = t.threshold, t.value
+            self._pack = (left, right, feature, threshold, value)
+        return self._pack
 
     def calibrate(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
         logit = self.calib_slope * raw + self.calib_intercept
