@@ -4,6 +4,7 @@ SLI's answer (or its timeout in event time) and shows it; Markdown and PDF at th
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,18 +14,18 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from msp_events import Envelope, Money
+from msp_events import Envelope
 from msp_events.narrative import Narrative, NarrativeRequest
-from msp_events.testing.service import RunningService, running_service
+from msp_events.testing.service import RunningService
 from msp_events.types.agents import LicenseComplianceChecked, LicenseComplianceViolation
-from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import AgreementUpserted
 
-from spo import api, rendering
-from spo.app import create_service
+from spo import rendering
 from spo.domain.proposals import Line, lines_for, totals
 from spo.proposing import template
-from spo.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from spo_facts import start_service, tick, usd
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -51,14 +52,6 @@ def test_a_licence_true_up_is_priced_per_seat() -> None:
 
 def test_a_line_discount_rounds_half_up_to_the_cent() -> None:
     assert Line("x", True, Decimal(3), Decimal("10.05"), Decimal(15)).total == Decimal("25.63")  # 25.6275
-
-
-def usd(amount: str) -> Money:
-    return Money(amount=Decimal(amount), currency="USD")
-
-
-def tick(at: datetime) -> Envelope[ClockTicked]:
-    return Envelope.build(ClockTicked(now=at, granularity="day"), source="platform.clock", time=at)
 
 
 def renewal_agreement() -> Envelope[AgreementUpserted]:
@@ -95,10 +88,7 @@ class Running(RunningService):
 
 @pytest.fixture
 async def spo(tmp_path: Path) -> AsyncIterator[Running]:
-    settings = Settings(
-        MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{tmp_path / 'spo.db'}", SPO_TAX_PCT="10"
-    )
-    async with running_service(Running, create_service, settings, [api.router]) as running:
+    async for running in start_service(tmp_path / "spo.db", Running, SPO_TAX_PCT="10"):
         yield running
 
 

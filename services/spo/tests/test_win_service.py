@@ -4,6 +4,7 @@ retrained on the month's first tick, scored with its method and why, and the sam
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,14 +14,12 @@ from typing import Any
 import pytest
 
 from msp_events import Envelope, Money
-from msp_events.testing.service import RunningService, running_service
+from msp_events.testing.service import RunningService
 from msp_events.types.agents import ClientProfitabilityChanged
 from msp_events.types.crm import OpportunityUpserted
-from msp_events.types.platform import ClockTicked
 
-from spo import api
-from spo.app import create_service
-from spo.settings import Settings
+sys.path.insert(0, str(Path(__file__).parent))
+from spo_facts import start_service, tick
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -43,10 +42,6 @@ def deal(i: int, **changes: Any) -> OpportunityUpserted:
 
 def env(data: Any, time: datetime, source: str = "crm.connectwise") -> Envelope[Any]:
     return Envelope.build(data, source=source, time=time)
-
-
-def tick(at: datetime) -> Envelope[ClockTicked]:
-    return env(ClockTicked(now=at, granularity="day"), at, "platform.clock")
 
 
 def history(n: int) -> list[Envelope[Any]]:
@@ -84,8 +79,7 @@ class Running(RunningService):
 
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    async with running_service(Running, create_service, settings, [api.router]) as running:
+    async for running in start_service(db, Running):
         yield running
 
 

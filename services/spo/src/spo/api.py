@@ -205,13 +205,19 @@ def retrain_win_model(request: Request) -> WinModelOut:
     service = request.app.state.service
     config = winning.WinConfig.of(service.settings)
     with Session(service.engine) as session:
-        now = session.execute(sa_select(service_clock.c.now)).first()
-        if now is None:
-            raise HTTPException(409, "no clock.ticked seen yet: retraining needs the service's 'now'")
-        model = winning.retrain(session, now[0], config)
-        winning.rescore_open(session, now[0], config)
+        now = _service_now(session, "retraining")
+        model = winning.retrain(session, now, config)
+        winning.rescore_open(session, now, config)
         session.commit()
         return WinModelOut.of(model)
+
+
+def _service_now(session: Session, what: str) -> datetime:
+    """The service clock (the latest ``clock.ticked``): the API never reads the wall clock."""
+    now = session.execute(sa_select(service_clock.c.now)).first()
+    if now is None:
+        raise HTTPException(409, f"no clock.ticked seen yet: {what} needs the service's 'now'")
+    return now[0]  # type: ignore[no-any-return]
 
 
 def _money(amount: Decimal | None, currency: str | None) -> Money | None:
@@ -260,11 +266,8 @@ def pipeline_forecast(
     service = request.app.state.service
     config = winning.WinConfig.of(service.settings)
     with Session(service.engine) as session:
-        now = session.execute(sa_select(service_clock.c.now)).first()
-        if now is None:
-            raise HTTPException(409, "no clock.ticked seen yet: the forecast needs the service's 'now'")
+        today = _service_now(session, "the forecast").date()
         rows = list(session.exec(select(Opportunity).where(Opportunity.status == "open")))
-    today = now[0].date()
     deals = [pipeline.deal(o, config) for o in rows]
     months_out = [
         MonthOut(
