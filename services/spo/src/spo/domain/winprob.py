@@ -1,10 +1,11 @@
 """What the win model sees of an opportunity, and the stage base rates used until it can learn.
 
 Features are the attributes a CRM has (stage reached, source, type, rating, recurring and
-one-time value, term, age, days since the last activity) plus, for an existing client, what CPI
-knows (gross margin and its band from ``client.profitability.changed``) and the churn risk
-(``client.churn.risk.changed``). They are text cells, exactly as a CRM export would hold them, so
-the service and ``msp-spo train`` read them through one code path and score alike.
+one-time value, term, age, days since the last activity) plus, for an existing client, its
+industry and size (``psa.client.upserted``), what CPI knows of its margin (gross margin and band,
+``client.profitability.changed``) and its churn risk (``client.churn.risk.changed``). They are
+text cells, exactly as a CRM export would hold them, so the service and ``msp-spo train`` read
+them through one code path and score alike.
 
 A closed deal is seen as it was when it closed (age and silence measured to ``closed_on``), an
 open one as it is now (measured to the service clock's day): the model learns from the deal at
@@ -44,6 +45,8 @@ FEATURES = (
     "client_margin_pct",
     "client_margin_band",
     "client_churn_probability",
+    "client_industry",
+    "client_size",
 )
 METHOD_BASE_RATE = "stage_base_rate"
 METHOD_MODEL = "model"
@@ -56,6 +59,8 @@ class ClientSignals:
     margin_pct: Decimal | None = None
     margin_band: str | None = None
     churn_probability: Decimal | None = None
+    industry: str | None = None
+    employees: int | None = None
 
 
 def features(o: OpportunityVersion, signals: ClientSignals | None, today: date) -> dict[str, str]:
@@ -80,6 +85,8 @@ def features(o: OpportunityVersion, signals: ClientSignals | None, today: date) 
         "client_margin_pct": _num(s.margin_pct),
         "client_margin_band": s.margin_band or "",
         "client_churn_probability": _num(s.churn_probability),
+        "client_industry": s.industry or "",
+        "client_size": "" if s.employees is None else str(s.employees),
     }
 
 

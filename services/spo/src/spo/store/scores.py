@@ -9,7 +9,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from spo.domain.winprob import ClientSignals
-from spo.store.tables import ClientSignal, Opportunity, OpportunityScore, WinModelRow
+from spo.store.tables import ClientFact, ClientSignal, Opportunity, OpportunityScore, WinModelRow
 
 
 class ScoreRepository:
@@ -83,16 +83,18 @@ class SignalRepository:
         self.session = session
 
     def get(self, client_id: str | None) -> ClientSignals | None:
-        row = None if client_id is None else self.session.get(ClientSignal, client_id)
-        if row is None:
+        if client_id is None:
             return None
-        return ClientSignals(row.margin_pct, row.margin_band, row.churn_probability)
+        row = self.session.get(ClientSignal, client_id)
+        client = self.session.get(ClientFact, client_id)
+        if row is None and client is None:
+            return None
+        return _signals(row, client)
 
     def all(self) -> dict[str, ClientSignals]:
-        return {
-            r.client_id: ClientSignals(r.margin_pct, r.margin_band, r.churn_probability)
-            for r in self.session.exec(select(ClientSignal))
-        }
+        rows = {r.client_id: r for r in self.session.exec(select(ClientSignal))}
+        clients = {c.client_id: c for c in self.session.exec(select(ClientFact))}
+        return {k: _signals(rows.get(k), clients.get(k)) for k in sorted(set(rows) | set(clients))}
 
     def margin(self, client_id: str, period: str, pct: Decimal, band: str) -> None:
         row = self.session.get(ClientSignal, client_id) or ClientSignal(client_id=client_id)
@@ -107,3 +109,13 @@ class SignalRepository:
             return
         row.churn_probability, row.churn_as_of = probability, as_of
         self.session.add(row)
+
+
+def _signals(row: ClientSignal | None, client: ClientFact | None) -> ClientSignals:
+    return ClientSignals(
+        margin_pct=None if row is None else row.margin_pct,
+        margin_band=None if row is None else row.margin_band,
+        churn_probability=None if row is None else row.churn_probability,
+        industry=None if client is None else client.industry,
+        employees=None if client is None else client.employee_count,
+    )
