@@ -17,6 +17,11 @@ from msp_events import Envelope, Money
 from msp_events.testing.service import RunningService
 from msp_events.types.agents import ClientProfitabilityChanged
 from msp_events.types.crm import OpportunityUpserted
+from msp_events.types.psa import ClientUpserted
+
+from spo.domain.winprob import features
+from spo.store.repository import OpportunityRepository
+from spo.store.scores import SignalRepository
 
 sys.path.insert(0, str(Path(__file__).parent))
 from spo_facts import start_service, tick
@@ -124,7 +129,7 @@ async def test_the_learned_model_scores_and_explains_once_enough_deals_closed(sp
     assert [h["method"] for h in detail["history"]] == ["stage_base_rate", "model"]
 
 
-async def test_margin_reports_from_cpi_become_features(spo: Running) -> None:
+async def test_margin_reports_from_cpi_and_the_clients_industry_become_features(spo: Running) -> None:
     report = ClientProfitabilityChanged(
         client_id="C-1",
         period="2025-12",
@@ -136,15 +141,24 @@ async def test_margin_reports_from_cpi_become_features(spo: Running) -> None:
         labour_hours=Decimal("10"),
         summary="margin fell",
     )
-    await spo.deliver(env(report, T0, "spo.test"), env(deal(300, client_id="C-1", prospect_name=None), T0))
-    from spo.store.scores import SignalRepository
-
+    client = ClientUpserted(
+        client_id="C-1", name="Contoso", status="active", industry="Legal", employee_count=45,
+        created_on=date(2020, 1, 1), updated_at=T0,
+    )  # fmt: skip
+    opportunity = deal(300, client_id="C-1", prospect_name=None, created_on=date(2026, 1, 1))
+    await spo.deliver(env(report, T0, "spo.test"), env(client, T0, "psa.connectwise"), env(opportunity, T0))
     with spo.session() as session:
         signals = SignalRepository(session).get("C-1")
-    assert signals is not None and (signals.margin_pct, signals.margin_band) == (
-        Decimal("12.5000"),
-        "critical",
+        row = OpportunityRepository(session).get("OPP-300")
+    assert signals is not None and row is not None
+    cells = features(row, signals, date(2026, 1, 5))
+    assert (cells["client_margin_pct"], cells["client_margin_band"]) == ("12.5", "critical")
+    assert (cells["client_industry"], cells["client_size"], cells["existing_client"]) == (
+        "Legal",
+        "45",
+        "yes",
     )
+    assert cells["age_days"] == "4"
 
 
 async def test_retraining_on_demand_needs_a_clock_then_retrains(spo: Running) -> None:
