@@ -16,7 +16,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm clean
+.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,11 +69,15 @@ bench-cpi: install infra-up ## CPI ledger: events/s vs bare runtime, full recomp
 bench-sli: install infra-up ## SLI: full reconciliation 500 clients x 40 SKUs, 100,000 users; events/s vs bare runtime (ARGS="--clients 50 --users 10000")
 	$(PY) bench/sli_reconcile.py $(ARGS)
 
+bench-spo: install infra-up ## SPO: train on 50,000 opportunities (CV AUC), score 100,000 rows, events/s vs bare runtime (ARGS="--history 5000 --score 20000 --events 500")
+	$(PY) bench/spo_bench.py $(ARGS)
+
 bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive and Hampel (ARGS="--series 1000 --monthly 50")
 	$(PY) bench/dsa_bench.py $(ARGS)
 
 bench-ram: install ## RAM: PyVRP vs OR-Tools on 25/100/400 visits (gap after 1/2/5/30 s); CP-SAT vs greedy, 2,000 tickets x 50 (ARGS="--sizes 25 100 --limits 1 2 5")
 	$(PY) bench/ram_bench.py $(ARGS)
+
 bench-vcm: install ## VCM: extraction pages/s on 500 PDFs, search over 10,000 contracts, held-out accuracy (ARGS="--contracts 50 --search 1000")
 	$(PY) bench/vcm_bench.py $(ARGS)
 

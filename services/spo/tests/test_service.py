@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,13 +13,13 @@ import pytest
 from sqlmodel import Session, select
 
 from msp_events import Envelope, Money
-from msp_events.testing.service import RunningService, running_service
+from msp_events.testing.service import RunningService
 from msp_events.types.crm import OpportunityUpserted
 
-from spo import api
-from spo.app import create_service
-from spo.settings import Settings
 from spo.store.tables import METADATA, Opportunity
+
+sys.path.insert(0, str(Path(__file__).parent))
+from spo_facts import start_service
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TYPE = "crm.opportunity.upserted"
@@ -55,8 +56,7 @@ class Running(RunningService):
 
 
 async def start(db: Path) -> AsyncIterator[Running]:
-    settings = Settings(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{db}")
-    async with running_service(Running, create_service, settings, [api.router]) as running:
+    async for running in start_service(db, Running):
         yield running
 
 

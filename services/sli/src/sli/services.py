@@ -364,8 +364,8 @@ def _review_renewals(
 def check_opportunity(uow: UnitOfWork, o: SalesOpportunityIdentified, config: DeskConfig) -> None:
     """Answer a licence opportunity with the client's entitlements and open findings on the SKU
     (every SKU when the opportunity names none), reconciling the client first if it is dirty."""
-    if o.sku_id is None and o.kind not in LICENCE_OPPORTUNITIES:
-        return
+    if o.status != "open" or (o.sku_id is None and o.kind not in LICENCE_OPPORTUNITIES):
+        return  # a closed suggestion (1.1) needs no answer
     reconcile_dirty(uow, config)
     session = uow.session
     query = select(LicenceLine).where(LicenceLine.client_id == o.client_id)  # type: ignore[arg-type]

@@ -9,17 +9,24 @@ from msp_events.runtime.service import Service
 from msp_events.runtime.transport import Transport
 from msp_events.runtime.wiring import transport_for
 
-from spo import api, handlers
+from spo import api, handlers, rendering
+from spo.domain.suggestions import Rules
+from spo.proposing import ProposalConfig
 from spo.settings import Settings
 from spo.store import MIGRATIONS
 from spo.store.tables import METADATA
+from spo.winning import WinConfig
 
 
 def create_service(settings: Settings | None = None, transport: Transport | None = None) -> Service:
     settings = settings or Settings()
     return Service(
         settings=settings,
-        router=handlers.router,
+        router=handlers.build_router(
+            WinConfig.of(settings),
+            Rules(),
+            ProposalConfig(tax_pct=settings.tax_pct, licence_wait_days=settings.licence_wait_days),
+        ),
         transport=transport or transport_for(settings),
         migrations=MIGRATIONS,
         metadata=METADATA,
@@ -27,4 +34,8 @@ def create_service(settings: Settings | None = None, transport: Transport | None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_http_app(create_service(settings), [api.router])
+    app = build_http_app(create_service(settings), [api.router])
+    # The proposal narrative's writer: SPO's deterministic template writer (a language-model
+    # writer, e.g. Bedrock, plugs in here behind msp_events.narrative.TextWriter).
+    app.state.text_writer = rendering.default_writer()
+    return app

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
 from msp_events.runtime.uow import UnitOfWork
 
-from spo.domain.opportunities import OpportunityVersion, supersedes
+from spo import winning
+from spo.domain.opportunities import OpportunityVersion, further, supersedes
 from spo.store.repository import OpportunityRepository
+from spo.store.scores import SignalRepository
+from spo.winning import WinConfig
 
 
-def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion) -> bool:
-    """Keep the opportunity's latest state; returns False for a stale (older) or repeated version."""
+def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> bool:
+    """Keep the opportunity's latest state and score it; False for a stale (older) or repeated version."""
     opportunities = OpportunityRepository(uow.session)
-    if not supersedes(opportunity, opportunities.get(opportunity.opportunity_id)):
+    current = opportunities.get(opportunity.opportunity_id)
+    furthest = further(opportunity.stage, current.furthest_stage if current else None)
+    if not supersedes(opportunity, current):
+        if current is not None and furthest != current.furthest_stage:
+            opportunities.save(replace(current, furthest_stage=furthest))  # a late, further version
         return False
+    opportunity = replace(opportunity, furthest_stage=furthest)
     opportunities.save(opportunity)
+    winning.score(uow.session, [opportunity], uow.now, config)
     return True
+
+
+def record_margin(uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str) -> None:
+    SignalRepository(uow.session).margin(client_id, period, pct, band)
+
+
+def record_churn_risk(uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal) -> None:
+    SignalRepository(uow.session).churn(client_id, as_of, probability)
+
+
+def on_clock(uow: UnitOfWork, config: WinConfig) -> None:
+    winning.on_tick(uow.session, uow.now, config)

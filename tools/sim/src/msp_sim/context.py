@@ -56,6 +56,7 @@ class Observations:
     techs: dict[tuple[str, str], TechMonth] = field(default_factory=lambda: defaultdict(TechMonth))
     spend: dict[str, list[tuple[date, Decimal]]] = field(default_factory=lambda: defaultdict(list))
     contracts: list[dict[str, object]] = field(default_factory=list)
+    opportunities: list[dict[str, object]] = field(default_factory=list)
 
     def client(self, client_id: str, day: date) -> ClientMonth:
         return self.clients[(client_id, period(day))]

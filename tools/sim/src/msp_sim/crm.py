@@ -33,6 +33,22 @@ COMPETITORS = ("Lakeshore IT", "Midwest Managed IT", "BrightPath Technology", "i
 SOURCES = ("Referral", "Website", "Event", "Cold outreach", "Partner")
 NEW_LOGO_WIN_RATE = 0.25
 EXISTING_CLIENT_WIN_RATE = 0.65
+REFERRAL_WIN_RATE = 0.55
+"""Win driver: referred new logos close about twice as often as other new logos."""
+ERODING_CLIENT_WIN_RATE = 0.35
+"""Win driver: an existing client whose margin erodes (planted scope creep or cost rise) buys less."""
+STALL_RATE = 0.3
+STALLED_WIN_FACTOR = 0.35
+"""Win driver: a stalled deal (30-60 days between steps instead of 5-25) keeps a third of its chance."""
+WIN_DRIVERS = {
+    "referral": f"new logos from a referral win at {REFERRAL_WIN_RATE:.0%} (other new logos "
+    f"{NEW_LOGO_WIN_RATE:.0%})",
+    "existing_client": f"existing clients win at {EXISTING_CLIENT_WIN_RATE:.0%}, those with an eroding "
+    f"margin at {ERODING_CLIENT_WIN_RATE:.0%}",
+    "stalled": f"{STALL_RATE:.0%} of deals stall (30-60 days between steps); a stalled deal's win rate is "
+    f"multiplied by {STALLED_WIN_FACTOR}",
+    "favoured": "referral or existing client with a sound margin, and not stalled",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +126,32 @@ def _deal(ctx: MonthContext, rng: random.Random, k: int, created: date, client: 
 def _opportunity(ctx: MonthContext, rng: random.Random, k: int, created: date, clients: list[Client]) -> None:
     client = rng.choice(clients) if clients and rng.random() < 0.45 else None
     deal = _deal(ctx, rng, k, created, client)
-    win_rate = NEW_LOGO_WIN_RATE if client is None else EXISTING_CLIENT_WIN_RATE
+    referral = deal.source == "Referral"
+    eroding = client is not None and (
+        client.client_id in ctx.plan.scope_creep or client.client_id in ctx.plan.cost_rises
+    )
+    stalled = rng.random() < STALL_RATE
+    if client is None:
+        win_rate = REFERRAL_WIN_RATE if referral else NEW_LOGO_WIN_RATE
+    else:
+        win_rate = ERODING_CLIENT_WIN_RATE if eroding else EXISTING_CLIENT_WIN_RATE
+    if stalled:
+        win_rate *= STALLED_WIN_FACTOR
     outcome = "won" if rng.random() < win_rate else ("quiet" if rng.random() < 0.2 else "lost")
     first_stage = 0 if client is None else rng.randint(0, 1)
-    final_stage = 4 if outcome == "won" else max(first_stage, rng.randint(0, 3))
+    final_stage = (3 + int(rng.random() < 0.75)) if outcome == "won" else max(first_stage, rng.randint(0, 3))
+    ctx.observed.opportunities.append(
+        {
+            "opportunity_id": deal.opportunity_id,
+            "referral": referral,
+            "existing_client": client is not None,
+            "eroding_margin": eroding,
+            "stalled": stalled,
+            "favoured": (referral or (client is not None and not eroding)) and not stalled,
+            "win_rate": Decimal(str(round(win_rate, 4))),
+            "outcome": outcome,
+        }
+    )
     lost_reason = weighted(rng, LOST_REASONS, LOST_WEIGHTS)
     lost_to = rng.choice(COMPETITORS) if lost_reason == "chose_competitor" else None
     day = created
@@ -138,7 +176,7 @@ def _opportunity(ctx: MonthContext, rng: random.Random, k: int, created: date, c
                     closed_on=close_day,
                     lost=(lost_reason, lost_to),
                 )
-        day += timedelta(days=rng.randint(5, 25))
+        day += timedelta(days=rng.randint(30, 60) if stalled else rng.randint(5, 25))
 
 
 def _emit(

@@ -151,6 +151,28 @@ class RunInfo(_Model):
     currency: str
 
 
+class WonLost(_Model):
+    """One opportunity's planted win drivers and how it ended (SPO's win-model truth)."""
+
+    opportunity_id: str
+    referral: bool = Field(description="a new logo from a referral (driver: wins about twice as often)")
+    existing_client: bool
+    eroding_margin: bool = Field(
+        description="an existing client whose margin erodes (scope creep or a cost rise): wins less"
+    )
+    stalled: bool = Field(description="weeks between steps instead of days (driver: stalled deals lose)")
+    favoured: bool = Field(
+        description="the drivers favour it: (referral or existing client with a sound margin) and not stalled"
+    )
+    win_rate: Decimal = Field(description="the probability the outcome was drawn with")
+    outcome: Literal["won", "lost", "quiet"]
+
+
+class Sales(_Model):
+    drivers: dict[str, str]
+    opportunities: list[WonLost]
+
+
 class Truth(_Model):
     format_version: int = FORMAT_VERSION
     run: RunInfo
@@ -161,6 +183,7 @@ class Truth(_Model):
     spend_anomalies: list[SpendAnomaly]
     contracts: list[ContractNotice]
     utilisation: list[Utilisation]
+    sales: Sales | None = None
 
 
 DEFINITIONS = {

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from msp_sim.context import Observations
 from msp_sim.contracts import VendorContract
+from msp_sim.crm import WIN_DRIVERS
 from msp_sim.licensing import extra_users
 from msp_sim.params import Params
 from msp_sim.problems import Plan
@@ -22,9 +23,11 @@ from msp_sim.truth import (
     MarginErosion,
     MonthObservation,
     RunInfo,
+    Sales,
     SpendAnomaly,
     Truth,
     Utilisation,
+    WonLost,
 )
 from msp_sim.world import World
 
@@ -272,4 +275,8 @@ def build_truth(
         spend_anomalies=spend,
         contracts=notices,
         utilisation=utilisation,
+        sales=Sales(
+            drivers=WIN_DRIVERS,
+            opportunities=[WonLost.model_validate(o) for o in observed.opportunities],
+        ),
     )

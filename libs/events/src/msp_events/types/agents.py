@@ -46,8 +46,7 @@ class MarginDriver(BaseModel):
     "client.profitability.changed",
     owner="cpi",
     key="client_id",
-    consumers=("ram",),
-    planned=("spo",),
+    consumers=("ram", "spo"),
     minor=1,
 )
 class ClientProfitabilityChanged(EventData):
@@ -123,7 +122,7 @@ class ChurnSignal(BaseModel):
     )
 
 
-@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=(), planned=("spo",))
+@event("client.churn.risk.changed", owner="cpi", key="client_id", consumers=("spo",))
 class ClientChurnRiskChanged(EventData):
     """A client's churn-risk band changed (published once per change, never twice for one band).
 
@@ -162,7 +161,7 @@ class ClientChurnRiskChanged(EventData):
     summary: str = Field(description="one sentence explaining the change, shown to people")
 
 
-@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",))
+@event("sales.opportunity.identified", owner="spo", key="client_id", consumers=("sli",), minor=1)
 class SalesOpportunityIdentified(EventData):
     """SPO found a sales opportunity with an existing client in delivery data.
 
@@ -198,10 +197,68 @@ class SalesOpportunityIdentified(EventData):
     opportunity_id: str | None = Field(default=None, description="CRM opportunity created for it, if any")
     act_by: date | None = Field(default=None, description="date after which the opportunity is lost")
     summary: str = Field(description="why this is an opportunity, one sentence")
+    status: Literal["open", "closed"] = Field(
+        default="open", description="open when found; closed when acted on or expired (since 1.1)"
+    )
+    closed_reason: Literal["acted_on", "expired"] | None = Field(
+        default=None, description="why it was closed (status closed only, since 1.1)"
+    )
 
     @model_validator(mode="after")
     def _currency(self) -> Self:
         require_one_currency(self.estimated_recurring_monthly, self.estimated_one_time)
+        return self
+
+
+class ProposalLine(BaseModel):
+    """One priced line of a proposal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    description: str = Field(description="what is sold")
+    billing: Literal["recurring_monthly", "one_time"] = Field(description="monthly fee or one-off charge")
+    quantity: Decimal = Field(ge=0, description="units (seats, devices, 1 for a service)")
+    unit_price: Money = Field(description="price per unit before discount")
+    discount_pct: Decimal = Field(ge=0, le=100, description="discount on the line, percent")
+    total: Money = Field(description="quantity x unit price less the discount, rounded half-up to the cent")
+
+
+@event("sales.proposal.generated", owner="spo", key="client_id", consumers=())
+class SalesProposalGenerated(EventData):
+    """SPO drafted a proposal for an opportunity it identified: the numbers, never the prose.
+
+    The narrative is written for people when the proposal is read (``GET /proposals/{id}``,
+    Markdown or PDF) by a text writer; the event holds only what is decided and deterministic.
+    A proposal for licensed products waits for SLI's ``license.compliance.checked`` answer (up to a
+    timeout in event time) and carries it.
+    """
+
+    proposal_id: str = Field(description="stable id, derived from the suggestion")
+    suggestion_id: str = Field(description="the sales.opportunity.identified it answers")
+    client_id: str = Field(description="client the proposal is for")
+    kind: str = Field(description="the opportunity's kind (renewal, tm_conversion, ...)")
+    title: str = Field(description="proposal title")
+    lines: list[ProposalLine] = Field(description="priced lines, recurring first")
+    recurring_monthly_total: Money = Field(description="sum of the recurring lines, before tax")
+    one_time_total: Money = Field(description="sum of the one-time lines, before tax")
+    tax_pct: Decimal = Field(ge=0, description="tax rate applied, percent")
+    recurring_monthly_tax: Money = Field(description="tax on the recurring total")
+    one_time_tax: Money = Field(description="tax on the one-time total")
+    licence_check: Literal["not_needed", "ok", "issues", "no_answer"] = Field(
+        description="SLI's answer for licensed products (no_answer: none before the timeout)"
+    )
+    licence_check_summary: str | None = Field(
+        default=None, description="SLI's sentence, shown in the proposal"
+    )
+    act_by: date | None = Field(default=None, description="date after which the opportunity is lost")
+    summary: str = Field(description="why, one sentence (the opportunity's)")
+
+    @model_validator(mode="after")
+    def _currency(self) -> Self:
+        require_one_currency(
+            self.recurring_monthly_total, self.one_time_total, self.recurring_monthly_tax, self.one_time_tax,
+            *(x.total for x in self.lines), *(x.unit_price for x in self.lines),
+        )  # fmt: skip
         return self
 
 
@@ -305,8 +362,7 @@ class ResourceAllocationRecommended(EventData):
     "license.compliance.violation",
     owner="sli",
     key="client_id",
-    consumers=("cpi",),
-    planned=("spo",),
+    consumers=("cpi", "spo"),
     minor=1,
 )
 class LicenseComplianceViolation(EventData):
@@ -398,7 +454,7 @@ class CheckedFinding(BaseModel):
     action_text: str = Field(description="the exact action SLI recommends")
 
 
-@event("license.compliance.checked", owner="sli", key="client_id", consumers=(), planned=("spo",))
+@event("license.compliance.checked", owner="sli", key="client_id", consumers=("spo",))
 class LicenseComplianceChecked(EventData):
     """SLI checked a client's entitlements for a licence opportunity SPO identified.
 

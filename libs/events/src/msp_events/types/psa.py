@@ -42,8 +42,8 @@ class Site(BaseModel):
     "psa.client.upserted",
     owner="source",
     key="client_id",
-    consumers=("cpi",),
-    planned=("spo", "ram", "sli", "dsa", "vcm"),
+    consumers=("cpi", "spo"),
+    planned=("ram", "sli", "dsa", "vcm"),
 )
 class ClientUpserted(EventData):
     """A client (PSA company/account) was created or changed; the payload is its full state.
@@ -115,8 +115,8 @@ class Addition(BaseModel):
     "psa.agreement.upserted",
     owner="source",
     key="agreement_id",
-    consumers=("cpi", "sli"),
-    planned=("spo", "ram", "vcm"),
+    consumers=("cpi", "sli", "spo"),
+    planned=("ram", "vcm"),
 )
 class AgreementUpserted(EventData):
     """A client agreement (contract) was created or changed; the payload is its full state.
@@ -297,7 +297,7 @@ class TicketUpdated(EventData):
     "psa.time_entry.logged",
     owner="source",
     key="time_entry_id",
-    consumers=("cpi", "ram"),
+    consumers=("cpi", "ram", "spo"),
     fact_dates=("work_date",),
 )
 class TimeEntryLogged(EventData):

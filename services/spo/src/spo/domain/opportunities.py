@@ -38,6 +38,14 @@ class OpportunityVersion:
     as_of: datetime
     digest: str
     """Fingerprint of the payload this version came from; breaks ties between equal ``as_of``."""
+    source: str | None = None
+    opportunity_type: str | None = None
+    rating: str | None = None
+    created_on: date | None = None
+    pipeline_change_date: date | None = None
+    furthest_stage: str | None = None
+    """the furthest stage any version reached (the current one behind it is a stage regression);
+    a maximum, so it does not depend on the order versions arrive in"""
 
     @property
     def weighted_recurring_monthly(self) -> Money | None:
@@ -63,3 +71,12 @@ def weighted(value: Money | None, probability_pct: Decimal | None) -> Money | No
         return None
     amount = (value.amount * probability_pct / HUNDRED).quantize(AMOUNT_SCALE, rounding=ROUND_HALF_UP)
     return Money(amount=amount, currency=value.currency)
+
+
+STAGE_ORDER = ("identified", "qualified", "assessment", "proposed", "verbal")
+
+
+def further(a: str | None, b: str | None) -> str | None:
+    """The later of two pipeline stages (None = unknown)."""
+    known = [s for s in (a, b) if s in STAGE_ORDER]
+    return max(known, key=STAGE_ORDER.index) if known else None

@@ -42,7 +42,20 @@ class OpportunityRepository:
             o.closed_on,
         )
         row.as_of, row.digest = o.as_of, o.digest
+        row.source, row.opportunity_type, row.rating = o.source, o.opportunity_type, o.rating
+        row.created_on, row.pipeline_change_date = o.created_on, o.pipeline_change_date
+        row.furthest_stage = o.furthest_stage
         self.session.add(row)
+
+    def all(self, status: str | None = None) -> list[OpportunityVersion]:
+        query = select(Opportunity).order_by(Opportunity.opportunity_id)
+        if status is not None:
+            query = query.where(Opportunity.status == status)
+        return [_to_domain(row) for row in self.session.exec(query)]
+
+    def closed(self) -> list[OpportunityVersion]:
+        query = select(Opportunity).where(Opportunity.status != "open").order_by(Opportunity.opportunity_id)
+        return [_to_domain(row) for row in self.session.exec(query)]
 
     def list(
         self, *, status: str | None = None, stage: str | None = None, limit: int = 100, offset: int = 0
@@ -86,4 +99,10 @@ def _to_domain(row: Opportunity) -> OpportunityVersion:
         closed_on=row.closed_on,
         as_of=row.as_of,
         digest=row.digest,
+        source=row.source,
+        opportunity_type=row.opportunity_type,
+        rating=row.rating,
+        created_on=row.created_on,
+        pipeline_change_date=row.pipeline_change_date,
+        furthest_stage=row.furthest_stage,
     )
