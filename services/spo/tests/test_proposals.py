@@ -159,3 +159,43 @@ async def test_the_narrative_comes_from_the_writer_and_the_numbers_from_the_even
     assert proposal is not None
     md = rendering.as_markdown(proposal, Shouting())
     assert "PROPOSAL FOR C-1" in md and "2,500.00" in md
+
+
+async def test_a_bedrock_writer_words_the_proposal_and_made_up_figures_fall_back(
+    spo: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from msp_events.aws.bedrock import BedrockWriter
+    from msp_events.narrative.settings import NarrativeSettings
+
+    from spo import proposing
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    await spo.deliver(renewal_agreement(), tick(T0 + timedelta(hours=2)))
+    pid = (await suggestions(spo))["renewal"]["proposal_id"]
+    with spo.session() as session:
+        proposal = proposing.load(session, pid)
+    assert proposal is not None
+
+    def reply(text: str) -> dict[str, Any]:
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+            "metrics": {"latencyMs": 1},
+        }
+
+    client = boto3.client("bedrock-runtime", region_name="eu-west-1")
+    settings = NarrativeSettings(NARRATIVE_WRITER="bedrock", BEDROCK_MODEL_ID="amazon.nova-lite-v1:0")
+    writer = BedrockWriter(client, settings, fallback=rendering.default_writer())
+    with Stubber(client) as stub:
+        stub.add_response("converse", reply("You keep the service your team already relies on."))
+        stub.add_response("converse", reply("You save 30 % on last year."))
+        worded = rendering.as_markdown(proposal, writer)
+        invented = rendering.as_markdown(proposal, writer)
+    assert "You keep the service your team already relies on." in worded
+    assert "2,500.00 USD + tax 10 % (250.00) = **2,750.00 USD a month**" in worded  # numbers from the event
+    assert invented == rendering.as_markdown(proposal, rendering.default_writer())  # 30 is not a fact

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from msp_events.narrative.select import text_writer
 from msp_events.runtime.http import build_http_app
 from msp_events.runtime.service import Service
 from msp_events.runtime.transport import Transport
@@ -34,8 +35,9 @@ def create_service(settings: Settings | None = None, transport: Transport | None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     app = build_http_app(create_service(settings), [api.router])
-    # The proposal narrative's writer: SPO's deterministic template writer (a language-model
-    # writer, e.g. Bedrock, plugs in here behind msp_events.narrative.TextWriter).
-    app.state.text_writer = rendering.default_writer()
+    # The proposal narrative's writer: SPO's deterministic template writer, or Bedrock when
+    # NARRATIVE_WRITER=bedrock (it falls back to the template; docs/aws.md).
+    app.state.text_writer = text_writer(settings.narrative, rendering.default_writer())
     return app
