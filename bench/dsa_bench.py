@@ -216,8 +216,10 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-forecast", action="store_true")
+    parser.add_argument("--skip-detection", action="store_true")
     args = parser.parse_args()
-    run_detection(args.series, args.days, args.chunk, args.seed)
+    if not args.skip_detection:
+        run_detection(args.series, args.days, args.chunk, args.seed)
     if not args.skip_forecast:
         run_forecast(args.monthly, args.months, args.seed)
 

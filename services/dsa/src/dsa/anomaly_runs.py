@@ -56,7 +56,8 @@ def run_due(tick: datetime) -> bool:
     return tick.weekday() == 0 and tick.time() == time(0) and tick.utcoffset() == timedelta(0)
 
 
-def _series_of(row: SpendLineRow) -> list[SeriesKey]:
+def series_of(row: SpendLineRow) -> list[SeriesKey]:
+    """The detection series a booked line counts in (the ROI ledger measures confirmed anomalies by them)."""
     dept = row.department
     keys = [
         SeriesKey("department", dept, dept, row.source),
@@ -110,7 +111,7 @@ def _judge(
         if r.currency != currency:
             continue
         t = (r.day - first).days
-        for k in _series_of(r):
+        for k in series_of(r):
             i = index.setdefault(k.key, len(keys))
             if i == len(keys):
                 keys.append(k)

@@ -17,6 +17,7 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
+from dsa.domain.roi import Measured, month_totals
 from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
 from dsa.store.repository import BudgetRepository, SpendRepository
 from dsa.store.tables import AnomalyRow
@@ -402,3 +403,113 @@ def _cents(value: object) -> Decimal:
 
 def _finite(value: float) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
+
+
+class KindTotalOut(BaseModel):
+    expected: Money
+    realised: Money
+
+
+class RoiMonthOut(BaseModel):
+    month: date
+    currency: str
+    expected: Money
+    realised: Money
+    realisation: Decimal | None
+    """realised / expected (None when nothing was expected)"""
+    by_kind: dict[str, KindTotalOut]
+
+
+class RecommendationOut(BaseModel):
+    rec_id: str
+    agent: str
+    kind: str
+    subject: str
+    department: str | None
+    counts_from: date
+    counts_until: date | None
+    acted_on: date | None
+    realisation: Literal["reported", "measured"]
+    expected: Money
+    realised: Money
+    """both summed over the months asked for"""
+
+
+class RoiOut(BaseModel):
+    as_of: datetime | None
+    """the service clock (None before any fact: the ledger is then empty)"""
+    measured_through: date | None
+    """the last day spend-measured savings count to: the last booked spend day, at most the clock's"""
+    months: list[RoiMonthOut]
+    recommendations: list[RecommendationOut]
+
+
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _month(value: str | None) -> date | None:
+    return None if value is None else date(int(value[:4]), int(value[5:7]), 1)
+
+
+@router.get(
+    "/roi",
+    response_model=RoiOut,
+    summary="What the agents' recommendations were worth: expected against realised saving per month",
+    responses={422: {"description": BAD_REQUEST}},
+)
+def roi_ledger(
+    request: Request,
+    from_month: Annotated[Month | None, Query(alias="from")] = None,
+    to_month: Annotated[Month | None, Query(alias="to")] = None,
+    agent: Annotated[Literal["sli", "dsa"] | None, Query(description="whose recommendations")] = None,
+    department: Annotated[EntityId | None, Query()] = None,
+) -> RoiOut:
+    from dsa.roi_runs import build_ledger
+
+    lo, hi = _month(from_month), _month(to_month)
+    if lo is not None and hi is not None and lo > hi:
+        raise HTTPException(422, f"from ({from_month}) is after to ({to_month})")
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        if now is None:
+            return RoiOut(as_of=None, measured_through=None, months=[], recommendations=[])
+        ledger = build_ledger(session, now.date())
+    kept = [
+        (rec, [e for e in entries if (lo is None or e.month >= lo) and (hi is None or e.month <= hi)])
+        for rec, entries in ledger.recommendations
+        if (agent is None or rec.agent == agent) and (department is None or rec.department == department)
+    ]
+    money = lambda amount, currency: _m(Money(amount=amount, currency=currency))  # noqa: E731
+    months = []
+    for t in month_totals(e for _, entries in kept for e in entries):
+        months.append(
+            RoiMonthOut(
+                month=t.month,
+                currency=t.currency,
+                expected=money(t.expected, t.currency),
+                realised=money(t.realised, t.currency),
+                realisation=_share(t.realised / t.expected) if t.expected else None,
+                by_kind={
+                    k: KindTotalOut(expected=money(e, t.currency), realised=money(r, t.currency))
+                    for k, (e, r) in t.by_kind.items()
+                },
+            )
+        )
+    recs = [
+        RecommendationOut(
+            rec_id=rec.rec_id,
+            agent=rec.agent,
+            kind=rec.kind,
+            subject=rec.subject,
+            department=rec.department,
+            counts_from=rec.counts_from,
+            counts_until=rec.counts_until,
+            acted_on=rec.acted_on,
+            realisation="measured" if isinstance(rec.realisation, Measured) else "reported",
+            expected=money(sum((e.expected for e in entries), Decimal(0)), rec.currency),
+            realised=money(sum((e.realised for e in entries), Decimal(0)), rec.currency),
+        )
+        for rec, entries in kept
+    ]
+    recs.sort(key=lambda r: (-r.realised.amount, -r.expected.amount, r.rec_id))
+    return RoiOut(as_of=now, measured_through=ledger.measured_through, months=months, recommendations=recs)

@@ -253,7 +253,7 @@ class ResourceUtilizationAlert(EventData):
     "license.compliance.violation",
     owner="sli",
     key="client_id",
-    consumers=("cpi",),
+    consumers=("cpi", "dsa"),
     planned=("spo",),
     minor=1,
 )
