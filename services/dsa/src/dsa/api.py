@@ -18,7 +18,7 @@ from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.roi import Measured, month_totals
-from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
+from dsa.domain.spend import SpendLine, ThresholdAlert, budget_status, month_lines, period_forecast
 from dsa.store.repository import BudgetRepository, SpendRepository
 from dsa.store.tables import AnomalyRow
 
@@ -100,6 +100,8 @@ class BudgetLineOut(BaseModel):
     variance: Money
     remaining: Money
     forecast: Money
+    forecast_method: str
+    """the forecaster's backtest-chosen method (AutoETS, ...), or run_rate when it cannot forecast"""
     alerts: list[AlertOut]
     by_vendor: dict[str, Money]
     by_category: dict[str, Money]
@@ -156,11 +158,14 @@ def department_budget(
             raise HTTPException(404, f"no budget for department {department!r} in {year}")
         start = min(b.period_start for b in budgets)
         end = max(b.period_end for b in budgets)
-        spend = SpendRepository(session).lines(department=department, start=start, end=end)
+        # the whole history: the forecaster learns from the years before the budget's
+        history = SpendRepository(session).lines(department=department, end=end)
+    spend = [ln for ln in history if ln.day >= start]
     at = now or datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     lines = []
     for b in budgets:
-        st = budget_status(b, spend, at)
+        projected, method = _forecast_for(b, history, at)
+        st = budget_status(b, spend, at, forecast=projected)
         lines.append(
             BudgetLineOut(
                 budget_id=b.budget_id,
@@ -175,6 +180,7 @@ def department_budget(
                 variance=_m(st.variance),
                 remaining=_m(st.remaining),
                 forecast=_m(st.forecast),
+                forecast_method=method,
                 alerts=[AlertOut.of(a) for a in st.alerts],
                 by_vendor={k: _m(v) for k, v in st.by_vendor.items()},
                 by_category={k: _m(v) for k, v in st.by_category.items()},
@@ -193,6 +199,23 @@ def department_budget(
         for m in month_lines(budgets, spend, year, at)
     ]
     return DepartmentBudget(department=department, year=year, as_of=now, months=months, lines=lines)
+
+
+def _forecast_for(b: BudgetVersion, spend: list[SpendLine], now: datetime) -> tuple[Money | None, str]:
+    """The period's spend as the backtested forecaster projects it, for alerts on forecast; the run
+    rate (None) when the period is over or not started, or the history is too short to forecast."""
+    from dsa.forecasting.forecast import ForecastError
+    from dsa.forecasting.projection import project  # heavy (pandas, statsforecast): on demand
+
+    if now.date() > b.period_end or now.date() < b.period_start:
+        return None, "run_rate"
+    mine = [ln for ln in spend if b.category is None or ln.category == b.category]
+    try:
+        projection = project(mine, b.planned.currency, now, b.period_end)
+    except ForecastError:
+        return None, "run_rate"
+    projected = period_forecast(b, spend, now, projection.months)
+    return (projected, projection.result.chosen) if projected is not None else (None, "run_rate")
 
 
 class RootCauseOut(BaseModel):
@@ -341,9 +364,8 @@ def spend_forecast(
     department: Annotated[EntityId, Query()],
     category: Annotated[EntityId | None, Query()] = None,
 ) -> ForecastOut:
-    import pandas as pd  # heavy: only for this route
-
-    from dsa.forecasting.forecast import ForecastError, forecast
+    from dsa.forecasting.forecast import ForecastError
+    from dsa.forecasting.projection import project  # heavy (pandas, statsforecast): on demand
 
     with Session(request.app.state.service.engine) as session:
         now = _clock(session)
@@ -355,23 +377,11 @@ def spend_forecast(
     for ln in lines:
         counts[ln.amount.currency] = counts.get(ln.amount.currency, 0) + 1
     currency = max(sorted(counts), key=lambda c: counts[c])
-    this_month = now.date().replace(day=1)
-    totals: dict[date, Decimal] = {}
-    for ln in lines:
-        month = ln.day.replace(day=1)
-        if ln.amount.currency == currency and month < this_month:
-            totals[month] = totals.get(month, Decimal(0)) + ln.amount.amount
-    if not totals:
-        raise HTTPException(409, "no complete month of spend yet")
-    months = pd.date_range(min(totals), this_month, freq="MS", inclusive="left")
-    frame = pd.DataFrame(
-        {"unique_id": "s", "ds": months, "y": [float(totals.get(m.date(), 0)) for m in months]}
-    )
-    horizon = 12 - this_month.month + 1 if this_month.month > 1 else 12
     try:
-        result = forecast(frame, horizon, 12, "MS", windows=1)
+        projection = project(lines, currency, now, date(now.year, 12, 1))
     except ForecastError as error:
-        raise HTTPException(409, f"{len(months)} complete months of history: {error}") from None
+        raise HTTPException(409, str(error)) from None
+    result = projection.result
     out = [
         ForecastMonthOut(
             month=row["ds"].date(),
@@ -388,7 +398,7 @@ def spend_forecast(
         category=category,
         currency=currency,
         method=result.chosen,
-        history_months=len(months),
+        history_months=projection.history_months,
         backtest=[
             BacktestOut(method=b.method, mase=_finite(b.mase), smape=_finite(b.smape))
             for b in result.backtests
@@ -439,7 +449,8 @@ class RoiOut(BaseModel):
     as_of: datetime | None
     """the service clock (None before any fact: the ledger is then empty)"""
     measured_through: date | None
-    """the last day spend-measured savings count to: the last booked spend day, at most the clock's"""
+    """the last day spend-measured savings count to: the day before the clock's (a cloud series: its
+    last booked day, if earlier)"""
     months: list[RoiMonthOut]
     recommendations: list[RecommendationOut]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func
@@ -89,6 +89,10 @@ class SeriesScope:
     """The spend of one detection series (a confirmed anomaly's)."""
 
     series_key: str
+
+    @property
+    def source(self) -> str:
+        return self.series_key.split("|", 1)[0]
 
     def __call__(self, line: SpendLineRow) -> bool:
         return any(k.key == self.series_key for k in series_of(line))
@@ -194,17 +198,22 @@ class Ledger:
     recommendations: list[tuple[roi.Recommendation, list[roi.MonthEntry]]]
     totals: list[roi.MonthTotal]
     through: date
-    measured_through: date | None
-    """the last day measured recommendations count to: the last booked spend day, at most ``through``"""
+    measured_through: date
+    """the last day spend-measured savings count to: the day before the clock's (a complete day)"""
 
 
 def build_ledger(session: Session, through: date) -> Ledger:
     """Every recommendation's expected and realised saving per month up to ``through`` (the service
-    clock's day). Measured ones count only to the last booked spend day: a day without booked
-    spend yet (cloud costs arrive a day or two late) would read as a full saving."""
+    clock's day).
+
+    Measured ones count to the last complete day (the day before the clock's), and a cloud
+    series only to the last day with booked cloud cost: cloud costs arrive a day or two late, and
+    a day not yet booked would read as a full saving. Expenses are sparse (a day without one is
+    normal), so they count to the last complete day.
+    """
     sourced = [s for source in SOURCES for s in source(session)]
-    last_booked = session.exec(select(func.max(SpendLineRow.day))).one()
-    measured_through = None if last_booked is None else min(through, last_booked)
+    measured_through = through - timedelta(days=1)
+    last_cloud = session.exec(select(func.max(SpendLineRow.day)).where(SpendLineRow.source == "cloud")).one()
     measured = [s for s in sourced if s.scope is not None]
     spend: dict[str, dict[date, Decimal]] = {s.rec.rec_id: defaultdict(Decimal) for s in measured}
     if measured:
@@ -218,8 +227,11 @@ def build_ledger(session: Session, through: date) -> Ledger:
     for s in sourced:
         if s.scope is None:
             out.append((s.rec, roi.entries(s.rec, through)))
-        elif measured_through is not None:
-            out.append((s.rec, roi.entries(s.rec, measured_through, spend[s.rec.rec_id])))
+            continue
+        last = measured_through
+        if isinstance(s.scope, SeriesScope) and s.scope.source == "cloud" and last_cloud is not None:
+            last = min(last, last_cloud)
+        out.append((s.rec, roi.entries(s.rec, last, spend[s.rec.rec_id])))
     return Ledger(
         recommendations=out,
         totals=roi.month_totals(e for _, es in out for e in es),
