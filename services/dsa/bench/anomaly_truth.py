@@ -1,8 +1,10 @@
 """DSA's published spend anomalies scored against the simulator's planted ones.
 
 ``python services/dsa/bench/anomaly_truth.py [--seed N --clients C --months M]`` generates a
-simulated MSP, replays it through DSA (in process, SQLite, ``order="day"``) and prints precision,
-recall and detection delay. Definitions:
+simulated MSP, replays it through DSA (in process, SQLite, ``order="backlog"``: the whole log is
+on the bus before DSA starts and event-time alignment hands it over in event order, as ``"day"``
+did, without the harness waiting for every simulated day; same outputs, a third less time) and
+prints precision, recall and detection delay. Definitions:
 
 * a planted anomaly (``truth.spend_anomalies``) is *found* when DSA published an anomaly in the
   same department whose series is the planted stream's (its vendor or category for an expense
@@ -86,7 +88,7 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
             create_service,
             Settings(MSP_TRANSPORT="inprocess"),
             events,
-            order="day",
+            order="backlog",
             database_url=f"sqlite:///{workdir / 'dsa.db'}",
             timeout_s=600,
         )
