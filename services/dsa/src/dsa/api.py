@@ -455,7 +455,7 @@ class RoiOut(BaseModel):
     recommendations: list[RecommendationOut]
 
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _month(value: str | None) -> date | None:
