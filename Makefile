@@ -62,7 +62,7 @@ bench-cpi: install infra-up ## CPI ledger: events/s vs bare runtime, full recomp
 bench-sli: install infra-up ## SLI: full reconciliation 500 clients x 40 SKUs, 100,000 users; events/s vs bare runtime (ARGS="--clients 50 --users 10000")
 	$(PY) bench/sli_reconcile.py $(ARGS)
 
-bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive and Hampel (ARGS="--series 1000 --monthly 50")
+bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive, Hampel and river (ARGS="--series 1000 --monthly 50")
 	$(PY) bench/dsa_bench.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
