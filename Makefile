@@ -72,7 +72,7 @@ bench-sli: install infra-up ## SLI: full reconciliation 500 clients x 40 SKUs, 1
 bench-spo: install infra-up ## SPO: train on 50,000 opportunities (CV AUC), score 100,000 rows, events/s vs bare runtime (ARGS="--history 5000 --score 20000 --events 500")
 	$(PY) bench/spo_bench.py $(ARGS)
 
-bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive and Hampel (ARGS="--series 1000 --monthly 50")
+bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive, Hampel and river (ARGS="--series 1000 --monthly 50")
 	$(PY) bench/dsa_bench.py $(ARGS)
 
 bench-ram: install ## RAM: PyVRP vs OR-Tools on 25/100/400 visits (gap after 1/2/5/30 s); CP-SAT vs greedy, 2,000 tickets x 50 (ARGS="--sizes 25 100 --limits 1 2 5")

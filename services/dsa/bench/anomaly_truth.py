@@ -1,8 +1,10 @@
 """DSA's published spend anomalies scored against the simulator's planted ones.
 
 ``python services/dsa/bench/anomaly_truth.py [--seed N --clients C --months M]`` generates a
-simulated MSP, replays it through DSA (in process, SQLite, ``order="day"``) and prints precision,
-recall and detection delay. Definitions:
+simulated MSP, replays it through DSA (in process, SQLite, ``order="backlog"``: the whole log is
+on the bus before DSA starts and event-time alignment hands it over in event order, as ``"day"``
+did, without the harness waiting for every simulated day; same outputs, a third less time) and
+prints precision, recall and detection delay. Definitions:
 
 * a planted anomaly (``truth.spend_anomalies``) is *found* when DSA published an anomaly in the
   same department whose series is the planted stream's (its vendor or category for an expense
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from msp_events import eventlog
+from msp_events.registry import REGISTRY
 from msp_events.testing.replay import replay
 
 from dsa.app import create_service
@@ -75,7 +78,11 @@ def _series_match(truth: dict[str, Any], data: Any) -> bool:
 def evaluate(log: Path, workdir: Path) -> Evaluation:
     truth = json.loads(log.with_name(log.name.removesuffix(".jsonl") + ".truth.json").read_text())
     planted = truth["spend_anomalies"]
-    events = list(eventlog.read(log))
+    # only DSA's inputs are validated into envelopes: the rest of the simulated MSP (tickets, time
+    # entries, seat activity: three quarters of the log) would be parsed only to be left out
+    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")}
+    with log.open() as lines:
+        events = [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
     first_day = min(
         e.data.expense_date if e.type == "finance.expense.recorded" else e.data.usage_date
         for e in events
@@ -86,7 +93,7 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
             create_service,
             Settings(MSP_TRANSPORT="inprocess"),
             events,
-            order="day",
+            order="backlog",
             database_url=f"sqlite:///{workdir / 'dsa.db'}",
             timeout_s=600,
         )

@@ -1,7 +1,9 @@
 """A small spend history shared by the golden replay and the Kafka + PostgreSQL test: 18 weeks of
 daily software expenses (weekday 130, weekend 100, noise 5) with a 400 spike from a new vendor on
 2026-04-15, 18 weeks of one EC2 line stepping from 60 to 110 a day on 2026-04-01 (each day booked
-the next morning, as Cost Explorer does), a Q2 budget, and the Monday ticks."""
+the next morning, as Cost Explorer does), a Q2 budget, and the Monday ticks. For the ROI ledger: an
+SLI finding of unused seats (300 a month on 2 February, 450 from 16 February, resolved 18 March)
+and a renewal notice for Microsoft (renewing 15 April, 30,000 a year, 5 % uplift) on 6 April."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from msp_events import Envelope, Money
+from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
@@ -72,4 +75,46 @@ def scenario() -> list[Envelope[Any]]:
             unblended_cost=usd(ec2),
         )
         events.append(Envelope.build(cost, source="aws.ce", time=midnight(day) + timedelta(days=1, hours=6)))
+    events += roi_facts()
     return sorted(events, key=lambda e: e.time)
+
+
+def roi_facts() -> list[Envelope[Any]]:
+    """What the ROI ledger reads besides spend: SLI's reports of one finding and a renewal notice."""
+    events: list[Envelope[Any]] = []
+    for day, status, exposure, unused in (
+        (date(2026, 2, 2), "open", 300, 4),
+        (date(2026, 2, 16), "open", 450, 6),
+        (date(2026, 3, 18), "resolved", 0, 0),
+    ):
+        finding = LicenseComplianceViolation(
+            violation_id="V-SPB-C1",
+            client_id="C-1",
+            kind="unused_seats",
+            sku_id="SPB",
+            seats_purchased=20,
+            seats_assigned=20,
+            seats_active=20 - unused,
+            seats_affected=unused,
+            monthly_exposure=usd(exposure),
+            recommended_action="reduce_seats",
+            summary=f"{unused} unused seats of Microsoft 365 Business Premium",
+            status=status,  # type: ignore[arg-type]
+            exposure_nature="saving",
+        )
+        events.append(Envelope.build(finding, source="msp.sli", time=midnight(day) + timedelta(hours=7)))
+    due = ContractRenewalDue(
+        contract_id="K-MS-EA",
+        vendor="Microsoft",
+        department=DEPT,
+        renewal_date=date(2026, 4, 15),
+        notice_deadline=date(2026, 4, 10),
+        days_to_notice_deadline=4,
+        auto_renew=True,
+        renewal_term_months=12,
+        annual_value=usd(30000),
+        expected_uplift_pct=Decimal(5),
+        summary="Microsoft EA renews on 2026-04-15",
+    )
+    events.append(Envelope.build(due, source="msp.vcm", time=midnight(date(2026, 4, 6)) + timedelta(hours=6)))
+    return events

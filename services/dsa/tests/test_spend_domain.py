@@ -14,7 +14,7 @@ from decimal import Decimal
 from msp_events.money import Money
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.domain.spend import SpendLine, budget_status, elapsed_share, month_lines, planned_in
+from dsa.domain.spend import SpendLine, budget_status, elapsed_share, month_lines, period_forecast, planned_in
 
 MID_NOVEMBER = datetime(2026, 11, 16, tzinfo=UTC)
 
@@ -157,3 +157,51 @@ def test_the_year_view_has_one_line_per_department_category_and_month() -> None:
     assert october.variance == usd("-2545") and october.achievement == Decimal(555) / Decimal(3100)
     assert december.achievement is None
     assert month_lines([quarter], NOVEMBER_SPEND, 2027, MID_NOVEMBER) == []
+
+
+def q4(**changes: object) -> BudgetVersion:
+    return november(
+        budget_id="B-2026-Q4-SD-SW", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31), **changes
+    )
+
+
+def test_the_forecasters_projection_raises_a_100_pct_alert_the_run_rate_misses() -> None:
+    """Q4 planned 9,200 (80 %: 7,360). At midnight on 16 November 4,000 is booked (October 3,000,
+    November 1,000) and half the quarter has elapsed: the run rate says 8,000 (80 % only). The
+    forecaster expects 3,000 for November and 4,650 for December (a December renewal): 4,000 +
+    15/30 x 3,000 + 4,650 = 10,150, over the whole budget."""
+    booked = [spend("O1", date(2026, 10, 12), "3000"), spend("N1", date(2026, 11, 9), "1000")]
+    run_rate = budget_status(q4(planned=usd("9200")), booked, MID_NOVEMBER)
+    assert run_rate.forecast == usd("8000")
+    assert [(a.threshold_pct, a.basis) for a in run_rate.alerts] == [(Decimal(80), "forecast")]
+    monthly = {date(2026, 11, 1): Decimal(3000), date(2026, 12, 1): Decimal(4650)}
+    projected = period_forecast(q4(planned=usd("9200")), booked, MID_NOVEMBER, monthly)
+    assert projected == usd("10150")
+    status = budget_status(q4(planned=usd("9200")), booked, MID_NOVEMBER, forecast=projected)
+    assert [(a.threshold_pct, a.basis, a.spend.amount) for a in status.alerts] == [
+        (Decimal(80), "forecast", Decimal(10150)),
+        (Decimal(100), "forecast", Decimal(10150)),
+    ]
+
+
+def test_a_one_off_is_not_extrapolated_when_the_forecaster_sees_quiet_months() -> None:
+    """A 7,500 October bill: actual crosses 80 % (7,360) by itself; the run rate (7,500 / 0.5 =
+    15,000) would cry 100 %, the forecaster (1,000 a month) lands at 7,500 + 500 + 1,000 = 9,000."""
+    booked = [spend("O1", date(2026, 10, 2), "7500")]
+    monthly = {date(2026, 11, 1): Decimal(1000), date(2026, 12, 1): Decimal(1000)}
+    projected = period_forecast(q4(planned=usd("9200")), booked, MID_NOVEMBER, monthly)
+    assert projected == usd("9000")
+    status = budget_status(q4(planned=usd("9200")), booked, MID_NOVEMBER, forecast=projected)
+    assert [(a.threshold_pct, a.basis) for a in status.alerts] == [(Decimal(80), "actual")]
+    assert [a.basis for a in budget_status(q4(planned=usd("9200")), booked, MID_NOVEMBER).alerts] == [
+        "actual",
+        "forecast",
+    ]
+
+
+def test_booked_days_are_not_forecast_twice_and_a_missing_month_gives_no_projection() -> None:
+    booked = [spend("N1", date(2026, 11, 16), "300")]
+    noon = datetime(2026, 11, 16, 12, tzinfo=UTC)  # the 16th is booked: 14 of 30 days are left
+    monthly = {date(2026, 11, 1): Decimal(3000)}
+    assert period_forecast(november(), booked, noon, monthly) == usd("1700")  # 300 + 14/30 x 3,000
+    assert period_forecast(q4(), booked, noon, monthly) is None  # December has no forecast

@@ -124,6 +124,7 @@ async def test_the_department_budget_reads_actual_against_expected_on_the_servic
     assert line["actual"] == {"amount": "1800.00", "currency": "USD"}
     assert line["expected_to_date"]["amount"] == "1500.00" and line["achievement"] == "1.2000"
     assert line["variance"]["amount"] == "300.00" and line["forecast"]["amount"] == "3600.00"
+    assert line["forecast_method"] == "run_rate"  # two weeks of history: nothing to backtest
     assert [(a["threshold_pct"], a["basis"]) for a in line["alerts"]] == [
         ("80", "forecast"),
         ("100", "forecast"),
@@ -153,10 +154,20 @@ async def test_the_forecast_runs_to_the_end_of_the_year_or_says_why_not(dsa: Run
     for i, amount in enumerate(rng_amounts):
         day = date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 10)
         events.append(expense(f"M{i}", day, str(amount), midnight_of(day)))
+    year = BudgetSet(
+        budget_id="B-2026-SD-SW",
+        department=DEPT,
+        category="Software",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        planned=usd("14000"),
+    )
+    events.append(Envelope.build(year, source="finance.odoo", time=BOOKED.replace(year=2025)))
     await dsa.deliver(*events, tick(datetime(2026, 5, 1, tzinfo=UTC)))  # 40 months: Jan 2023 - Apr 2026
     async with dsa.http() as http:
         answer = await http.get("/forecast", params={"department": DEPT, "category": "Software"})
         unknown = await http.get("/forecast", params={"department": "Nobody"})
+        budget = await http.get(f"/departments/{DEPT}/budget", params={"year": 2026})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["history_months"] == 40
@@ -171,6 +182,16 @@ async def test_the_forecast_runs_to_the_end_of_the_year_or_says_why_not(dsa: Run
         )
     assert {b["method"] for b in body["backtest"]} >= {"SeasonalNaive", "AutoETS", "AutoTheta"}
     assert unknown.status_code == 404
+    # the budget's forecast is the forecaster's: January - April booked + May - December projected
+    [line] = budget.json()["lines"]
+    assert line["forecast_method"] == body["method"]
+    booked = sum(rng_amounts[36:])
+    projected = sum(Decimal(m["mean"]) for m in body["months"])
+    assert Decimal(line["forecast"]["amount"]) == booked + projected
+    assert [(a["threshold_pct"], a["basis"]) for a in line["alerts"]] == [
+        ("80", "forecast"),
+        ("100", "forecast"),
+    ]
 
 
 async def test_a_forecast_without_enough_history_is_a_409_with_the_numbers(dsa: Running) -> None:

@@ -17,7 +17,8 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.domain.spend import ThresholdAlert, budget_status, month_lines
+from dsa.domain.roi import Measured, month_totals
+from dsa.domain.spend import SpendLine, ThresholdAlert, budget_status, month_lines, period_forecast
 from dsa.store.repository import BudgetRepository, SpendRepository
 from dsa.store.tables import AnomalyRow
 
@@ -99,6 +100,8 @@ class BudgetLineOut(BaseModel):
     variance: Money
     remaining: Money
     forecast: Money
+    forecast_method: str
+    """the forecaster's backtest-chosen method (AutoETS, ...), or run_rate when it cannot forecast"""
     alerts: list[AlertOut]
     by_vendor: dict[str, Money]
     by_category: dict[str, Money]
@@ -155,11 +158,14 @@ def department_budget(
             raise HTTPException(404, f"no budget for department {department!r} in {year}")
         start = min(b.period_start for b in budgets)
         end = max(b.period_end for b in budgets)
-        spend = SpendRepository(session).lines(department=department, start=start, end=end)
+        # the whole history: the forecaster learns from the years before the budget's
+        history = SpendRepository(session).lines(department=department, end=end)
+    spend = [ln for ln in history if ln.day >= start]
     at = now or datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     lines = []
     for b in budgets:
-        st = budget_status(b, spend, at)
+        projected, method = _forecast_for(b, history, at)
+        st = budget_status(b, spend, at, forecast=projected)
         lines.append(
             BudgetLineOut(
                 budget_id=b.budget_id,
@@ -174,6 +180,7 @@ def department_budget(
                 variance=_m(st.variance),
                 remaining=_m(st.remaining),
                 forecast=_m(st.forecast),
+                forecast_method=method,
                 alerts=[AlertOut.of(a) for a in st.alerts],
                 by_vendor={k: _m(v) for k, v in st.by_vendor.items()},
                 by_category={k: _m(v) for k, v in st.by_category.items()},
@@ -192,6 +199,23 @@ def department_budget(
         for m in month_lines(budgets, spend, year, at)
     ]
     return DepartmentBudget(department=department, year=year, as_of=now, months=months, lines=lines)
+
+
+def _forecast_for(b: BudgetVersion, spend: list[SpendLine], now: datetime) -> tuple[Money | None, str]:
+    """The period's spend as the backtested forecaster projects it, for alerts on forecast; the run
+    rate (None) when the period is over or not started, or the history is too short to forecast."""
+    from dsa.forecasting.forecast import ForecastError
+    from dsa.forecasting.projection import project  # heavy (pandas, statsforecast): on demand
+
+    if now.date() > b.period_end or now.date() < b.period_start:
+        return None, "run_rate"
+    mine = [ln for ln in spend if b.category is None or ln.category == b.category]
+    try:
+        projection = project(mine, b.planned.currency, now, b.period_end)
+    except ForecastError:
+        return None, "run_rate"
+    projected = period_forecast(b, spend, now, projection.months)
+    return (projected, projection.result.chosen) if projected is not None else (None, "run_rate")
 
 
 class RootCauseOut(BaseModel):
@@ -340,9 +364,8 @@ def spend_forecast(
     department: Annotated[EntityId, Query()],
     category: Annotated[EntityId | None, Query()] = None,
 ) -> ForecastOut:
-    import pandas as pd  # heavy: only for this route
-
-    from dsa.forecasting.forecast import ForecastError, forecast
+    from dsa.forecasting.forecast import ForecastError
+    from dsa.forecasting.projection import project  # heavy (pandas, statsforecast): on demand
 
     with Session(request.app.state.service.engine) as session:
         now = _clock(session)
@@ -354,23 +377,11 @@ def spend_forecast(
     for ln in lines:
         counts[ln.amount.currency] = counts.get(ln.amount.currency, 0) + 1
     currency = max(sorted(counts), key=lambda c: counts[c])
-    this_month = now.date().replace(day=1)
-    totals: dict[date, Decimal] = {}
-    for ln in lines:
-        month = ln.day.replace(day=1)
-        if ln.amount.currency == currency and month < this_month:
-            totals[month] = totals.get(month, Decimal(0)) + ln.amount.amount
-    if not totals:
-        raise HTTPException(409, "no complete month of spend yet")
-    months = pd.date_range(min(totals), this_month, freq="MS", inclusive="left")
-    frame = pd.DataFrame(
-        {"unique_id": "s", "ds": months, "y": [float(totals.get(m.date(), 0)) for m in months]}
-    )
-    horizon = 12 - this_month.month + 1 if this_month.month > 1 else 12
     try:
-        result = forecast(frame, horizon, 12, "MS", windows=1)
+        projection = project(lines, currency, now, date(now.year, 12, 1))
     except ForecastError as error:
-        raise HTTPException(409, f"{len(months)} complete months of history: {error}") from None
+        raise HTTPException(409, str(error)) from None
+    result = projection.result
     out = [
         ForecastMonthOut(
             month=row["ds"].date(),
@@ -387,7 +398,7 @@ def spend_forecast(
         category=category,
         currency=currency,
         method=result.chosen,
-        history_months=len(months),
+        history_months=projection.history_months,
         backtest=[
             BacktestOut(method=b.method, mase=_finite(b.mase), smape=_finite(b.smape))
             for b in result.backtests
@@ -402,3 +413,114 @@ def _cents(value: object) -> Decimal:
 
 def _finite(value: float) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
+
+
+class KindTotalOut(BaseModel):
+    expected: Money
+    realised: Money
+
+
+class RoiMonthOut(BaseModel):
+    month: date
+    currency: str
+    expected: Money
+    realised: Money
+    realisation: Decimal | None
+    """realised / expected (None when nothing was expected)"""
+    by_kind: dict[str, KindTotalOut]
+
+
+class RecommendationOut(BaseModel):
+    rec_id: str
+    agent: str
+    kind: str
+    subject: str
+    department: str | None
+    counts_from: date
+    counts_until: date | None
+    acted_on: date | None
+    realisation: Literal["reported", "measured"]
+    expected: Money
+    realised: Money
+    """both summed over the months asked for"""
+
+
+class RoiOut(BaseModel):
+    as_of: datetime | None
+    """the service clock (None before any fact: the ledger is then empty)"""
+    measured_through: date | None
+    """the last day spend-measured savings count to: the day before the clock's (a cloud series: its
+    last booked day, if earlier)"""
+    months: list[RoiMonthOut]
+    recommendations: list[RecommendationOut]
+
+
+Month = Annotated[str, Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _month(value: str | None) -> date | None:
+    return None if value is None else date(int(value[:4]), int(value[5:7]), 1)
+
+
+@router.get(
+    "/roi",
+    response_model=RoiOut,
+    summary="What the agents' recommendations were worth: expected against realised saving per month",
+    responses={422: {"description": BAD_REQUEST}},
+)
+def roi_ledger(
+    request: Request,
+    from_month: Annotated[Month | None, Query(alias="from")] = None,
+    to_month: Annotated[Month | None, Query(alias="to")] = None,
+    agent: Annotated[Literal["sli", "dsa"] | None, Query(description="whose recommendations")] = None,
+    department: Annotated[EntityId | None, Query()] = None,
+) -> RoiOut:
+    from dsa.roi_runs import build_ledger
+
+    lo, hi = _month(from_month), _month(to_month)
+    if lo is not None and hi is not None and lo > hi:
+        raise HTTPException(422, f"from ({from_month}) is after to ({to_month})")
+    with Session(request.app.state.service.engine) as session:
+        now = _clock(session)
+        if now is None:
+            return RoiOut(as_of=None, measured_through=None, months=[], recommendations=[])
+        ledger = build_ledger(session, now.date())
+    kept = [
+        (rec, [e for e in entries if (lo is None or e.month >= lo) and (hi is None or e.month <= hi)])
+        for rec, entries in ledger.recommendations
+        if (agent is None or rec.agent == agent) and (department is None or rec.department == department)
+    ]
+    money = lambda amount, currency: _m(Money(amount=amount, currency=currency))  # noqa: E731
+    months = []
+    for t in month_totals(e for _, entries in kept for e in entries):
+        months.append(
+            RoiMonthOut(
+                month=t.month,
+                currency=t.currency,
+                expected=money(t.expected, t.currency),
+                realised=money(t.realised, t.currency),
+                realisation=_share(t.realised / t.expected) if t.expected else None,
+                by_kind={
+                    k: KindTotalOut(expected=money(e, t.currency), realised=money(r, t.currency))
+                    for k, (e, r) in t.by_kind.items()
+                },
+            )
+        )
+    recs = [
+        RecommendationOut(
+            rec_id=rec.rec_id,
+            agent=rec.agent,
+            kind=rec.kind,
+            subject=rec.subject,
+            department=rec.department,
+            counts_from=rec.counts_from,
+            counts_until=rec.counts_until,
+            acted_on=rec.acted_on,
+            realisation="measured" if isinstance(rec.realisation, Measured) else "reported",
+            expected=money(sum((e.expected for e in entries), Decimal(0)), rec.currency),
+            realised=money(sum((e.realised for e in entries), Decimal(0)), rec.currency),
+        )
+        for rec, entries in kept
+    ]
+    recs.sort(key=lambda r: (-r.realised.amount, -r.expected.amount, r.rec_id))
+    return RoiOut(as_of=now, measured_through=ledger.measured_through, months=months, recommendations=recs)

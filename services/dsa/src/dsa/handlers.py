@@ -7,12 +7,12 @@ from datetime import timedelta
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
-from msp_events.types.agents import ContractRenewalDue
+from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
 
-from dsa import anomaly_runs, services, vendor_runs
+from dsa import anomaly_runs, roi_runs, services, vendor_runs
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.spend import SpendLine
 
@@ -83,3 +83,9 @@ def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
 @router.handles(ContractRenewalDue)
 def on_renewal_due(uow: UnitOfWork, event: Envelope[ContractRenewalDue]) -> None:
     vendor_runs.analyse_renewal(uow, event.data)
+
+
+@router.handles(LicenseComplianceViolation)
+def on_licence_finding(uow: UnitOfWork, event: Envelope[LicenseComplianceViolation]) -> None:
+    """An SLI finding reported or resolved: a fact of the ROI ledger (licence savings)."""
+    roi_runs.record_licence_report(uow, event.data, event.time)

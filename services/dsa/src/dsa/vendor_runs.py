@@ -14,6 +14,7 @@ from msp_events.money import Money
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import ContractRenewalDue, SpendVendorAnalyzed
 
+from dsa import roi_runs
 from dsa.domain.spend import month_end, planned_in
 from dsa.domain.vendors import analyse
 from dsa.store.repository import BudgetRepository
@@ -61,28 +62,26 @@ def analyse_renewal(uow: UnitOfWork, due: ContractRenewalDue) -> None:
         anomalies=len(anomalies),
     )
     money = lambda amount: Money(amount=amount, currency=currency)  # noqa: E731
-    uow.emit(
-        SpendVendorAnalyzed(
-            contract_id=due.contract_id,
-            vendor=due.vendor,
-            department=due.department,
-            window_start=start,
-            window_end=month_end(months[-1]),
-            spend_12m=money(result.total),
-            monthly_spend=[money(m) for m in monthly],
-            trend_pct_per_month=result.trend_pct_per_month,
-            price_change_pct=result.price_change_pct,
-            share_of_budget_pct=result.share_of_budget_pct,
-            anomalies=len(anomalies),
-            forecast_next_term=money(result.forecast_next_term),
-            annual_value=due.annual_value,
-            recommendation=result.recommendation,
-            reasons=list(result.reasons),
-            summary=_summary(
-                due, result.total, result.forecast_next_term, result.recommendation, result.reasons
-            ),
-        )
+    analysis = SpendVendorAnalyzed(
+        contract_id=due.contract_id,
+        vendor=due.vendor,
+        department=due.department,
+        window_start=start,
+        window_end=month_end(months[-1]),
+        spend_12m=money(result.total),
+        monthly_spend=[money(m) for m in monthly],
+        trend_pct_per_month=result.trend_pct_per_month,
+        price_change_pct=result.price_change_pct,
+        share_of_budget_pct=result.share_of_budget_pct,
+        anomalies=len(anomalies),
+        forecast_next_term=money(result.forecast_next_term),
+        annual_value=due.annual_value,
+        recommendation=result.recommendation,
+        reasons=list(result.reasons),
+        summary=_summary(due, result.total, result.forecast_next_term, result.recommendation, result.reasons),
     )
+    uow.emit(analysis)
+    roi_runs.record_renewal_advice(uow, due, analysis)  # the ROI ledger measures it over the next term
 
 
 def _summary(

@@ -362,7 +362,7 @@ class ResourceAllocationRecommended(EventData):
     "license.compliance.violation",
     owner="sli",
     key="client_id",
-    consumers=("cpi", "spo"),
+    consumers=("cpi", "dsa", "spo"),
     minor=1,
 )
 class LicenseComplianceViolation(EventData):

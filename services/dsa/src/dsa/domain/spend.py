@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -150,6 +150,30 @@ def budget_status(
         by_vendor={k: _money(v, currency) for k, v in sorted(by_vendor.items())},
         by_category={k: _money(v, currency) for k, v in sorted(by_category.items())},
     )
+
+
+def period_forecast(
+    budget: BudgetVersion, lines: Iterable[SpendLine], now: datetime, monthly: Mapping[date, Decimal]
+) -> Money | None:
+    """The period's spend as the forecaster sees it: booked so far + the forecast for what is left.
+
+    ``monthly`` is the forecaster's mean spend per month (first day -> amount) for the budget's
+    department (and category). What is left of each month in the period counts its share of the
+    month's forecast by whole days from the first day not yet counted as booked (at midnight of
+    the 16th of a 30-day month, half of it), so spend already booked is never forecast twice.
+    None when a month still to come has no forecast (the caller falls back to the run rate).
+    """
+    currency = budget.planned.currency
+    today = now.date() if now == _midnight(now.date()) else now.date() + timedelta(days=1)
+    begin = max(budget.period_start, today)  # the first day whose spend is not counted as booked
+    counted = [ln for ln in lines if matches(budget, ln) and _same(ln, currency) and _midnight(ln.day) < now]
+    total = _sum(ln.amount.amount for ln in counted)
+    for month in months_of(begin, budget.period_end) if begin <= budget.period_end else []:
+        first, last = max(begin, month), min(budget.period_end, month_end(month))
+        if month not in monthly:
+            return None
+        total += monthly[month] * ((last - first).days + 1) / calendar.monthrange(month.year, month.month)[1]
+    return _money(total, currency)
 
 
 def thresholds_of(budget: BudgetVersion, defaults: Sequence[Decimal] | None = None) -> tuple[Decimal, ...]:

@@ -44,7 +44,7 @@ class BudgetRepository:
     ) -> list[BudgetVersion]:
         query = (
             select(Budget)
-            .order_by(Budget.department, Budget.period_start, Budget.budget_id)
+            .order_by(col(Budget.department), col(Budget.period_start), col(Budget.budget_id))
             .offset(offset)
             .limit(limit)
         )
@@ -104,7 +104,7 @@ class SpendRepository:
     def lines(
         self, *, department: str | None = None, start: date | None = None, end: date | None = None
     ) -> list[SpendLine]:
-        query = select(SpendLineRow).order_by(SpendLineRow.day, SpendLineRow.line_id)
+        query = select(SpendLineRow).order_by(col(SpendLineRow.day), col(SpendLineRow.line_id))
         if department is not None:
             query = query.where(SpendLineRow.department == department)
         if start is not None:

@@ -82,3 +82,43 @@ class AnomalyRow(DsaTable, table=True):
     feedback: str | None = Field(default=None, max_length=16)
     feedback_day: date | None = None
     """the service clock's day when the feedback was given: detection uses it from that day on."""
+
+
+class LicenceReportRow(DsaTable, table=True):
+    """Every report of an SLI licence finding DSA has read: the ROI ledger's facts for licences.
+
+    All reports are kept (not the latest only) so the ledger reads the finding's life in event
+    order whatever order the reports arrived in.
+    """
+
+    __tablename__ = "roi_licence_reports"
+
+    violation_id: str = Field(primary_key=True, max_length=128)
+    reported_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=128)
+    status: str = Field(max_length=16)
+    nature: str | None = Field(default=None, max_length=16)
+    monthly_exposure: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    exposure_known: bool = True
+    summary: str = Field(default="", sa_type=Text)
+
+
+class RenewalAdviceRow(DsaTable, table=True):
+    """DSA's latest rule-3 analysis per contract renewal: the ROI ledger's facts for renewals."""
+
+    __tablename__ = "roi_renewals"
+
+    contract_id: str = Field(primary_key=True, max_length=128)
+    renewal_date: date = Field(primary_key=True)
+    analysed_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+    vendor: str = Field(max_length=256)
+    department: str | None = Field(default=None, max_length=128)
+    recommendation: str = Field(max_length=16)
+    term_months: int
+    forecast_next_term: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    spend_12m: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    annual_value: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)

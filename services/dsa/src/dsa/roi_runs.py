@@ -1,0 +1,240 @@
+"""The ROI ledger in the service: store the facts behind recommendations as they arrive, build the
+ledger from them on the service clock when asked.
+
+Facts: every report of an SLI licence finding (``license.compliance.violation``), DSA's latest
+rule-3 analysis per contract renewal, and the anomalies the MSP confirmed (the ``anomalies``
+table). Stored as a set (licence reports all kept, a renewal's latest analysis by event time then
+digest), so the ledger depends on the facts and the clock, not on arrival order.
+
+Extension point: ``SOURCES`` lists the functions that turn stored facts into
+:class:`~dsa.domain.roi.Recommendation` values with the spend that measures them. RAM's
+allocation savings (``resource.allocation.recommended``, not in the registry yet) become one more
+such function reading its own fact table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation, SpendVendorAnalyzed
+
+from dsa.anomaly_runs import series_of
+from dsa.domain import roi
+from dsa.store.tables import AnomalyRow, LicenceReportRow, RenewalAdviceRow, SpendLineRow
+
+
+def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: datetime) -> bool:
+    """Keep one report of an SLI finding (a repeated one changes nothing)."""
+    digest = v.digest()
+    if uow.session.get(LicenceReportRow, (v.violation_id, at, digest)) is not None:
+        return False
+    nature = v.exposure_nature or roi.NATURE_OF_KIND.get(v.kind)
+    uow.session.add(
+        LicenceReportRow(
+            violation_id=v.violation_id,
+            reported_at=at,
+            digest=digest,
+            client_id=v.client_id,
+            status=v.status,
+            nature=nature,
+            monthly_exposure=v.monthly_exposure.amount,
+            currency=v.monthly_exposure.currency,
+            exposure_known=v.exposure_known,
+            summary=v.summary,
+        )
+    )
+    return True
+
+
+def record_renewal_advice(uow: UnitOfWork, due: ContractRenewalDue, analysis: SpendVendorAnalyzed) -> None:
+    """Keep DSA's latest analysis of a renewal (event time, then digest: any arrival order agrees)."""
+    digest = analysis.digest()
+    key = (due.contract_id, due.renewal_date)
+    row = uow.session.get(RenewalAdviceRow, key)
+    at = uow.cause.time
+    if row is not None and (at, digest) <= (row.analysed_at, row.digest):
+        return
+    row = row or RenewalAdviceRow(
+        contract_id=due.contract_id,
+        renewal_date=due.renewal_date,
+        analysed_at=at,
+        digest=digest,
+        vendor="",
+        recommendation="",
+        term_months=1,
+        forecast_next_term=Decimal(0),
+        spend_12m=Decimal(0),
+        annual_value=Decimal(0),
+        currency="",
+    )
+    row.analysed_at, row.digest = at, digest
+    row.vendor, row.department, row.recommendation = due.vendor, due.department, analysis.recommendation
+    row.term_months = due.renewal_term_months or 12
+    row.forecast_next_term = analysis.forecast_next_term.amount
+    row.spend_12m, row.annual_value = analysis.spend_12m.amount, analysis.annual_value.amount
+    row.currency = analysis.annual_value.currency
+    uow.session.add(row)
+
+
+@dataclass(frozen=True)
+class SeriesScope:
+    """The spend of one detection series (a confirmed anomaly's)."""
+
+    series_key: str
+
+    @property
+    def source(self) -> str:
+        return self.series_key.split("|", 1)[0]
+
+    def __call__(self, line: SpendLineRow) -> bool:
+        return any(k.key == self.series_key for k in series_of(line))
+
+
+@dataclass(frozen=True)
+class VendorScope:
+    """The spend with one vendor (case-insensitive), in one department or every one."""
+
+    vendor: str
+    department: str | None
+
+    def __call__(self, line: SpendLineRow) -> bool:
+        return line.vendor.casefold() == self.vendor and self.department in (None, line.department)
+
+
+@dataclass(frozen=True)
+class Sourced:
+    rec: roi.Recommendation
+    scope: SeriesScope | VendorScope | None
+    """which booked spend measures it (measured recommendations only)"""
+
+
+def licence_recommendations(session: Session) -> Iterator[Sourced]:
+    reports: dict[str, list[roi.LicenceReport]] = defaultdict(list)
+    for r in session.exec(select(LicenceReportRow)):
+        reports[r.violation_id].append(
+            roi.LicenceReport(
+                violation_id=r.violation_id,
+                reported_at_day=r.reported_at.date(),
+                order=(r.reported_at.isoformat(), r.digest),
+                status="resolved" if r.status == "resolved" else "open",
+                nature=r.nature,
+                monthly_exposure=r.monthly_exposure,
+                currency=r.currency,
+                exposure_known=r.exposure_known,
+                client_id=r.client_id,
+                summary=r.summary,
+            )
+        )
+    for violation_id in sorted(reports):
+        rec = roi.licence_recommendation(reports[violation_id])
+        if rec is not None:
+            yield Sourced(rec, None)
+
+
+def anomaly_recommendations(session: Session) -> Iterator[Sourced]:
+    query = select(AnomalyRow).where(AnomalyRow.feedback == "confirmed").order_by(AnomalyRow.anomaly_id)
+    for a in session.exec(query):
+        rec = roi.anomaly_recommendation(
+            roi.ConfirmedAnomaly(
+                anomaly_id=a.anomaly_id,
+                series_key=a.series_key,
+                subject=f"{a.dimension} {a.value!r} of {a.department}: {a.shape} from {a.period_start}",
+                department=a.department,
+                shape=a.shape,
+                period_start=a.period_start,
+                period_end=a.period_end,
+                expected=a.expected,
+                actual=a.actual,
+                currency=a.currency,
+                feedback=a.feedback,
+                feedback_day=a.feedback_day,
+            )
+        )
+        if rec is not None:
+            yield Sourced(rec, SeriesScope(a.series_key))
+
+
+def renewal_recommendations(session: Session) -> Iterator[Sourced]:
+    query = select(RenewalAdviceRow).order_by(
+        col(RenewalAdviceRow.contract_id), col(RenewalAdviceRow.renewal_date)
+    )
+    for r in session.exec(query):
+        rec = roi.renewal_recommendation(
+            roi.RenewalAdvice(
+                contract_id=r.contract_id,
+                vendor=r.vendor,
+                department=r.department,
+                recommendation=r.recommendation,
+                renewal_date=r.renewal_date,
+                term_months=r.term_months,
+                forecast_next_term=r.forecast_next_term,
+                spend_12m=r.spend_12m,
+                annual_value=r.annual_value,
+                currency=r.currency,
+            )
+        )
+        if rec is not None:
+            yield Sourced(rec, VendorScope(r.vendor.casefold(), r.department))
+
+
+SOURCES: tuple[Callable[[Session], Iterator[Sourced]], ...] = (
+    licence_recommendations,
+    anomaly_recommendations,
+    renewal_recommendations,
+)
+"""Where recommendations come from; a new agent's recommendations add a function here."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    recommendations: list[tuple[roi.Recommendation, list[roi.MonthEntry]]]
+    totals: list[roi.MonthTotal]
+    through: date
+    measured_through: date
+    """the last day spend-measured savings count to: the day before the clock's (a complete day)"""
+
+
+def build_ledger(session: Session, through: date) -> Ledger:
+    """Every recommendation's expected and realised saving per month up to ``through`` (the service
+    clock's day).
+
+    Measured ones count to the last complete day (the day before the clock's), and a cloud
+    series only to the last day with booked cloud cost: cloud costs arrive a day or two late, and
+    a day not yet booked would read as a full saving. Expenses are sparse (a day without one is
+    normal), so they count to the last complete day.
+    """
+    sourced = [s for source in SOURCES for s in source(session)]
+    measured_through = through - timedelta(days=1)
+    last_cloud = session.exec(select(func.max(SpendLineRow.day)).where(SpendLineRow.source == "cloud")).one()
+    measured = [s for s in sourced if s.scope is not None]
+    spend: dict[str, dict[date, Decimal]] = {s.rec.rec_id: defaultdict(Decimal) for s in measured}
+    if measured:
+        start = min(s.rec.counts_from for s in measured)
+        lines = session.exec(select(SpendLineRow).where(SpendLineRow.day >= start))
+        for line in lines:
+            for s in measured:
+                if line.currency == s.rec.currency and s.scope is not None and s.scope(line):
+                    spend[s.rec.rec_id][line.day] += line.amount
+    out = []
+    for s in sourced:
+        if s.scope is None:
+            out.append((s.rec, roi.entries(s.rec, through)))
+            continue
+        last = measured_through
+        if isinstance(s.scope, SeriesScope) and s.scope.source == "cloud" and last_cloud is not None:
+            last = min(last, last_cloud)
+        out.append((s.rec, roi.entries(s.rec, last, spend[s.rec.rec_id])))
+    return Ledger(
+        recommendations=out,
+        totals=roi.month_totals(e for _, es in out for e in es),
+        through=through,
+        measured_through=measured_through,
+    )
