@@ -6,7 +6,8 @@ Without them PostgreSQL multiplies the distinct counts of ``client_id``, ``agree
 months) and sums a full recompute's time entries by sorting 5M rows instead of hashing them
 (docs/benchmarks.md: the full recompute's time-entry pass, 42 s → 24 s on a loaded machine).
 Only ``ndistinct`` (what GROUP BY and DISTINCT estimates use): the per-key statements' plans
-are tuned already and should not move. PostgreSQL only (SQLite has no such statistics); ANALYZE builds them now, autovacuum keeps them.
+are tuned already and should not move. PostgreSQL only (SQLite has no such statistics); ANALYZE
+builds them now, autovacuum keeps them.
 
 Revision ID: cpi_0007_key_statistics
 Revises: cpi_0006_published_judgement
