@@ -134,20 +134,25 @@ FULL_KEYS = "ledger_full_keys"
 """The temporary table of every ledger key, a full recompute's ``ledger_dirty`` (``_full_keys``)."""
 
 
-def _time_values(dialect: str) -> dict[str, str]:
-    """A time entry's contribution to each ledger column (summed per key)."""
-    ok_t = "r.currency = c.currency"
+def _time_parts(dialect: str) -> dict[str, tuple[str, str | None]]:
+    """A time entry's contribution to each ledger column: (value, condition it counts under)."""
     return {
-        "cost_labour": f"CASE WHEN {ok_t} THEN {_labour(dialect)} ELSE 0 END",
-        "revenue_fee": f"CASE WHEN {_IS_BLOCK} AND g.currency = c.currency "
-        f"THEN {_block_revenue(dialect)} ELSE 0 END",
-        "labour_hours": "t.hours",
-        "prepaid_hours": "CASE WHEN t.agreement_id <> '' THEN t.hours_deducted ELSE 0 END",
-        "time_value": "CASE WHEN t.value_currency = c.currency THEN t.time_value ELSE 0 END",
-        "uncosted_hours": f"CASE WHEN r.currency IS NULL OR NOT ({ok_t}) THEN t.hours ELSE 0 END",
-        "unlinked_hours": "CASE WHEN t.agreement_id = '' THEN t.hours ELSE 0 END",
-        "currency_mismatches": "CASE WHEN r.currency <> c.currency OR t.value_currency <> c.currency "
-        "THEN 1 ELSE 0 END",
+        "cost_labour": (_labour(dialect), "r.currency = c.currency"),
+        "revenue_fee": (_block_revenue(dialect), f"{_IS_BLOCK} AND g.currency = c.currency"),
+        "labour_hours": ("t.hours", None),
+        "prepaid_hours": ("t.hours_deducted", "t.agreement_id <> ''"),
+        "time_value": ("t.time_value", "t.value_currency = c.currency"),
+        "uncosted_hours": ("t.hours", "r.currency IS NULL OR NOT (r.currency = c.currency)"),
+        "unlinked_hours": ("t.hours", "t.agreement_id = ''"),
+        "currency_mismatches": ("1", "r.currency <> c.currency OR t.value_currency <> c.currency"),
+    }
+
+
+def _time_values(dialect: str) -> dict[str, str]:
+    """The per-key statement's time columns: each value, or 0 where its condition fails."""
+    return {
+        name: value if condition is None else f"CASE WHEN {condition} THEN {value} ELSE 0 END"
+        for name, (value, condition) in _time_parts(dialect).items()
     }
 
 
@@ -173,16 +178,33 @@ WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
 _COUNTED = "(c.currency IS NOT NULL AND w.technician_id IS NOT NULL AND NOT t.absence)"
 
 
+# Conditions on the ledger key itself (its agreement): a full recompute sums the value per key and
+# applies them to the sum (``_ledger_select``), not to each of ~100 entries.
+_ON_KEY = {"prepaid_hours": "agreement_id <> ''", "unlinked_hours": "agreement_id = ''"}
+
+
 @functools.cache
 def _all_time_select(dialect: str) -> str:
     """Every time entry summed per key in one sequential pass (a full recompute), ``counted`` true
     for the entries the ledger counts (``_time_select``'s joins and filter). The others (absence,
     held for master data) are grouped apart, not left out: their keys are ledger keys too, and
-    reading them here spares a second pass over the table to find them."""
-    values = _time_values(dialect)
-    columns = ", ".join(f"SUM({values[name]}) AS {name}" for name in _TIME_COLUMNS)
+    reading them here spares a second pass over the table to find them.
+
+    The same sums as ``_time_select``'s, cheaper per entry (5M of them): an aggregate ``FILTER``
+    instead of adding a 0 where the condition fails (most conditions hold for few entries), and
+    ``_ON_KEY`` conditions applied once per key; ``unlinked_hours`` is ``labour_hours`` there."""
+    columns = []
+    for name, (value, condition) in _time_parts(dialect).items():
+        if name == "unlinked_hours":
+            continue
+        if condition is None or name in _ON_KEY:
+            columns.append(f"SUM({value}) AS {name}")
+        elif value == "1":
+            columns.append(f"COUNT(*) FILTER (WHERE {condition}) AS {name}")
+        else:
+            columns.append(f"COALESCE(SUM({value}) FILTER (WHERE {condition}), 0) AS {name}")
     return f"""SELECT t.client_id, t.agreement_id, t.month, c.currency AS currency, {_COUNTED} AS counted,
-{columns}
+{", ".join(columns)}
 FROM time_entries t
 LEFT JOIN clients c ON c.client_id = t.client_id
 LEFT JOIN technicians w ON w.technician_id = t.technician_id
@@ -190,7 +212,16 @@ LEFT JOIN technicians w ON w.technician_id = t.technician_id
 GROUP BY t.client_id, t.agreement_id, t.month, c.currency, {_COUNTED}"""
 
 
-_TIME_COLUMNS = tuple(name for name in COLUMNS if name in _time_values("postgresql"))
+def _from_time_sums(name: str) -> str:
+    """A ledger column of the time branch, read from ``TIME_SUMS`` (``_all_time_select``)."""
+    if name == "unlinked_hours":
+        return f"CASE WHEN {_ON_KEY[name]} THEN labour_hours ELSE 0 END AS {name}"
+    if name in _ON_KEY:
+        return f"CASE WHEN {_ON_KEY[name]} THEN {name} ELSE 0 END AS {name}"
+    return name if name in _TIME_COLUMNS else f"0 AS {name}"
+
+
+_TIME_COLUMNS = tuple(name for name in COLUMNS if name in _time_parts("postgresql"))
 
 
 @functools.cache
@@ -203,7 +234,7 @@ def _ledger_select(dialect: str, every_key: bool = False) -> str:
     The rows are the same either way (tests compare them)."""
     time = (
         "SELECT client_id, agreement_id, month, currency, "
-        + ", ".join(name if name in _TIME_COLUMNS else f"0 AS {name}" for name in COLUMNS)
+        + ", ".join(_from_time_sums(name) for name in COLUMNS)
         + f" FROM {TIME_SUMS} WHERE counted"
         if every_key
         else _time_select(dialect)
