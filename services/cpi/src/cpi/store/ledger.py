@@ -496,17 +496,12 @@ def _recompute_all(session: Session) -> int:
     dialect = _dialect(session)
     postgres = dialect == "postgresql"
     params = {"far": FAR}
+    sql = full_recompute_sql(dialect)
     old = _set_local(session, FULL_RECOMPUTE_SETTINGS["sums"]) if postgres else {}
-    session.execute(text(f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_all_time_select(dialect)}"))
+    session.execute(text(sql["sums"]))
     if postgres:
         _set_local(session, FULL_RECOMPUTE_SETTINGS["insert"])
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {FULL_KEYS} AS SELECT DISTINCT k.client_id, k.agreement_id, k.month "
-            f"FROM ({_client_keys('client_id IS NOT NULL', TIME_SUMS)}) k WHERE k.client_id IS NOT NULL"
-        ),
-        params,
-    )
+    session.execute(text(sql["keys"]), params)
     if postgres:  # temporary tables are never analysed by autovacuum
         session.execute(text(f"ANALYZE {TIME_SUMS}, {FULL_KEYS}"))
     pairs = int(
@@ -515,12 +510,24 @@ def _recompute_all(session: Session) -> int:
         ).scalar_one()
     )
     session.execute(text("DELETE FROM ledger"))
-    session.execute(text(_ledger_select(dialect, every_key=True)), params)
+    session.execute(text(sql["insert"]), params)
     session.execute(text(f"DROP TABLE {TIME_SUMS}"))
     session.execute(text(f"DROP TABLE {FULL_KEYS}"))
     if postgres:
         _set_local(session, old)
     return pairs
+
+
+@functools.cache
+def full_recompute_sql(dialect: str) -> dict[str, str]:
+    """The full recompute's statements (``_recompute_all``; the benchmark explains the same):
+    ``sums`` fills ``TIME_SUMS``, ``keys`` fills ``FULL_KEYS``, ``insert`` rebuilds the ledger."""
+    return {
+        "sums": f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_all_time_select(dialect)}",
+        "keys": f"CREATE TEMPORARY TABLE {FULL_KEYS} AS SELECT DISTINCT k.client_id, k.agreement_id, "
+        f"k.month FROM ({_client_keys('client_id IS NOT NULL', TIME_SUMS)}) k WHERE k.client_id IS NOT NULL",
+        "insert": _ledger_select(dialect, every_key=True),
+    }
 
 
 FULL_RECOMPUTE_SETTINGS = {
