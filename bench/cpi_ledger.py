@@ -13,8 +13,11 @@
     ``INSERT … SELECT generate_series`` into a fresh database (not measured), then
     ``recompute_ledger(session)`` timed, beside a bare ``GROUP BY client, month`` over the same
     table (the least a set-wise aggregation costs). ``EXPLAIN (ANALYZE, BUFFERS)`` of the
-    recompute's statements (mark, delete, the time entries' sums, the insert) goes to ``.bench/``;
-    peak RSS of this process during the recompute.
+    recompute's statements (the time entries' sums, the keys, delete, the insert) goes to
+    ``.bench/``; peak RSS of this process during the recompute. ``--baseline-ref REF``: the ledger
+    code of a git ref (``store/ledger.py``, on the schema it had: without the key statistics) and
+    this code run alternately on the same database, best of ``--runs``, with the load average
+    before each run (the machine may be shared: the ratio in one run is what to compare).
 
 A measurement, not a test: nothing asserts a time.
 
