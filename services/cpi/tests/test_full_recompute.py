@@ -42,7 +42,6 @@ def _entries_the_ledger_does_not_count(session: Session) -> None:
             "FROM agreements g ORDER BY g.agreement_id LIMIT 1"
         )
     ).one()
-    base = {"hours": Decimal("1.5"), "hours_deducted": Decimal("1.5"), "multiplier": Decimal(1)}
     at = datetime(2026, 1, 1, tzinfo=UTC)
     for entry_id, client_id, tech, agreement_id, day, absence in (
         ("edge-absence", client, technician, "", date(2031, 3, 2), True),
@@ -60,7 +59,9 @@ def _entries_the_ledger_does_not_count(session: Session) -> None:
                 absence=absence,
                 as_of=at,
                 digest=entry_id,
-                **base,
+                hours=Decimal("1.5"),
+                hours_deducted=Decimal("1.5"),
+                multiplier=Decimal(1),
             )
         )
     session.flush()
