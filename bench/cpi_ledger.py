@@ -13,25 +13,31 @@
     ``INSERT … SELECT generate_series`` into a fresh database (not measured), then
     ``recompute_ledger(session)`` timed, beside a bare ``GROUP BY client, month`` over the same
     table (the least a set-wise aggregation costs). ``EXPLAIN (ANALYZE, BUFFERS)`` of the
-    recompute's statements (mark, delete, the time entries' sums, the insert) goes to ``.bench/``;
-    peak RSS of this process during the recompute.
+    recompute's statements (the time entries' sums, the keys, delete, the insert) goes to
+    ``.bench/``; peak RSS of this process during the recompute. ``--baseline-ref REF``: the ledger
+    code of a git ref (``store/ledger.py``, on the schema it had: without the key statistics) and
+    this code run alternately on the same database, best of ``--runs``, with the load average
+    before each run (the machine may be shared: the ratio in one run is what to compare).
 
 A measurement, not a test: nothing asserts a time.
 
     .venv/bin/python bench/cpi_ledger.py [--entries 20000 --batch-sizes 200,1000]
         [--clients 1000 --months 24 --per-month 210] [--only throughput|recompute] [--keep]
+        [--database NAME] [--baseline-ref REF --runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import re
+import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -65,11 +71,10 @@ from cpi.settings import Settings
 from cpi.store import MIGRATIONS
 from cpi.store.ledger import (
     FAR,
+    FULL_KEYS,
     FULL_RECOMPUTE_SETTINGS,
     TIME_SUMS,
-    _client_keys,
-    _ledger_select,
-    _time_select,
+    full_recompute_sql,
     recompute_ledger,
 )
 from cpi.store.tables import METADATA
@@ -493,63 +498,110 @@ def timed_query(url: str, sql: str, runs: int = 2) -> float:
         engine.dispose()
 
 
-def timed_recompute(url: str) -> tuple[float, int, int, int, int]:
-    """(seconds, client months, ledger rows, RSS before kB, peak RSS during kB)."""
+LEDGER_MD5 = "SELECT md5(string_agg(l::text, '|' ORDER BY client_id, agreement_id, month)) FROM ledger l"
+STATISTICS = "time_entries_ledger_key"  # migration cpi_0007
+
+
+def timed_recompute(
+    url: str, recompute: Callable[[Session], int] = recompute_ledger
+) -> tuple[float, int, int, int, int, str]:
+    """(seconds, client months, ledger rows, RSS before kB, peak RSS during kB, md5 of the rows)."""
     engine = create_engine(url)
     try:
         with Session(engine) as session:
             session.execute(text("SELECT 1"))  # connected before the peak is reset
             rss = reset_peak_rss()
             started = time.perf_counter()
-            pairs = recompute_ledger(session)
+            pairs = recompute(session)
             session.commit()
             seconds = time.perf_counter() - started
             peak = peak_rss_kb()
             rows = session.execute(text("SELECT count(*) FROM ledger")).scalar_one()
-        return seconds, pairs, rows, rss, peak
+            md5 = session.execute(text(LEDGER_MD5)).scalar_one()
+        return seconds, pairs, rows, rss, peak, md5
     finally:
         engine.dispose()
 
 
+def baseline_ledger(ref: str) -> Callable[[Session], int]:
+    """``recompute_ledger`` of ``store/ledger.py`` as it was at git ``ref`` (the code to compare
+    with, run in this process against the same database)."""
+    source = subprocess.run(
+        ["git", "show", f"{ref}:services/cpi/src/cpi/store/ledger.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "baseline_ledger.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("baseline_ledger", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    recompute: Callable[[Session], int] = module.recompute_ledger
+    return recompute
+
+
+def set_statistics(url: str, present: bool) -> None:
+    """The baseline ran without the key statistics (migration cpi_0007): drop them for it, build
+    them again (``ANALYZE``) for this code. Not timed."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as c:
+            if present:
+                c.execute(
+                    text(
+                        f"CREATE STATISTICS IF NOT EXISTS {STATISTICS} (ndistinct) "
+                        "ON client_id, agreement_id, month FROM time_entries"
+                    )
+                )
+            else:
+                c.execute(text(f"DROP STATISTICS IF EXISTS {STATISTICS}"))
+            c.execute(text("ANALYZE time_entries"))
+    finally:
+        engine.dispose()
+
+
+def compare(url: str, ref: str, runs: int) -> list[tuple[str, int, float, str, str]]:
+    """The baseline's and this code's full recompute alternately, ``runs`` times each, on one
+    database: (code, run, seconds, load average before the run, md5 of the ledger rows)."""
+    baseline = baseline_ledger(ref)
+    out = []
+    for run in range(1, runs + 1):
+        for code, recompute, statistics in ((ref, baseline, False), ("this code", recompute_ledger, True)):
+            set_statistics(url, statistics)
+            load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+            seconds, *_, md5 = timed_recompute(url, recompute)
+            console.print(f"  {code} run {run}: {seconds:.2f} s (load {load}) md5 {md5[:8]}")
+            out.append((code, run, seconds, load, md5))
+    return out
+
+
 def explain(url: str, path: Path) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) the recompute's statements in a transaction rolled back; writes the
-    plans to ``path`` and returns the lines about the cost-rate join and the totals."""
-    token, params = "explain", {"token": "explain", "far": FAR}
-    mark = (
-        "INSERT INTO ledger_dirty (token, client_id, agreement_id, month) "
-        "SELECT DISTINCT :token, k.client_id, k.agreement_id, k.month "
-        f"FROM ({_client_keys('client_id IS NOT NULL')}) k "
-        "WHERE k.client_id IS NOT NULL ON CONFLICT DO NOTHING"
-    )
-    delete = (
-        "DELETE FROM ledger WHERE EXISTS (SELECT 1 FROM ledger_dirty d WHERE d.token = :token "
-        "AND d.client_id = ledger.client_id AND d.agreement_id = ledger.agreement_id "
-        "AND d.month = ledger.month)"
+    """EXPLAIN (ANALYZE, BUFFERS) the full recompute's statements, with its settings, in a
+    transaction rolled back; writes the plans to ``path`` and returns the execution times."""
+    params = {"far": FAR}
+    sql = full_recompute_sql("postgresql")
+    steps: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("sum every time entry (create table as)", sql["sums"], FULL_RECOMPUTE_SETTINGS["sums"]),
+        ("every key (create table as)", sql["keys"], FULL_RECOMPUTE_SETTINGS["insert"]),
+        ("delete every ledger row", "DELETE FROM ledger", {}),
+        ("insert … select … group by", sql["insert"], {}),
     )
     engine = create_engine(url)
     out: list[str] = []
     try:
         with engine.connect() as c:
             text_out = []
-            sums = f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_time_select('postgresql', True)}"
-            insert = _ledger_select("postgresql", True, TIME_SUMS)
-            steps = (("mark every key", mark), ("delete the keys' rows", delete),
-                     ("sum the time entries (create table as)", sums),
-                     ("insert … select … group by", insert))  # fmt: skip
-            for name, value in FULL_RECOMPUTE_SETTINGS.items():  # as recompute_ledger sets them
-                c.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-            for what, sql in steps:
-                plan = [r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)]
-                text_out += [f"-- {what} (token {token})", *plan, ""]
-                if what.startswith("mark"):
-                    c.execute(text("ANALYZE ledger_dirty"))  # as recompute_ledger does after marking
+            for what, statement, settings in steps:
+                for name, value in settings.items():  # as recompute_ledger sets them
+                    c.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+                if what.startswith("delete"):
+                    c.execute(text(f"ANALYZE {TIME_SUMS}, {FULL_KEYS}"))  # as recompute_ledger does
+                plan = [r[0] for r in c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + statement), params)]
+                text_out += [f"-- {what}", *plan, ""]
                 out += [f"{what}: {line.strip()}" for line in plan if line.startswith("Execution Time")]
-                if what.startswith("sum"):
-                    out += [
-                        line.rstrip()
-                        for line in plan
-                        if "technician_rates" in line or ("Hash Cond" in line and "technician_id" in line)
-                    ]
             c.rollback()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(text_out))
@@ -559,26 +611,41 @@ def explain(url: str, path: Path) -> list[str]:
 
 
 def bench_recompute(args: argparse.Namespace) -> None:
-    name, url = fresh_database()
+    if args.database:  # a database kept by an earlier run (--keep): not loaded again
+        name, url = args.database, ADMIN_URL.rsplit("/", 1)[0] + "/" + args.database
+        upgrade(url, MIGRATIONS, METADATA)
+    else:
+        name, url = fresh_database()
     try:
-        console.print(
-            f"loading {args.clients:,} clients x {args.months} months x {args.per_month} entries "
-            f"({args.clients * args.months * args.per_month:,} time entries) into {name} …"
-        )
-        counts = bulk_load(url, args)
-        fact_tables = (
-            "time_entries",
-            "invoice_lines",
-            "agreement_additions",
-            "subscriptions",
-            "licence_leakage",
-        )
-        facts = sum(counts[k] for k in fact_tables)
+        if not args.database:
+            console.print(
+                f"loading {args.clients:,} clients x {args.months} months x {args.per_month} entries "
+                f"({args.clients * args.months * args.per_month:,} time entries) into {name} …"
+            )
+            bulk_load(url, args)
+        engine = create_engine(url)
+        with engine.connect() as c:
+            tables = (
+                "time_entries",
+                "invoice_lines",
+                "agreement_additions",
+                "subscriptions",
+                "licence_leakage",
+            )
+            counts = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+        engine.dispose()
+        facts = sum(counts.values())
         entries = counts["time_entries"]
         console.print("baselines …")
         base = timed_query(url, BASELINE)
         costed = timed_query(url, COSTED)
+        compared = []
+        if args.baseline_ref:
+            console.print(f"full recompute, {args.baseline_ref} and this code alternately …")
+            compared = compare(url, args.baseline_ref, args.runs)
         console.print("full recompute (empty ledger) …")
+        with create_engine(url).begin() as c:
+            c.execute(text("DELETE FROM ledger"))
         first = timed_recompute(url)
         console.print("full recompute again (over the rows it made) …")
         second = timed_recompute(url)
@@ -589,8 +656,8 @@ def bench_recompute(args: argparse.Namespace) -> None:
         if not args.keep:
             drop_database(name)
     table = Table(
-        title=f"full recompute: {args.clients:,} clients x {args.months} months, {entries:,} time entries, "
-        f"{facts:,} fact rows"
+        title=f"full recompute: {entries:,} time entries, {facts:,} fact rows, load average "
+        + "/".join(f"{x:.1f}" for x in os.getloadavg())
     )
     for column in (
         "step",
@@ -612,7 +679,7 @@ def bench_recompute(args: argparse.Namespace) -> None:
         "-",
         "-",
     )
-    for label, (seconds, pairs, rows, rss, peak) in (
+    for label, (seconds, pairs, rows, rss, peak, _) in (
         ("recompute_ledger (empty ledger)", first),
         ("recompute_ledger (ledger full)", second),
     ):
@@ -625,6 +692,17 @@ def bench_recompute(args: argparse.Namespace) -> None:
             f"{rss / 1024:.0f} → {peak / 1024:.0f}",
         )
     console.print(table)
+    if compared:
+        versus = Table(title=f"full recompute + commit, {args.baseline_ref} vs this code, alternately")
+        for column in ("code", "runs s (load average 1/5/15 min before each)", "best s", "best vs this code"):
+            versus.add_column(column, justify="right")
+        best = {code: min(s for c, _, s, _, _ in compared if c == code) for code, *_ in compared}
+        for code in best:
+            runs = ", ".join(f"{s:.2f} ({load})" for c, _, s, load, _ in compared if c == code)
+            versus.add_row(code, runs, f"{best[code]:.2f}", f"{best[code] / best['this code']:.2f}")
+        console.print(versus)
+        same = len({md5 for *_, md5 in compared} | {first[-1], second[-1]}) == 1
+        console.print(f"every run's ledger rows equal (md5 {first[-1][:8]}…): {same}")
     console.print(f"plans: {plan_path}")
     for line in notes:
         console.print("  " + line, markup=False)
@@ -645,6 +723,11 @@ def main() -> None:
     parser.add_argument("--per-month", type=int, default=210, help="time entries per client month")
     parser.add_argument("--technicians", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the recompute database")
+    parser.add_argument("--database", help="reuse a database kept by --keep (not loaded again)")
+    parser.add_argument(
+        "--baseline-ref", help="also time store/ledger.py as at this git ref, alternately with this code"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs of each code with --baseline-ref")
     args = parser.parse_args()
     if args.only != "recompute":
         asyncio.run(bench_throughput(args))

@@ -1,11 +1,14 @@
-"""The full recompute's own SQL (``every_key``: time entries read in one pass, on PostgreSQL summed
-first into a temporary table in parallel; subscriptions matched to their agreement by one grouped
-join) gives exactly the rows of the per-key statement every message runs, on SQLite and on
-PostgreSQL, for a simulated MSP (``msp-sim`` seed 4: agreements with additions, subscriptions,
-invoices, licence findings, several technicians' rate changes)."""
+"""The full recompute's own SQL (every time entry summed per key in one pass into a temporary
+table, counted or not; every key into another instead of ``ledger_dirty``; subscriptions matched
+to their agreement by one grouped join) gives exactly the rows of the per-key statement every
+message runs, on SQLite and on PostgreSQL, for a simulated MSP (``msp-sim`` seed 4: agreements
+with additions, subscriptions, invoices, licence findings, several technicians' rate changes), and
+again with time entries the ledger does not count (absence, held client, unknown technician)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from msp_events.testing.replay import replay
 from cpi.app import create_service
 from cpi.settings import Settings
 from cpi.store.ledger import recompute_ledger
-from cpi.store.tables import LedgerRow
+from cpi.store.tables import LedgerRow, TimeEntry
 from msp_sim.generate import generate
 from msp_sim.params import Params
 
@@ -27,6 +30,41 @@ FROM invoice_lines UNION SELECT client_id, agreement_id, month FROM licence_leak
 SELECT client_id, agreement_id, month FROM ledger UNION SELECT g.client_id, g.agreement_id, m.month
 FROM agreements g CROSS JOIN ledger_months m UNION SELECT s.client_id, '', m.month FROM subscriptions s
 CROSS JOIN ledger_months m"""
+
+
+def _entries_the_ledger_does_not_count(session: Session) -> None:
+    """Time entries the full recompute groups apart (``counted`` false) but whose keys it must still
+    rebuild: an absence on a key nothing else has, a held client's entry, an unknown technician's
+    entry on a known client's agreement in a month outside the calendar."""
+    client, agreement, technician = session.execute(
+        text(
+            "SELECT g.client_id, g.agreement_id, (SELECT MIN(technician_id) FROM technicians) "
+            "FROM agreements g ORDER BY g.agreement_id LIMIT 1"
+        )
+    ).one()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for entry_id, client_id, tech, agreement_id, day, absence in (
+        ("edge-absence", client, technician, "", date(2031, 3, 2), True),
+        ("edge-held-client", "C-UNKNOWN", technician, "", date(2031, 3, 3), False),
+        ("edge-unknown-tech", client, "T-UNKNOWN", agreement, date(2031, 4, 4), False),
+    ):
+        session.add(
+            TimeEntry(
+                time_entry_id=entry_id,
+                client_id=client_id,
+                technician_id=tech,
+                agreement_id=agreement_id,
+                work_date=day,
+                month=day.strftime("%Y-%m"),
+                absence=absence,
+                as_of=at,
+                digest=entry_id,
+                hours=Decimal("1.5"),
+                hours_deducted=Decimal("1.5"),
+                multiplier=Decimal(1),
+            )
+        )
+    session.flush()
 
 
 def _rows(session: Session) -> list[dict[str, Any]]:
@@ -61,6 +99,13 @@ async def test_the_full_recompute_gives_the_rows_of_the_per_key_statement(
             full = recompute_ledger(session)  # the full recompute's own statements
             assert _rows(session) == by_key == incremental
             assert len(incremental) > 0 and full == per_key
+            # entries that count nowhere still make keys (a subscription's cost can land on one)
+            _entries_the_ledger_does_not_count(session)
+            keys = [(str(c), str(a), str(m)) for c, a, m in session.execute(text(KEYS))]
+            per_key = recompute_ledger(session, keys)
+            by_key = _rows(session)
+            full = recompute_ledger(session)
+            assert _rows(session) == by_key and full == per_key
             session.commit()
     finally:
         engine.dispose()

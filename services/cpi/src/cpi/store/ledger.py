@@ -117,10 +117,6 @@ _SUBSCRIPTION_AGREEMENTS = """LEFT JOIN (SELECT g.client_id, a.vendor_sku, MIN(a
     FROM agreement_additions a JOIN agreements g ON g.agreement_id = a.agreement_id
     GROUP BY g.client_id, a.vendor_sku) sa ON sa.client_id = s.client_id AND sa.vendor_sku = s.sku_id"""
 
-# A time entry's ledger key, when every key is being recomputed: the time entries are read in one
-# sequential scan instead of by key (48,000 index probes, each row a random heap read).
-_ALL_TIME = """FROM time_entries t
-JOIN clients c ON c.client_id = t.client_id"""
 _DIRTY_TIME = """FROM ledger_dirty d
 JOIN time_entries t ON t.client_id = d.client_id AND t.agreement_id = d.agreement_id AND t.month = d.month
 JOIN clients c ON c.client_id = t.client_id"""
@@ -133,46 +129,117 @@ JOIN licence_leakage k ON k.client_id = d.client_id AND k.agreement_id = d.agree
      AND k.month = d.month"""
 
 TIME_SUMS = "ledger_time_sums"
-"""The temporary table a full recompute on PostgreSQL sums the time entries into first."""
+"""The temporary table a full recompute sums every time entry into first (``_all_time_select``)."""
+FULL_KEYS = "ledger_full_keys"
+"""The temporary table of every ledger key, a full recompute's ``ledger_dirty`` (``_full_keys``)."""
+
+
+def _time_parts(dialect: str) -> dict[str, tuple[str, str | None]]:
+    """A time entry's contribution to each ledger column: (value, condition it counts under)."""
+    return {
+        "cost_labour": (_labour(dialect), "r.currency = c.currency"),
+        "revenue_fee": (_block_revenue(dialect), f"{_IS_BLOCK} AND g.currency = c.currency"),
+        "labour_hours": ("t.hours", None),
+        "prepaid_hours": ("t.hours_deducted", "t.agreement_id <> ''"),
+        "time_value": ("t.time_value", "t.value_currency = c.currency"),
+        "uncosted_hours": ("t.hours", "r.currency IS NULL OR NOT (r.currency = c.currency)"),
+        "unlinked_hours": ("t.hours", "t.agreement_id = ''"),
+        "currency_mismatches": ("1", "r.currency <> c.currency OR t.value_currency <> c.currency"),
+    }
+
+
+def _time_values(dialect: str) -> dict[str, str]:
+    """The per-key statement's time columns: each value, or 0 where its condition fails."""
+    return {
+        name: value if condition is None else f"CASE WHEN {condition} THEN {value} ELSE 0 END"
+        for name, (value, condition) in _time_parts(dialect).items()
+    }
+
+
+_RATE_JOIN = """LEFT JOIN agreements g ON g.agreement_id = t.agreement_id
+LEFT JOIN technician_rates r ON r.technician_id = t.technician_id AND r.valid_from <= t.work_date
+     AND (r.valid_to IS NULL OR r.valid_to >= t.work_date)"""
 
 
 @functools.cache
-def _time_select(dialect: str, every_key: bool) -> str:
-    """The time entries' ledger lines, summed per key (see ``_ledger_select``)."""
-    ok_t = "r.currency = c.currency"
+def _time_select(dialect: str) -> str:
+    """The time entries' ledger lines of the marked keys, summed per key (see ``_ledger_select``)."""
     return _branch(
         "t.client_id, t.agreement_id, t.month",
-        {
-            "cost_labour": f"CASE WHEN {ok_t} THEN {_labour(dialect)} ELSE 0 END",
-            "revenue_fee": f"CASE WHEN {_IS_BLOCK} AND g.currency = c.currency "
-            f"THEN {_block_revenue(dialect)} ELSE 0 END",
-            "labour_hours": "t.hours",
-            "prepaid_hours": "CASE WHEN t.agreement_id <> '' THEN t.hours_deducted ELSE 0 END",
-            "time_value": "CASE WHEN t.value_currency = c.currency THEN t.time_value ELSE 0 END",
-            "uncosted_hours": f"CASE WHEN r.currency IS NULL OR NOT ({ok_t}) THEN t.hours ELSE 0 END",
-            "unlinked_hours": "CASE WHEN t.agreement_id = '' THEN t.hours ELSE 0 END",
-            "currency_mismatches": "CASE WHEN r.currency <> c.currency OR t.value_currency <> c.currency "
-            "THEN 1 ELSE 0 END",
-        },
-        f"""{_ALL_TIME if every_key else _DIRTY_TIME}
+        _time_values(dialect),
+        f"""{_DIRTY_TIME}
 JOIN technicians w ON w.technician_id = t.technician_id
-LEFT JOIN agreements g ON g.agreement_id = t.agreement_id
-LEFT JOIN technician_rates r ON r.technician_id = t.technician_id AND r.valid_from <= t.work_date
-     AND (r.valid_to IS NULL OR r.valid_to >= t.work_date)
-WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL AND NOT t.absence""",
+{_RATE_JOIN}
+WHERE d.token = :token AND c.currency IS NOT NULL AND NOT t.absence""",
         grouped=True,
     )
 
 
+_COUNTED = "(c.currency IS NOT NULL AND w.technician_id IS NOT NULL AND NOT t.absence)"
+
+
+# Conditions on the ledger key itself (its agreement): a full recompute sums the value per key and
+# applies them to the sum (``_ledger_select``), not to each of ~100 entries.
+_ON_KEY = {"prepaid_hours": "agreement_id <> ''", "unlinked_hours": "agreement_id = ''"}
+
+
 @functools.cache
-def _ledger_select(dialect: str, every_key: bool = False, time_sums: str | None = None) -> str:
+def _all_time_select(dialect: str) -> str:
+    """Every time entry summed per key in one sequential pass (a full recompute), ``counted`` true
+    for the entries the ledger counts (``_time_select``'s joins and filter). The others (absence,
+    held for master data) are grouped apart, not left out: their keys are ledger keys too, and
+    reading them here spares a second pass over the table to find them.
+
+    The same sums as ``_time_select``'s, cheaper per entry (5M of them): an aggregate ``FILTER``
+    instead of adding a 0 where the condition fails (most conditions hold for few entries), and
+    ``_ON_KEY`` conditions applied once per key; ``unlinked_hours`` is ``labour_hours`` there."""
+    columns = []
+    for name, (value, condition) in _time_parts(dialect).items():
+        if name == "unlinked_hours":
+            continue
+        if condition is None or name in _ON_KEY:
+            columns.append(f"SUM({value}) AS {name}")
+        elif value == "1":
+            columns.append(f"COUNT(*) FILTER (WHERE {condition}) AS {name}")
+        else:
+            columns.append(f"COALESCE(SUM({value}) FILTER (WHERE {condition}), 0) AS {name}")
+    return f"""SELECT t.client_id, t.agreement_id, t.month, c.currency AS currency, {_COUNTED} AS counted,
+{", ".join(columns)}
+FROM time_entries t
+LEFT JOIN clients c ON c.client_id = t.client_id
+LEFT JOIN technicians w ON w.technician_id = t.technician_id
+{_RATE_JOIN}
+GROUP BY t.client_id, t.agreement_id, t.month, c.currency, {_COUNTED}"""
+
+
+def _from_time_sums(name: str) -> str:
+    """A ledger column of the time branch, read from ``TIME_SUMS`` (``_all_time_select``)."""
+    if name == "unlinked_hours":
+        return f"CASE WHEN {_ON_KEY[name]} THEN labour_hours ELSE 0 END AS {name}"
+    if name in _ON_KEY:
+        return f"CASE WHEN {_ON_KEY[name]} THEN {name} ELSE 0 END AS {name}"
+    return name if name in _TIME_COLUMNS else f"0 AS {name}"
+
+
+_TIME_COLUMNS = tuple(name for name in COLUMNS if name in _time_parts("postgresql"))
+
+
+@functools.cache
+def _ledger_select(dialect: str, every_key: bool = False) -> str:
     """The ``INSERT … SELECT`` of the ledger rows of the keys marked with ``:token``.
 
-    ``every_key``: every key any fact has is marked (a full recompute), so the fact-driven
-    branches (time entries, invoice lines, findings) read their tables whole rather than key by
-    key, and subscriptions find their agreement by one grouped join; ``time_sums``: a table that
-    already holds the time branch's rows. The rows are the same either way (tests compare them)."""
-    time = f"SELECT * FROM {time_sums}" if time_sums else _time_select(dialect, every_key)
+    ``every_key``: a full recompute: the keys are every key (``FULL_KEYS``, not ``ledger_dirty``),
+    so the fact-driven branches read their tables whole rather than key by key (the time entries
+    from ``TIME_SUMS``, summed first), and subscriptions find their agreement by one grouped join.
+    The rows are the same either way (tests compare them)."""
+    time = (
+        "SELECT client_id, agreement_id, month, currency, "
+        + ", ".join(_from_time_sums(name) for name in COLUMNS)
+        + f" FROM {TIME_SUMS} WHERE counted"
+        if every_key
+        else _time_select(dialect)
+    )
+    keys, marked = (f"{FULL_KEYS} d", "") if every_key else ("ledger_dirty d", "d.token = :token AND ")
     ok = "il.currency = c.currency"
     elsewhere = _COSTED_ELSEWHERE
 
@@ -221,11 +288,11 @@ WHERE {"" if every_key else "d.token = :token AND "}c.currency IS NOT NULL""",
                 THEN a.monthly_cost ELSE 0 END""",
             "currency_mismatches": "CASE WHEN a.currency = c.currency THEN 0 ELSE 1 END",
         },
-        """FROM ledger_dirty d
+        f"""FROM {keys}
 JOIN agreements g ON g.agreement_id = d.agreement_id AND g.client_id = d.client_id
 JOIN agreement_additions a ON a.agreement_id = g.agreement_id
 JOIN clients c ON c.client_id = d.client_id
-WHERE d.token = :token AND c.currency IS NOT NULL
+WHERE {marked}c.currency IS NOT NULL
   AND d.month >= g.start_month AND d.month <= COALESCE(g.end_month, :far)
   AND d.month >= a.from_month AND d.month <= COALESCE(a.to_month, :far)""",
     )
@@ -235,12 +302,12 @@ WHERE d.token = :token AND c.currency IS NOT NULL
             "cost_licence": "CASE WHEN s.currency = c.currency THEN s.monthly_cost ELSE 0 END",
             "currency_mismatches": "CASE WHEN s.currency = c.currency THEN 0 ELSE 1 END",
         },
-        f"""FROM ledger_dirty d
+        f"""FROM {keys}
 JOIN subscriptions s ON s.client_id = d.client_id
      AND d.month >= s.from_month AND d.month <= COALESCE(s.to_month, :far)
 JOIN clients c ON c.client_id = d.client_id
 {_SUBSCRIPTION_AGREEMENTS if every_key else ""}
-WHERE d.token = :token AND s.costed AND c.currency IS NOT NULL
+WHERE {marked}s.costed AND c.currency IS NOT NULL
   AND d.agreement_id = {"COALESCE(sa.agreement_id, '')" if every_key else _SUBSCRIPTION_AGREEMENT}""",
     )
     leakage = _branch(
@@ -302,13 +369,14 @@ def _mark_select(session: Session, token: str, select_sql: str, params: dict[str
     )
 
 
-def _client_keys(where: str) -> str:
+def _client_keys(where: str, time_entries: str = "time_entries") -> str:
     """Every key a client (or all clients) can have: its fact keys, its ledger rows, and each of
-    its agreements (and 'no agreement') in every calendar month."""
+    its agreements (and 'no agreement') in every calendar month. ``time_entries``: where the time
+    entries' keys are read (a full recompute: its sums per key, ``TIME_SUMS``)."""
     # DISTINCT per large branch: ~100 time entries share a key, and the union's own sort of every
     # row spills to disk (5M rows: 2.7 s; distinct over the key index first: 0.8 s)
     return f"""
-SELECT DISTINCT client_id, agreement_id, month FROM time_entries WHERE {where}
+SELECT DISTINCT client_id, agreement_id, month FROM {time_entries} WHERE {where}
 UNION SELECT DISTINCT client_id, agreement_id, month FROM invoice_lines WHERE {where}
 UNION SELECT client_id, agreement_id, month FROM licence_leakage WHERE {where}
 UNION SELECT client_id, agreement_id, month FROM ledger WHERE {where}
@@ -369,9 +437,9 @@ def ensure_months(session: Session, months: Iterable[str]) -> list[str]:
 # -- recomputing ---------------------------------------------------------------------------------------
 
 
-def recompute(session: Session, token: str, every_key: bool = False) -> list[tuple[str, str]]:
+def recompute(session: Session, token: str) -> list[tuple[str, str]]:
     """Rebuild the ledger rows of the keys marked with ``token``; returns the (client, month)
-    pairs touched, sorted. ``every_key``: every key any fact has is marked (``_ledger_select``)."""
+    pairs touched, sorted."""
     session.flush()
     params = {"token": token, "far": FAR}
     touched = [
@@ -391,15 +459,7 @@ def recompute(session: Session, token: str, every_key: bool = False) -> list[tup
         ),
         params,
     )
-    dialect = _dialect(session)
-    if every_key and dialect == "postgresql":
-        # CREATE TABLE AS may run in parallel (INSERT … SELECT never does): the one pass over
-        # every time entry, most of a full recompute, is shared by the parallel workers
-        session.execute(text(f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_time_select(dialect, True)}"))
-        session.execute(text(_ledger_select(dialect, every_key, TIME_SUMS)), params)
-        session.execute(text(f"DROP TABLE {TIME_SUMS}"))
-    else:
-        session.execute(text(_ledger_select(dialect, every_key)), params)
+    session.execute(text(_ledger_select(_dialect(session))), params)
     session.execute(text("DELETE FROM ledger_dirty WHERE token = :token"), params)
     return touched
 
@@ -407,32 +467,78 @@ def recompute(session: Session, token: str, every_key: bool = False) -> list[tup
 def recompute_ledger(session: Session, keys: Iterable[Key] | None = None) -> int:
     """Rebuild the ledger for ``keys`` (``None``: every key any fact or ledger row has), with the
     same statement the incremental path uses; returns the number of (client, month) pairs."""
-    token = FULL_RECOMPUTE
     if keys is None:
-        _mark_select(session, token, _client_keys("client_id IS NOT NULL"), {"far": FAR})
-    else:
-        mark_keys(session, token, keys)
+        return _recompute_all(session)
+    mark_keys(session, FULL_RECOMPUTE, keys)
     postgres = _dialect(session) == "postgresql"
-    settings: dict[str, str] = {}
     if postgres:
         # ledger_dirty holds a few keys per message, so its statistics say "empty" and the planner
-        # joins every fact by index, key after key (right for a message, 1.6x slower for all keys):
+        # joins every fact by index, key after key (right for a message, 1.6x slower for many keys):
         # tell it how many keys there are now, and that the table is empty again afterwards.
         session.execute(text("ANALYZE ledger_dirty"))
-        if keys is None:
-            settings = _set_local(session, FULL_RECOMPUTE_SETTINGS)
-    pairs = len(recompute(session, token, every_key=keys is None))
+    pairs = len(recompute(session, FULL_RECOMPUTE))
     if postgres:
-        _set_local(session, settings)
         session.execute(text("ANALYZE ledger_dirty"))
     return pairs
 
 
-FULL_RECOMPUTE_SETTINGS = {"work_mem": "256MB", "jit": "off"}
-"""PostgreSQL settings for the full recompute's one statement, this transaction only: the time
-entries' sums per key (48,000 keys at 1,000 x 24, 8 sums each) spilled to disk at the default
-``work_mem`` (4 MB: 129 batches, 555 MB written); JIT compiling the ~400 expressions cost more
-than it saved. See docs/benchmarks.md."""
+def _recompute_all(session: Session) -> int:
+    """Rebuild every ledger row: the rows of every key, as the per-key statement would give them
+    (``tests/test_full_recompute.py``), without marking keys one by one in ``ledger_dirty``.
+
+    1. every time entry is summed per key in one pass into ``TIME_SUMS`` (on PostgreSQL by
+       ``CREATE TABLE AS``, which may run in parallel, ``INSERT … SELECT`` never does);
+    2. every key (``_client_keys``, its time-entry keys read from those sums rather than from the
+       5M-row table again) goes into ``FULL_KEYS``;
+    3. every ledger row is deleted (every row's key is a key), and the ledger rebuilt in one
+       ``INSERT … SELECT`` that reads the facts whole and the keys from ``FULL_KEYS``."""
+    session.flush()
+    dialect = _dialect(session)
+    postgres = dialect == "postgresql"
+    params = {"far": FAR}
+    sql = full_recompute_sql(dialect)
+    old = _set_local(session, FULL_RECOMPUTE_SETTINGS["sums"]) if postgres else {}
+    session.execute(text(sql["sums"]))
+    if postgres:
+        _set_local(session, FULL_RECOMPUTE_SETTINGS["insert"])
+    session.execute(text(sql["keys"]), params)
+    if postgres:  # temporary tables are never analysed by autovacuum
+        session.execute(text(f"ANALYZE {TIME_SUMS}, {FULL_KEYS}"))
+    pairs = int(
+        session.execute(
+            text(f"SELECT COUNT(*) FROM (SELECT DISTINCT client_id, month FROM {FULL_KEYS}) p")
+        ).scalar_one()
+    )
+    session.execute(text("DELETE FROM ledger"))
+    session.execute(text(sql["insert"]), params)
+    session.execute(text(f"DROP TABLE {TIME_SUMS}"))
+    session.execute(text(f"DROP TABLE {FULL_KEYS}"))
+    if postgres:
+        _set_local(session, old)
+    return pairs
+
+
+@functools.cache
+def full_recompute_sql(dialect: str) -> dict[str, str]:
+    """The full recompute's statements (``_recompute_all``; the benchmark explains the same):
+    ``sums`` fills ``TIME_SUMS``, ``keys`` fills ``FULL_KEYS``, ``insert`` rebuilds the ledger."""
+    return {
+        "sums": f"CREATE TEMPORARY TABLE {TIME_SUMS} AS {_all_time_select(dialect)}",
+        "keys": f"CREATE TEMPORARY TABLE {FULL_KEYS} AS SELECT DISTINCT k.client_id, k.agreement_id, "
+        f"k.month FROM ({_client_keys('client_id IS NOT NULL', TIME_SUMS)}) k WHERE k.client_id IS NOT NULL",
+        "insert": _ledger_select(dialect, every_key=True),
+    }
+
+
+FULL_RECOMPUTE_SETTINGS = {
+    "sums": {"work_mem": "256MB", "jit": "on"},
+    "insert": {"work_mem": "256MB", "jit": "off"},
+}
+"""PostgreSQL settings for the full recompute's statements, this transaction only (``SET LOCAL``),
+restored afterwards. ``work_mem``: the time entries' sums per key (48,000 keys at 1,000 x 24, 8
+sums each) spilled to disk at the default 4 MB (129 batches, 555 MB written). ``jit``: compiling
+the sums' expressions pays for itself over 5M rows; compiling the ~400 expressions of the insert,
+which reads ~250,000 rows, did not. See docs/benchmarks.md."""
 
 
 def _set_local(session: Session, settings: dict[str, str]) -> dict[str, str]:
