@@ -253,8 +253,7 @@ class TicketUpdated(EventData):
 
     RAM assigns and schedules open tickets by priority, SLA due times, estimate and required
     skill; CPI counts support load, SLA breaches and satisfaction per client and agreement (the
-    health side of profitability); DSA reads the assigned technician to see a RAM move acted on
-    (ROI ledger); VCM attributes tickets to the vendor product at fault for
+    health side of profitability); VCM attributes tickets to the vendor product at fault for
     vendor scorecards.
     """
 
