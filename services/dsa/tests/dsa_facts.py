@@ -128,21 +128,23 @@ def roi_facts() -> list[Envelope[Any]]:
     return events + allocation_facts()
 
 
+def allocation_move(work_id: str, kind: str, saving: float | str) -> AllocationMove:
+    """One of RAM's moves from TECH-A to TECH-B (a visit made remote)."""
+    return AllocationMove(
+        work_id=work_id,
+        kind=kind,  # type: ignore[arg-type]
+        from_technician_id="TECH-A",
+        to_technician_id="TECH-B",
+        remote=kind == "visit",
+        hours=Decimal(6),
+        monthly_saving=usd(saving),
+        reason="qualified and cheaper",
+    )
+
+
 def allocation_facts() -> list[Envelope[Any]]:
     """RAM's advice for C-1 and the ticket states that show one of its two moves done."""
-    moves = [
-        AllocationMove(
-            work_id=work_id,
-            kind=kind,  # type: ignore[arg-type]
-            from_technician_id="TECH-A",
-            to_technician_id="TECH-B",
-            remote=kind == "visit",
-            hours=Decimal(6),
-            monthly_saving=usd(saving),
-            reason="qualified and cheaper",
-        )
-        for work_id, kind, saving in (("T-9", "ticket", 400), ("V-9", "visit", 200))
-    ]
+    moves = [allocation_move("T-9", "ticket", 400), allocation_move("V-9", "visit", 200)]
     advice = ResourceAllocationRecommended(
         client_id="C-1",
         period="2026-02",

@@ -4,6 +4,7 @@ order they arrive in."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,13 +15,16 @@ import pytest
 
 from msp_events import Envelope, Money
 from msp_events.testing.service import RunningService, running_service
-from msp_events.types.agents import AllocationMove, ResourceAllocationRecommended
+from msp_events.types.agents import ResourceAllocationRecommended
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import TicketUpdated
 
 from dsa import api
 from dsa.app import create_service
 from dsa.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from dsa_facts import allocation_move as move
 
 
 def usd(amount: str) -> Money:
@@ -29,19 +33,6 @@ def usd(amount: str) -> Money:
 
 def at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-def move(work_id: str, kind: str, saving: str) -> AllocationMove:
-    return AllocationMove(
-        work_id=work_id,
-        kind=kind,  # type: ignore[arg-type]
-        from_technician_id="TECH-A",
-        to_technician_id="TECH-B",
-        remote=kind == "visit",
-        hours=Decimal(4),
-        monthly_saving=usd(saving),
-        reason="qualified and 20 an hour cheaper",
-    )
 
 
 def ticket(ticket_id: str, day: date, hour: int, technician: str) -> Envelope[TicketUpdated]:

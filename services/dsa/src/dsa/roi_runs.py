@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlmodel import Session, col, select
 
 from msp_events.runtime.uow import UnitOfWork
@@ -47,17 +47,25 @@ from dsa.store.tables import (
 )
 
 
+def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow) -> bool:
+    """Add a fact row unless the same fact (primary key: id, event time, digest) is stored: a
+    redelivered or repeated event changes nothing."""
+    key = tuple(getattr(row, c.key) for c in inspect(type(row)).primary_key)
+    if uow.session.get(type(row), key) is not None:
+        return False
+    uow.session.add(row)
+    return True
+
+
 def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: datetime) -> bool:
     """Keep one report of an SLI finding (a repeated one changes nothing)."""
-    digest = v.digest()
-    if uow.session.get(LicenceReportRow, (v.violation_id, at, digest)) is not None:
-        return False
     nature = v.exposure_nature or roi.NATURE_OF_KIND.get(v.kind)
-    uow.session.add(
+    return _keep_once(
+        uow,
         LicenceReportRow(
             violation_id=v.violation_id,
             reported_at=at,
-            digest=digest,
+            digest=v.digest(),
             client_id=v.client_id,
             status=v.status,
             nature=nature,
@@ -65,16 +73,12 @@ def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: da
             currency=v.monthly_exposure.currency,
             exposure_known=v.exposure_known,
             summary=v.summary,
-        )
+        ),
     )
-    return True
 
 
 def record_allocation_advice(uow: UnitOfWork, r: ResourceAllocationRecommended, at: datetime) -> bool:
     """Keep one RAM allocation advice (a repeated one changes nothing)."""
-    digest = r.digest()
-    if uow.session.get(AllocationAdviceRow, (r.client_id, at, digest)) is not None:
-        return False
     moves = [
         {
             "work_id": m.work_id,
@@ -84,35 +88,32 @@ def record_allocation_advice(uow: UnitOfWork, r: ResourceAllocationRecommended, 
         }
         for m in r.moves
     ]
-    uow.session.add(
+    return _keep_once(
+        uow,
         AllocationAdviceRow(
             client_id=r.client_id,
             advised_at=at,
-            digest=digest,
+            digest=r.digest(),
             period=r.period,
             monthly_saving=r.monthly_saving.amount,
             currency=r.monthly_saving.currency,
             summary=r.summary,
             moves=json.dumps(moves),
-        )
+        ),
     )
-    return True
 
 
 def record_ticket_assignment(uow: UnitOfWork, t: TicketUpdated) -> bool:
     """Keep a ticket state's assigned technician (a repeated state changes nothing)."""
-    digest = t.digest()
-    if uow.session.get(TicketAssignmentRow, (t.ticket_id, t.updated_at, digest)) is not None:
-        return False
-    uow.session.add(
+    return _keep_once(
+        uow,
         TicketAssignmentRow(
             ticket_id=t.ticket_id,
             updated_at=t.updated_at,
-            digest=digest,
+            digest=t.digest(),
             technician_id=t.assigned_technician_id,
-        )
+        ),
     )
-    return True
 
 
 def record_renewal_advice(uow: UnitOfWork, due: ContractRenewalDue, analysis: SpendVendorAnalyzed) -> None:
