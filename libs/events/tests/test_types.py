@@ -421,6 +421,24 @@ EXAMPLES: dict[str, EventData] = {
         client_hours=[agents.ClientHours(client_id="C-1001", hours=Decimal("21"))],
         summary="Sam billed 37.5 of 40 available hours, over the 85 % burnout line.",
     ),
+    "resource.allocation.recommended": agents.ResourceAllocationRecommended(
+        client_id="C-1001",
+        period="2025-02",
+        gross_margin_pct=Decimal("18.4"),
+        monthly_saving=usd("540.00"),
+        moves=[
+            agents.AllocationMove(
+                work_id="TK-88412",
+                kind="ticket",
+                from_technician_id="T-12",
+                to_technician_id="T-31",
+                hours=Decimal("6"),
+                monthly_saving=usd("540.00"),
+                reason="T-31 holds the Intune skill at 45 an hour loaded against T-12's 135.",
+            )
+        ],
+        summary="C-1001's margin fell to 18.4 %: one Intune ticket to a cheaper qualified technician.",
+    ),
     "license.compliance.violation": agents.LicenseComplianceViolation(
         violation_id="LV-C-1001-SPB-unbilled",
         client_id="C-1001",
@@ -651,6 +669,8 @@ def test_owners_follow_the_convention() -> None:
         "client.churn.risk.changed": "cpi",
         "sales.opportunity.identified": "spo",
         "resource.utilization.alert": "ram",
+        "resource.allocation.recommended": "ram",
+        "sales.proposal.generated": "spo",
         "license.compliance.violation": "sli",
         "license.compliance.checked": "sli",
         "spend.anomaly.detected": "dsa",

@@ -2,8 +2,10 @@
 daily software expenses (weekday 130, weekend 100, noise 5) with a 400 spike from a new vendor on
 2026-04-15, 18 weeks of one EC2 line stepping from 60 to 110 a day on 2026-04-01 (each day booked
 the next morning, as Cost Explorer does), a Q2 budget, and the Monday ticks. For the ROI ledger: an
-SLI finding of unused seats (300 a month on 2 February, 450 from 16 February, resolved 18 March)
-and a renewal notice for Microsoft (renewing 15 April, 30,000 a year, 5 % uplift) on 6 April."""
+SLI finding of unused seats (300 a month on 2 February, 450 from 16 February, resolved 18 March),
+a renewal notice for Microsoft (renewing 15 April, 30,000 a year, 5 % uplift) on 6 April, and
+RAM's advice of 2 March to move client C-1's ticket T-9 (400 a month) and visit V-9 (200) to
+TECH-B, the ticket assigned to TECH-B on 9 March."""
 
 from __future__ import annotations
 
@@ -14,10 +16,16 @@ from typing import Any
 import numpy as np
 
 from msp_events import Envelope, Money
-from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation
+from msp_events.types.agents import (
+    AllocationMove,
+    ContractRenewalDue,
+    LicenseComplianceViolation,
+    ResourceAllocationRecommended,
+)
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
+from msp_events.types.psa import TicketUpdated
 
 START = date(2026, 1, 5)  # a Monday
 DAYS = 126
@@ -117,4 +125,47 @@ def roi_facts() -> list[Envelope[Any]]:
         summary="Microsoft EA renews on 2026-04-15",
     )
     events.append(Envelope.build(due, source="msp.vcm", time=midnight(date(2026, 4, 6)) + timedelta(hours=6)))
+    return events + allocation_facts()
+
+
+def allocation_move(work_id: str, kind: str, saving: float | str) -> AllocationMove:
+    """One of RAM's moves from TECH-A to TECH-B (a visit made remote)."""
+    return AllocationMove(
+        work_id=work_id,
+        kind=kind,  # type: ignore[arg-type]
+        from_technician_id="TECH-A",
+        to_technician_id="TECH-B",
+        remote=kind == "visit",
+        hours=Decimal(6),
+        monthly_saving=usd(saving),
+        reason="qualified and cheaper",
+    )
+
+
+def allocation_facts() -> list[Envelope[Any]]:
+    """RAM's advice for C-1 and the ticket states that show one of its two moves done."""
+    moves = [allocation_move("T-9", "ticket", 400), allocation_move("V-9", "visit", 200)]
+    advice = ResourceAllocationRecommended(
+        client_id="C-1",
+        period="2026-02",
+        gross_margin_pct=Decimal("17.5"),
+        monthly_saving=usd(600),
+        moves=moves,
+        summary="move C-1's ticket T-9 and visit V-9 to TECH-B: 600 a month",
+    )
+    events: list[Envelope[Any]] = [
+        Envelope.build(advice, source="msp.ram", time=midnight(date(2026, 3, 2)) + timedelta(hours=10))
+    ]
+    for day, technician in ((date(2026, 2, 20), "TECH-A"), (date(2026, 3, 9), "TECH-B")):
+        state = TicketUpdated(
+            ticket_id="T-9",
+            client_id="C-1",
+            board="Service Desk",
+            priority="p3",
+            status="in_progress",
+            opened_at=midnight(date(2026, 2, 20)),
+            updated_at=midnight(day) + timedelta(hours=11),
+            assigned_technician_id=technician,
+        )
+        events.append(Envelope.build(state, source="psa.halo", time=state.updated_at))
     return events

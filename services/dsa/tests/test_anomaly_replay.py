@@ -111,7 +111,8 @@ async def test_the_spend_history_gives_the_recorded_anomalies_and_roi(log: Path,
     roi = roi_document(url)
     assert_roi_matches_golden(roi)
     kinds = {r["kind"]: r for r in roi["recommendations"]}
-    assert set(kinds) == {"licence_saving", "spend_anomaly", "vendor_renegotiate"}
+    assert set(kinds) == {"licence_saving", "spend_anomaly", "vendor_renegotiate", "allocation"}
+    assert kinds["allocation"]["acted_on"] == "2026-03-09"
     assert kinds["licence_saving"]["acted_on"] == "2026-03-18"
     spike_day = START + timedelta(days=SPIKE)
     expense = {(e.data.dimension, e.data.status) for e in anomalies if e.data.spend_source == "expense"}

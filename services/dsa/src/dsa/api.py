@@ -17,7 +17,7 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.domain.roi import Measured, month_totals
+from dsa.domain.roi import Applied, Measured, Reported, month_totals
 from dsa.domain.spend import SpendLine, ThresholdAlert, budget_status, month_lines, period_forecast
 from dsa.store.repository import BudgetRepository, SpendRepository
 from dsa.store.tables import AnomalyRow
@@ -439,7 +439,7 @@ class RecommendationOut(BaseModel):
     counts_from: date
     counts_until: date | None
     acted_on: date | None
-    realisation: Literal["reported", "measured"]
+    realisation: Literal["reported", "measured", "applied"]
     expected: Money
     realised: Money
     """both summed over the months asked for"""
@@ -462,6 +462,14 @@ def _month(value: str | None) -> date | None:
     return None if value is None else date(int(value[:4]), int(value[5:7]), 1)
 
 
+def _realisation(r: Reported | Measured | Applied) -> Literal["reported", "measured", "applied"]:
+    """How a recommendation's realised saving is known: the agent says so, the spend shows it, or
+    the moves acted on carry their estimate."""
+    if isinstance(r, Measured):
+        return "measured"
+    return "applied" if isinstance(r, Applied) else "reported"
+
+
 @router.get(
     "/roi",
     response_model=RoiOut,
@@ -472,7 +480,7 @@ def roi_ledger(
     request: Request,
     from_month: Annotated[Month | None, Query(alias="from")] = None,
     to_month: Annotated[Month | None, Query(alias="to")] = None,
-    agent: Annotated[Literal["sli", "dsa"] | None, Query(description="whose recommendations")] = None,
+    agent: Annotated[Literal["sli", "dsa", "ram"] | None, Query(description="whose recommendations")] = None,
     department: Annotated[EntityId | None, Query()] = None,
 ) -> RoiOut:
     from dsa.roi_runs import build_ledger
@@ -516,7 +524,7 @@ def roi_ledger(
             counts_from=rec.counts_from,
             counts_until=rec.counts_until,
             acted_on=rec.acted_on,
-            realisation="measured" if isinstance(rec.realisation, Measured) else "reported",
+            realisation=_realisation(rec.realisation),
             expected=money(sum((e.expected for e in entries), Decimal(0)), rec.currency),
             realised=money(sum((e.realised for e in entries), Decimal(0)), rec.currency),
         )

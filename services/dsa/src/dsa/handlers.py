@@ -7,10 +7,15 @@ from datetime import timedelta
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
-from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation
+from msp_events.types.agents import (
+    ContractRenewalDue,
+    LicenseComplianceViolation,
+    ResourceAllocationRecommended,
+)
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
+from msp_events.types.psa import TicketUpdated
 
 from dsa import anomaly_runs, roi_runs, services, vendor_runs
 from dsa.domain.budgets import BudgetVersion
@@ -89,3 +94,15 @@ def on_renewal_due(uow: UnitOfWork, event: Envelope[ContractRenewalDue]) -> None
 def on_licence_finding(uow: UnitOfWork, event: Envelope[LicenseComplianceViolation]) -> None:
     """An SLI finding reported or resolved: a fact of the ROI ledger (licence savings)."""
     roi_runs.record_licence_report(uow, event.data, event.time)
+
+
+@router.handles(ResourceAllocationRecommended)
+def on_allocation_advice(uow: UnitOfWork, event: Envelope[ResourceAllocationRecommended]) -> None:
+    """RAM advised moving a client's work to cheaper hands: a fact of the ROI ledger."""
+    roi_runs.record_allocation_advice(uow, event.data, event.time)
+
+
+@router.handles(TicketUpdated)
+def on_ticket_updated(uow: UnitOfWork, event: Envelope[TicketUpdated]) -> None:
+    """A ticket's assignment: the sign that RAM's move of that ticket was acted on (ROI ledger)."""
+    roi_runs.record_ticket_assignment(uow, event.data)

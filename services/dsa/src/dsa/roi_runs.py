@@ -6,42 +6,66 @@ rule-3 analysis per contract renewal, and the anomalies the MSP confirmed (the `
 table). Stored as a set (licence reports all kept, a renewal's latest analysis by event time then
 digest), so the ledger depends on the facts and the clock, not on arrival order.
 
+RAM's allocation advice (``resource.allocation.recommended``) is stored as a set too, with every
+ticket assignment state (``psa.ticket.updated``): a move counts as acted on only when the ticket
+is seen assigned to the recommended technician after the advice.
+
 Extension point: ``SOURCES`` lists the functions that turn stored facts into
-:class:`~dsa.domain.roi.Recommendation` values with the spend that measures them. RAM's
-allocation savings (``resource.allocation.recommended``, not in the registry yet) become one more
-such function reading its own fact table.
+:class:`~dsa.domain.roi.Recommendation` values with the spend that measures them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlmodel import Session, col, select
 
 from msp_events.runtime.uow import UnitOfWork
-from msp_events.types.agents import ContractRenewalDue, LicenseComplianceViolation, SpendVendorAnalyzed
+from msp_events.types.agents import (
+    ContractRenewalDue,
+    LicenseComplianceViolation,
+    ResourceAllocationRecommended,
+    SpendVendorAnalyzed,
+)
+from msp_events.types.psa import TicketUpdated
 
 from dsa.anomaly_runs import series_of
 from dsa.domain import roi
-from dsa.store.tables import AnomalyRow, LicenceReportRow, RenewalAdviceRow, SpendLineRow
+from dsa.store.tables import (
+    AllocationAdviceRow,
+    AnomalyRow,
+    LicenceReportRow,
+    RenewalAdviceRow,
+    SpendLineRow,
+    TicketAssignmentRow,
+)
+
+
+def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow) -> bool:
+    """Add a fact row unless the same fact (primary key: id, event time, digest) is stored: a
+    redelivered or repeated event changes nothing."""
+    key = tuple(getattr(row, c.key) for c in inspect(type(row)).primary_key)
+    if uow.session.get(type(row), key) is not None:
+        return False
+    uow.session.add(row)
+    return True
 
 
 def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: datetime) -> bool:
     """Keep one report of an SLI finding (a repeated one changes nothing)."""
-    digest = v.digest()
-    if uow.session.get(LicenceReportRow, (v.violation_id, at, digest)) is not None:
-        return False
     nature = v.exposure_nature or roi.NATURE_OF_KIND.get(v.kind)
-    uow.session.add(
+    return _keep_once(
+        uow,
         LicenceReportRow(
             violation_id=v.violation_id,
             reported_at=at,
-            digest=digest,
+            digest=v.digest(),
             client_id=v.client_id,
             status=v.status,
             nature=nature,
@@ -49,9 +73,47 @@ def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: da
             currency=v.monthly_exposure.currency,
             exposure_known=v.exposure_known,
             summary=v.summary,
-        )
+        ),
     )
-    return True
+
+
+def record_allocation_advice(uow: UnitOfWork, r: ResourceAllocationRecommended, at: datetime) -> bool:
+    """Keep one RAM allocation advice (a repeated one changes nothing)."""
+    moves = [
+        {
+            "work_id": m.work_id,
+            "kind": m.kind,
+            "to_technician_id": m.to_technician_id,
+            "monthly_saving": str(m.monthly_saving.amount),
+        }
+        for m in r.moves
+    ]
+    return _keep_once(
+        uow,
+        AllocationAdviceRow(
+            client_id=r.client_id,
+            advised_at=at,
+            digest=r.digest(),
+            period=r.period,
+            monthly_saving=r.monthly_saving.amount,
+            currency=r.monthly_saving.currency,
+            summary=r.summary,
+            moves=json.dumps(moves),
+        ),
+    )
+
+
+def record_ticket_assignment(uow: UnitOfWork, t: TicketUpdated) -> bool:
+    """Keep a ticket state's assigned technician (a repeated state changes nothing)."""
+    return _keep_once(
+        uow,
+        TicketAssignmentRow(
+            ticket_id=t.ticket_id,
+            updated_at=t.updated_at,
+            digest=t.digest(),
+            technician_id=t.assigned_technician_id,
+        ),
+    )
 
 
 def record_renewal_advice(uow: UnitOfWork, due: ContractRenewalDue, analysis: SpendVendorAnalyzed) -> None:
@@ -185,10 +247,42 @@ def renewal_recommendations(session: Session) -> Iterator[Sourced]:
             yield Sourced(rec, VendorScope(r.vendor.casefold(), r.department))
 
 
+def allocation_recommendations(session: Session) -> Iterator[Sourced]:
+    advice = [
+        roi.AllocationAdvice(
+            client_id=r.client_id,
+            period=r.period,
+            made_on=r.advised_at.date(),
+            order=(r.advised_at.isoformat(), r.digest),
+            monthly_saving=r.monthly_saving,
+            currency=r.currency,
+            summary=r.summary,
+            moves=tuple(
+                roi.AdvisedMove(m["work_id"], m["kind"], m["to_technician_id"], Decimal(m["monthly_saving"]))
+                for m in json.loads(r.moves)
+            ),
+        )
+        for r in session.exec(select(AllocationAdviceRow))
+    ]
+    if not advice:
+        return
+    tickets = {m.work_id for a in advice for m in a.moves if m.kind == "ticket"}
+    history: dict[str, list[roi.Assignment]] = defaultdict(list)
+    if tickets:
+        query = select(TicketAssignmentRow).where(col(TicketAssignmentRow.ticket_id).in_(sorted(tickets)))
+        for t in session.exec(query):
+            history[t.ticket_id].append(
+                roi.Assignment(t.updated_at.date(), (t.updated_at.isoformat(), t.digest), t.technician_id)
+            )
+    for rec in roi.allocation_recommendations(advice, history):
+        yield Sourced(rec, None)
+
+
 SOURCES: tuple[Callable[[Session], Iterator[Sourced]], ...] = (
     licence_recommendations,
     anomaly_recommendations,
     renewal_recommendations,
+    allocation_recommendations,
 )
 """Where recommendations come from; a new agent's recommendations add a function here."""
 

@@ -335,7 +335,7 @@ class AllocationMove(BaseModel):
     reason: str = Field(description="one sentence: why this technician")
 
 
-@event("resource.allocation.recommended", owner="ram", key="client_id", consumers=(), planned=("cpi",))
+@event("resource.allocation.recommended", owner="ram", key="client_id", consumers=("dsa",), planned=("cpi",))
 class ResourceAllocationRecommended(EventData):
     """RAM's answer to a client's falling margin (rule 1): the same work, cheaper qualified hands.
 

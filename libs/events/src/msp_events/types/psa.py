@@ -245,7 +245,9 @@ class TechnicianUpserted(EventData):
     )
 
 
-@event("psa.ticket.updated", owner="source", key="ticket_id", consumers=("cpi", "ram"), planned=("vcm",))
+@event(
+    "psa.ticket.updated", owner="source", key="ticket_id", consumers=("cpi", "ram", "dsa"), planned=("vcm",)
+)
 class TicketUpdated(EventData):
     """A service ticket was opened or changed; the payload is its full current state.
 

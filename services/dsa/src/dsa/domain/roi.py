@@ -16,10 +16,13 @@ Amounts for part of a month are prorated by days (a monthly rate counts days / d
 month, so a whole month counts the rate exactly). Pure and exact (Decimal), no clock: the caller
 passes the last day that counts, so the ledger depends on the facts and the service clock only.
 
+* :class:`Applied`: neither the agent nor the spend can tell, only an explicit sign that the MSP
+  acted (RAM's moves: the ticket later assigned to the recommended technician): realised = the
+  estimated saving of the moves seen in place, on the days they are.
+
 Sources of recommendations (built in the service layer from stored facts, each a function that
 returns ``Recommendation`` values): SLI licence findings, confirmed DSA spend anomalies, DSA's own
-renewal analyses (rule 3). A new source (RAM's allocation savings) adds such a function and
-nothing here.
+renewal analyses (rule 3), RAM's allocation advice.
 """
 
 from __future__ import annotations
@@ -62,6 +65,38 @@ class Measured:
 
 
 @dataclass(frozen=True)
+class AppliedMove:
+    """One recommended move and the days it is seen in place (``until`` None: still in place)."""
+
+    monthly_saving: Decimal
+    spans: tuple[tuple[date, date | None], ...]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Realised = each move's estimated monthly saving on the days the move is seen in place.
+
+    For advice whose saving no booked spend can show (RAM's labour moves: DSA sees no labour cost
+    per client), only an explicit sign that the MSP acted counts, and only for the moves acted on.
+    """
+
+    moves: tuple[AppliedMove, ...]
+
+    def first_day(self) -> date | None:
+        return min((lo for m in self.moves for lo, _ in m.spans), default=None)
+
+    def over(self, month: date, first: date, last: date) -> Decimal:
+        """The saving of the moves in place between ``first`` and ``last`` of ``month``."""
+        total = ZERO
+        for move in self.moves:
+            for lo, hi in move.spans:
+                a, b = max(lo, first), last if hi is None else min(hi, last)
+                if a <= b:
+                    total += Rate(move.monthly_saving, "month").over(month, (b - a).days + 1)
+        return total
+
+
+@dataclass(frozen=True)
 class Recommendation:
     rec_id: str
     agent: str
@@ -77,7 +112,7 @@ class Recommendation:
     """last day it counts (a contract term); None: open-ended"""
     acted_on: date | None
     """the first day of the MSP's action; None: not acted on (only the promise counts)"""
-    realisation: Reported | Measured
+    realisation: Reported | Measured | Applied
     department: str | None = None
 
 
@@ -138,7 +173,9 @@ def entries(
         if rec.acted_on is not None and rec.acted_on <= hi:
             act_lo = max(lo, rec.acted_on)
             n = (hi - act_lo).days + 1
-            if isinstance(rec.realisation, Measured):
+            if isinstance(rec.realisation, Applied):
+                realised = rec.realisation.over(month, act_lo, hi)
+            elif isinstance(rec.realisation, Measured):
                 booked = sum(((spend or {}).get(d, ZERO) for d in _days(act_lo, hi)), ZERO)
                 realised = rec.realisation.baseline.over(month, n) - booked
             else:
@@ -329,3 +366,96 @@ def renewal_recommendation(r: RenewalAdvice) -> Recommendation | None:
         realisation=Measured(Rate(baseline, "month")),
         department=r.department,
     )
+
+
+# -- RAM's allocation advice ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdvisedMove:
+    work_id: str
+    kind: str
+    """ticket or visit"""
+    to_technician_id: str
+    monthly_saving: Decimal
+
+
+@dataclass(frozen=True)
+class AllocationAdvice:
+    """One ``resource.allocation.recommended`` as DSA stored it."""
+
+    client_id: str
+    period: str
+    made_on: date
+    order: tuple[str, str]
+    """(event time ISO, digest)"""
+    monthly_saving: Decimal
+    currency: str
+    summary: str
+    moves: tuple[AdvisedMove, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A ticket's assigned technician from one ``psa.ticket.updated`` (the ticket's state then)."""
+
+    day: date
+    order: tuple[str, str]
+    """(updated_at ISO, digest): newer wins"""
+    technician_id: str | None
+
+
+def _in_place(move: AdvisedMove, after: tuple[str, str], history: Iterable[Assignment]) -> AppliedMove:
+    """The days ``move`` is in place: from a ticket state at or after the advice that has the
+    recommended technician, to the day before a later state with someone else. A visit has no
+    assignment fact in the registry, so it is never seen in place."""
+    spans: list[tuple[date, date | None]] = []
+    start: date | None = None
+    if move.kind == "ticket":
+        for a in sorted((a for a in history if a.order >= after), key=lambda a: a.order):
+            here = a.technician_id == move.to_technician_id
+            if here and start is None:
+                start = a.day
+            elif not here and start is not None:
+                if a.day > start:
+                    spans.append((start, a.day - timedelta(days=1)))
+                start = None
+    if start is not None:
+        spans.append((start, None))
+    return AppliedMove(move.monthly_saving, tuple(spans))
+
+
+def allocation_recommendations(
+    advice: Iterable[AllocationAdvice], assignments: Mapping[str, Iterable[Assignment]]
+) -> list[Recommendation]:
+    """RAM's advice per client: promised, its monthly saving from the day it was made until the
+    day before RAM re-plans that client (a later advice replaces the plan, so a client's promise
+    is never counted twice); realised, the moves' savings on the days they are seen in place
+    (:class:`Applied`). RAM's saving is an estimate of labour cost, and DSA sees no labour cost
+    per client, so nothing is measured: a move not seen acted on realises nothing."""
+    by_client: dict[str, list[AllocationAdvice]] = defaultdict(list)
+    for a in advice:
+        by_client[a.client_id].append(a)
+    out = []
+    for client in sorted(by_client):
+        ordered = sorted(by_client[client], key=lambda a: a.order)
+        for k, a in enumerate(ordered):
+            if a.monthly_saving <= 0:
+                continue
+            until = ordered[k + 1].made_on - timedelta(days=1) if k + 1 < len(ordered) else None
+            applied = Applied(tuple(_in_place(m, a.order, assignments.get(m.work_id, ())) for m in a.moves))
+            out.append(
+                Recommendation(
+                    rec_id=f"ram:allocation:{a.client_id}:{a.period}:{a.order[0]}",
+                    agent="ram",
+                    kind="allocation",
+                    subject=a.summary,
+                    currency=a.currency,
+                    promised=Rate(a.monthly_saving, "month"),
+                    counts_from=a.made_on,
+                    counts_until=until,
+                    acted_on=applied.first_day(),
+                    realisation=applied,
+                )
+            )
+    return out

@@ -122,3 +122,32 @@ class RenewalAdviceRow(DsaTable, table=True):
     spend_12m: Decimal = Field(sa_type=ExactNumeric(18, 4))
     annual_value: Decimal = Field(sa_type=ExactNumeric(18, 4))
     currency: str = Field(max_length=3)
+
+
+class AllocationAdviceRow(DsaTable, table=True):
+    """Every RAM allocation advice DSA has read (``resource.allocation.recommended``): the ROI
+    ledger's facts for allocation savings. All kept: a later advice for a client ends the earlier."""
+
+    __tablename__ = "roi_allocations"
+
+    client_id: str = Field(primary_key=True, max_length=128)
+    advised_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    period: str = Field(max_length=7)
+    monthly_saving: Decimal = Field(sa_type=ExactNumeric(18, 4))
+    currency: str = Field(max_length=3)
+    summary: str = Field(default="", sa_type=Text)
+    moves: str = Field(default="[]", sa_type=Text)
+    """JSON list of {work_id, kind, to_technician_id, monthly_saving}"""
+
+
+class TicketAssignmentRow(DsaTable, table=True):
+    """A ticket's assigned technician per ``psa.ticket.updated`` state: the sign that a RAM move
+    was acted on. Every state kept (by ``updated_at``), so arrival order does not matter."""
+
+    __tablename__ = "roi_ticket_assignments"
+
+    ticket_id: str = Field(primary_key=True, max_length=128)
+    updated_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    technician_id: str | None = Field(default=None, max_length=128)
