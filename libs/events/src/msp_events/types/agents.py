@@ -223,7 +223,7 @@ class ProposalLine(BaseModel):
     total: Money = Field(description="quantity x unit price less the discount, rounded half-up to the cent")
 
 
-@event("sales.proposal.generated", owner="spo", key="client_id", consumers=())
+@event("sales.proposal.generated", owner="spo", key="client_id", consumers=(), planned=("cpi",))
 class SalesProposalGenerated(EventData):
     """SPO drafted a proposal for an opportunity it identified: the numbers, never the prose.
 
