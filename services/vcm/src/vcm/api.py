@@ -33,7 +33,7 @@ from msp_events.types.contracts import ContractDocumentReceived, MediaType
 from vcm import services
 from vcm import terms as columns
 from vcm.accuracy import SCORED
-from vcm.domain.deadlines import current_deadline, term_end_on
+from vcm.domain.deadlines import Deadline, current_deadline, term_end_on
 from vcm.domain.documents import ReceivedDocument
 from vcm.domain.extraction import CATEGORIES
 from vcm.domain.register import (
@@ -43,6 +43,7 @@ from vcm.domain.register import (
     roles_for,
     state_after_correction,
     status,
+    terminate,
 )
 from vcm.reading import sniff
 from vcm.store.contracts import ContractRepository
@@ -166,6 +167,8 @@ class ContractOut(BaseModel):
     deadline: DeadlineOut | None
     client_agreement_end: date | None
     outlives_client_agreement: bool | None
+    terminated_on: date | None = Field(default=None, description="the day a terminated contract ends")
+    termination_reason: str | None = None
     terms: dict[str, TermOut | None]
 
 
@@ -225,8 +228,15 @@ def _summary(row: ContractRow, today: date) -> ContractSummary:
     )
 
 
+def _deadline(row: ContractRow, today: date) -> Deadline | None:
+    """The notice deadline still to act on: none once the contract is terminated or rejected."""
+    if row.state in ("terminated", "rejected"):
+        return None
+    return current_deadline(columns.renewal_terms(row), today)
+
+
 def _out(row: ContractRow, today: date) -> ContractOut:
-    deadline = current_deadline(columns.renewal_terms(row), today)
+    deadline = _deadline(row, today)
     terms = json.loads(row.terms_json)
     return ContractOut(
         contract_id=row.contract_id,
@@ -254,6 +264,8 @@ def _out(row: ContractRow, today: date) -> ContractOut:
         outlives_client_agreement=None
         if deadline is None
         else services.outlives_client_agreement(row, deadline.term_end),
+        terminated_on=row.terminated_on,
+        termination_reason=row.termination_reason,
         terms={name: None if terms.get(name) is None else TermOut(**terms[name]) for name in CATEGORIES},
     )
 
@@ -667,6 +679,53 @@ def reject_contract(
     return _decide(request, contract_id, decision, "reject")
 
 
+class TerminationIn(BaseModel):
+    terminated_on: date = Field(description="the day the contract ends")
+    reason: str = Field(min_length=1, max_length=1960, description="why (kept in the audit trail)")
+
+
+@router.post(
+    "/contracts/{contract_id}/terminate",
+    response_model=ContractOut,
+    responses={
+        **NOT_FOUND,
+        409: {"description": "already terminated, or rejected (never in force)"},
+        422: {"description": "the termination date is before the contract starts"},
+    },
+    summary="Terminate a contract on a date, with a reason: its renewal reminders stop",
+)
+def terminate_contract(
+    request: Request, contract_id: Annotated[EntityId, Path()], termination: TerminationIn
+) -> ContractOut:
+    who, roles = _caller(request)
+    at = datetime.now(UTC)
+    with Session(request.app.state.service.engine) as session:
+        row = _contract(session, contract_id)
+        try:
+            new_state = terminate(row.state, row.effective_date, termination.terminated_on)
+        except IllegalTransition as exc:
+            raise HTTPException(409, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        ContractRepository(session).add_approval(
+            ContractApproval(
+                contract_id=contract_id,
+                action="terminate",
+                actor=who,
+                roles=",".join(roles),
+                from_state=row.state,
+                to_state=new_state,
+                comment=f"terminated on {termination.terminated_on.isoformat()}: {termination.reason}",
+                at=at,
+            )
+        )
+        row.state, row.updated_at = new_state, at
+        row.terminated_on, row.termination_reason = termination.terminated_on, termination.reason
+        session.add(row)
+        session.commit()
+        return _out(row, _today(session))
+
+
 class ApprovalOut(BaseModel):
     action: str
     actor: str
@@ -797,7 +856,7 @@ def vendor_scorecard(request: Request, vendor_name: Annotated[EntityId, Path()])
                 and s not in ("expired", "terminated", "rejected")
             ):
                 spend[row.currency] = spend.get(row.currency, Decimal(0)) + row.annual_value
-            deadline = current_deadline(columns.renewal_terms(row), today)
+            deadline = _deadline(row, today)
             if deadline is not None:
                 deadlines.append(deadline.notice_deadline)
                 if repo.case(row.contract_id, deadline.notice_deadline) is not None:

@@ -71,6 +71,9 @@ class ContractRow(VcmTable, table=True):
     currency: str | None = Field(default=None, max_length=3)
     price_cap_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
     client_agreement_end: date | None = None
+    terminated_on: date | None = None
+    """The day a terminated contract ends (reminders stop at once: there is no renewal to decide)."""
+    termination_reason: str | None = Field(default=None, max_length=2000)
     received_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
