@@ -30,7 +30,7 @@ from msp_events.runtime.store import service_clock
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.contracts import ContractDocumentReceived, MediaType
 
-from vcm import services
+from vcm import services, vendor_signals
 from vcm import terms as columns
 from vcm.accuracy import SCORED
 from vcm.domain.deadlines import Deadline, current_deadline, term_end_on
@@ -817,6 +817,15 @@ class ValueOut(BaseModel):
     annual_value: Decimal
 
 
+class MoneyOut(BaseModel):
+    currency: str
+    amount: Decimal
+
+
+def _money_list(totals: dict[str, Decimal]) -> list[MoneyOut]:
+    return [MoneyOut(currency=c, amount=a) for c, a in sorted(totals.items())]
+
+
 class ScorecardOut(BaseModel):
     vendor_name: str
     contracts: int
@@ -828,6 +837,17 @@ class ScorecardOut(BaseModel):
     uncapped_price_increases: int = Field(description="contracts with no cap on price increases at renewal")
     next_notice_deadline: date | None
     renewal_cases: int
+    open_spend_anomalies: int = Field(description="DSA's open spend anomalies naming this vendor")
+    anomaly_impact: list[MoneyOut] = Field(description="their impact (actual - expected) per currency")
+    open_licence_findings: int = Field(
+        description="SLI's open licence findings on subscriptions (or SKUs) of this vendor"
+    )
+    licence_seats_affected: int
+    licence_exposure_monthly: list[MoneyOut] = Field(description="their monthly exposure per currency")
+    observed_price_change_pct: dict[str, Decimal] = Field(
+        description="per contract: the price change DSA observed in the 12 months' spend before its "
+        "renewal (last 3 months against the first 3); only where the spend allowed it"
+    )
 
 
 @router.get(
@@ -862,6 +882,7 @@ def vendor_scorecard(request: Request, vendor_name: Annotated[EntityId, Path()])
                 if repo.case(row.contract_id, deadline.notice_deadline) is not None:
                     cases += 1
         caps = [r.price_cap_pct for r in rows if r.price_cap_pct is not None]
+        seen = vendor_signals.signals(session, vendor_name)
         return ScorecardOut(
             vendor_name=vendor_name,
             contracts=len(rows),
@@ -871,4 +892,10 @@ def vendor_scorecard(request: Request, vendor_name: Annotated[EntityId, Path()])
             uncapped_price_increases=sum(1 for r in rows if r.price_cap_pct is None),
             next_notice_deadline=min(deadlines) if deadlines else None,
             renewal_cases=cases,
+            open_spend_anomalies=seen.open_anomalies,
+            anomaly_impact=_money_list(seen.anomaly_impact),
+            open_licence_findings=seen.open_licence_findings,
+            licence_seats_affected=seen.seats_affected,
+            licence_exposure_monthly=_money_list(seen.licence_exposure_monthly),
+            observed_price_change_pct=seen.observed_price_change_pct,
         )
