@@ -630,22 +630,35 @@ def _decide(request: Request, contract_id: str, decision: DecisionIn, action: st
             raise HTTPException(409, str(exc)) from None
         except PermissionError as exc:
             raise HTTPException(403, str(exc)) from None
-        ContractRepository(session).add_approval(
-            ContractApproval(
-                contract_id=contract_id,
-                action=action,
-                actor=who,
-                roles=",".join(roles),
-                from_state=row.state,
-                to_state=new_state,
-                comment=decision.comment,
-                at=at,
-            )
+        return _step(session, row, (action, who, roles), new_state, decision.comment, at)
+
+
+def _step(
+    session: Session,
+    row: ContractRow,
+    by: tuple[str, str, tuple[str, ...]],
+    new_state: str,
+    comment: str | None,
+    at: datetime,
+) -> ContractOut:
+    """Move the contract to its new state and keep the step in the workflow's audit trail."""
+    action, who, roles = by
+    ContractRepository(session).add_approval(
+        ContractApproval(
+            contract_id=row.contract_id,
+            action=action,
+            actor=who,
+            roles=",".join(roles),
+            from_state=row.state,
+            to_state=new_state,
+            comment=comment,
+            at=at,
         )
-        row.state, row.updated_at = new_state, at
-        session.add(row)
-        session.commit()
-        return _out(row, _today(session))
+    )
+    row.state, row.updated_at = new_state, at
+    session.add(row)
+    session.commit()
+    return _out(row, _today(session))
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -707,23 +720,9 @@ def terminate_contract(
             raise HTTPException(409, str(exc)) from None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        ContractRepository(session).add_approval(
-            ContractApproval(
-                contract_id=contract_id,
-                action="terminate",
-                actor=who,
-                roles=",".join(roles),
-                from_state=row.state,
-                to_state=new_state,
-                comment=f"terminated on {termination.terminated_on.isoformat()}: {termination.reason}",
-                at=at,
-            )
-        )
-        row.state, row.updated_at = new_state, at
         row.terminated_on, row.termination_reason = termination.terminated_on, termination.reason
-        session.add(row)
-        session.commit()
-        return _out(row, _today(session))
+        comment = f"terminated on {termination.terminated_on.isoformat()}: {termination.reason}"
+        return _step(session, row, ("terminate", who, roles), new_state, comment, at)
 
 
 class ApprovalOut(BaseModel):

@@ -9,10 +9,9 @@ keeps the latest report per id by (event time, digest): any delivery order gives
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -30,18 +29,18 @@ def vendor_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _keep_latest(uow: UnitOfWork, model: type[Row], key: str, digest: str, make: Callable[[], Row]) -> None:
+def _keep_latest(uow: UnitOfWork, model: type[Row], key: str, digest: str, **fields: Any) -> None:
+    """Store this report unless a later one (event time, then digest) is already stored."""
     at = uow.cause.time
     row = uow.session.get(model, key)
     if row is not None and (at, digest) <= (row.reported_at, row.digest):
         return
-    fresh = make()
-    if row is not None:
-        for name in model.model_fields:
-            setattr(row, name, getattr(fresh, name))
-        fresh = row
-    fresh.reported_at, fresh.digest = at, digest
-    uow.session.add(fresh)
+    fields.update(reported_at=at, digest=digest)
+    if row is None:
+        row = model(**fields)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    uow.session.add(row)
 
 
 def record_anomaly(uow: UnitOfWork, a: SpendAnomalyDetected) -> None:
@@ -52,17 +51,13 @@ def record_anomaly(uow: UnitOfWork, a: SpendAnomalyDetected) -> None:
         VendorAnomaly,
         a.anomaly_id,
         a.digest(),
-        lambda: VendorAnomaly(
-            anomaly_id=a.anomaly_id,
-            vendor=a.vendor or "",
-            vendor_key=vendor_key(a.vendor or ""),
-            status=a.status,
-            impact=a.impact.amount,
-            currency=a.impact.currency,
-            period_end=a.period_end,
-            reported_at=uow.cause.time,
-            digest="",
-        ),
+        anomaly_id=a.anomaly_id,
+        vendor=a.vendor,
+        vendor_key=vendor_key(a.vendor),
+        status=a.status,
+        impact=a.impact.amount,
+        currency=a.impact.currency,
+        period_end=a.period_end,
     )
 
 
@@ -72,13 +67,9 @@ def record_subscription(uow: UnitOfWork, s: SubscriptionUpserted) -> None:
         LicenceSubscription,
         s.subscription_id,
         s.digest(),
-        lambda: LicenceSubscription(
-            subscription_id=s.subscription_id,
-            sku_id=s.sku_id,
-            vendor=s.vendor,
-            reported_at=uow.cause.time,
-            digest="",
-        ),
+        subscription_id=s.subscription_id,
+        sku_id=s.sku_id,
+        vendor=s.vendor,
     )
 
 
@@ -88,17 +79,13 @@ def record_finding(uow: UnitOfWork, v: LicenseComplianceViolation) -> None:
         LicenceFinding,
         v.violation_id,
         v.digest(),
-        lambda: LicenceFinding(
-            violation_id=v.violation_id,
-            subscription_id=v.subscription_id,
-            sku_id=v.sku_id,
-            status=v.status,
-            seats_affected=v.seats_affected,
-            monthly_exposure=v.monthly_exposure.amount,
-            currency=v.monthly_exposure.currency,
-            reported_at=uow.cause.time,
-            digest="",
-        ),
+        violation_id=v.violation_id,
+        subscription_id=v.subscription_id,
+        sku_id=v.sku_id,
+        status=v.status,
+        seats_affected=v.seats_affected,
+        monthly_exposure=v.monthly_exposure.amount,
+        currency=v.monthly_exposure.currency,
     )
 
 
@@ -108,17 +95,13 @@ def record_renewal_spend(uow: UnitOfWork, s: SpendVendorAnalyzed) -> None:
         RenewalSpend,
         s.contract_id,
         s.digest(),
-        lambda: RenewalSpend(
-            contract_id=s.contract_id,
-            vendor_key=vendor_key(s.vendor),
-            window_end=s.window_end,
-            price_change_pct=s.price_change_pct,
-            spend_12m=s.spend_12m.amount,
-            currency=s.spend_12m.currency,
-            recommendation=s.recommendation,
-            reported_at=uow.cause.time,
-            digest="",
-        ),
+        contract_id=s.contract_id,
+        vendor_key=vendor_key(s.vendor),
+        window_end=s.window_end,
+        price_change_pct=s.price_change_pct,
+        spend_12m=s.spend_12m.amount,
+        currency=s.spend_12m.currency,
+        recommendation=s.recommendation,
     )
 
 
