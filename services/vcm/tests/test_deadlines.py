@@ -17,7 +17,15 @@ from vcm.domain.deadlines import (
     reminders_due,
     skipped_by,
 )
-from vcm.domain.register import IllegalTransition, approve, reject, roles_for, state_after_correction, status
+from vcm.domain.register import (
+    IllegalTransition,
+    approve,
+    reject,
+    roles_for,
+    state_after_correction,
+    status,
+    terminate,
+)
 
 DAYS_90 = Period(90, "days")
 MONTHS_3 = Period(3, "months")
@@ -116,6 +124,22 @@ def test_the_approval_state_machine() -> None:
     assert state_after_correction("approved", []) == "approved"
     with pytest.raises(IllegalTransition):
         state_after_correction("terminated", [])
+
+
+def test_termination_from_live_states_only_and_not_before_the_start() -> None:
+    start = date(2026, 3, 1)
+    for state in ("draft", "pending_approval", "approved"):
+        assert terminate(state, start, date(2026, 6, 30)) == "terminated"
+    assert terminate("approved", None, date(2020, 1, 1)) == "terminated"  # no start known: any date
+    assert terminate("approved", start, start) == "terminated"  # the first day is allowed
+    with pytest.raises(IllegalTransition, match="already terminated"):
+        terminate("terminated", start, date(2026, 6, 30))
+    with pytest.raises(IllegalTransition, match="never in force"):
+        terminate("rejected", start, date(2026, 6, 30))
+    with pytest.raises(ValueError, match="before the contract starts"):
+        terminate("approved", start, date(2026, 2, 28))
+    with pytest.raises(IllegalTransition):
+        approve("terminated", [], ("owner",), ("owner",))
 
 
 @pytest.mark.parametrize(

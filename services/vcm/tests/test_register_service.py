@@ -86,6 +86,58 @@ async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_repl
     assert (case.notice_deadline, case.status, case.opened_on) == (deadline, "open", date(2026, 8, 2))
 
 
+async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    cid = vcm.contract().contract_id
+    deadline = T0.replace(year=2026, month=11, day=30)
+    await vcm.deliver(tick(deadline - timedelta(days=120)))  # the 120-day reminder goes out
+    body = {"terminated_on": "2027-02-28", "reason": "notice of non-renewal sent to Acme"}
+    async with vcm.http() as http:
+        ended = await http.post(f"/contracts/{cid}/terminate", json=body)
+        again = await http.post(f"/contracts/{cid}/terminate", json=body)
+        approve = await http.post(f"/contracts/{cid}/approve", json={})
+        patch = await http.patch(f"/contracts/{cid}", json={"set": {"governing_law": "Ohio"}})
+        early = await http.post(f"/contracts/{cid}/terminate", json={**body, "terminated_on": "2026-02-01"})
+        blank = await http.post(f"/contracts/{cid}/terminate", json={**body, "reason": ""})
+        missing = await http.post("/contracts/NOPE/terminate", json=body)
+        trail = (await http.get(f"/contracts/{cid}/approvals")).json()
+    await vcm.deliver(*[tick(deadline - timedelta(days=n)) for n in (90, 60, 30, 7, 0)])
+    async with vcm.http() as http:
+        renewals = (await http.get("/renewals", params={"within_days": 400})).json()
+        card = (await http.get("/vendors/Acme Backup/scorecard")).json()
+    assert ended.status_code == 200
+    out = ended.json()
+    assert (out["status"], out["terminated_on"], out["deadline"]) == ("terminated", "2027-02-28", None)
+    assert out["termination_reason"] == "notice of non-renewal sent to Acme"
+    assert [r.status_code for r in (again, approve, patch)] == [409, 409, 409]
+    assert "already terminated" in again.json()["detail"]
+    assert [r.status_code for r in (early, blank, missing)] == [409, 422, 404]  # already terminated first
+    assert [(a["action"], a["from_state"], a["to_state"]) for a in trail] == [
+        ("terminate", "pending_approval", "terminated")
+    ]
+    assert trail[0]["comment"] == "terminated on 2027-02-28: notice of non-renewal sent to Acme"
+    assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due")] == [120]
+    assert [r.offset_days for r in vcm.reminders()] == [120]
+    assert renewals == [] and card["next_notice_deadline"] is None
+    assert card["by_status"] == {"terminated": 1} and card["annual_value"] == []
+
+
+async def test_a_termination_before_the_start_is_refused_and_changes_nothing(vcm: Running) -> None:
+    await vcm.deliver(arrived(document()))
+    cid = vcm.contract().contract_id
+    async with vcm.http() as http:
+        early = await http.post(
+            f"/contracts/{cid}/terminate", json={"terminated_on": "2026-02-01", "reason": "signed in error"}
+        )
+        reject = await http.post(f"/contracts/{cid}/reject", json={})
+        rejected = await http.post(
+            f"/contracts/{cid}/terminate", json={"terminated_on": "2026-06-01", "reason": "x"}
+        )
+    assert early.status_code == 422 and "before the contract starts" in early.json()["detail"]
+    assert reject.status_code == 200 and rejected.status_code == 409
+    assert vcm.contract().terminated_on is None and vcm.contract().state == "rejected"
+
+
 async def test_no_reminder_without_a_tick(vcm: Running) -> None:
     late = T0 + timedelta(days=300)  # the document alone, however late, moves no reminder
     await vcm.deliver(arrived(document(received_at=late)))

@@ -30,10 +30,10 @@ from msp_events.runtime.store import service_clock
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.contracts import ContractDocumentReceived, MediaType
 
-from vcm import services
+from vcm import services, vendor_signals
 from vcm import terms as columns
 from vcm.accuracy import SCORED
-from vcm.domain.deadlines import current_deadline, term_end_on
+from vcm.domain.deadlines import Deadline, current_deadline, term_end_on
 from vcm.domain.documents import ReceivedDocument
 from vcm.domain.extraction import CATEGORIES
 from vcm.domain.register import (
@@ -43,6 +43,7 @@ from vcm.domain.register import (
     roles_for,
     state_after_correction,
     status,
+    terminate,
 )
 from vcm.reading import sniff
 from vcm.store.contracts import ContractRepository
@@ -166,6 +167,8 @@ class ContractOut(BaseModel):
     deadline: DeadlineOut | None
     client_agreement_end: date | None
     outlives_client_agreement: bool | None
+    terminated_on: date | None = Field(default=None, description="the day a terminated contract ends")
+    termination_reason: str | None = None
     terms: dict[str, TermOut | None]
 
 
@@ -225,8 +228,15 @@ def _summary(row: ContractRow, today: date) -> ContractSummary:
     )
 
 
+def _deadline(row: ContractRow, today: date) -> Deadline | None:
+    """The notice deadline still to act on: none once the contract is terminated or rejected."""
+    if row.state in ("terminated", "rejected"):
+        return None
+    return current_deadline(columns.renewal_terms(row), today)
+
+
 def _out(row: ContractRow, today: date) -> ContractOut:
-    deadline = current_deadline(columns.renewal_terms(row), today)
+    deadline = _deadline(row, today)
     terms = json.loads(row.terms_json)
     return ContractOut(
         contract_id=row.contract_id,
@@ -254,6 +264,8 @@ def _out(row: ContractRow, today: date) -> ContractOut:
         outlives_client_agreement=None
         if deadline is None
         else services.outlives_client_agreement(row, deadline.term_end),
+        terminated_on=row.terminated_on,
+        termination_reason=row.termination_reason,
         terms={name: None if terms.get(name) is None else TermOut(**terms[name]) for name in CATEGORIES},
     )
 
@@ -618,22 +630,35 @@ def _decide(request: Request, contract_id: str, decision: DecisionIn, action: st
             raise HTTPException(409, str(exc)) from None
         except PermissionError as exc:
             raise HTTPException(403, str(exc)) from None
-        ContractRepository(session).add_approval(
-            ContractApproval(
-                contract_id=contract_id,
-                action=action,
-                actor=who,
-                roles=",".join(roles),
-                from_state=row.state,
-                to_state=new_state,
-                comment=decision.comment,
-                at=at,
-            )
+        return _step(session, row, (action, who, roles), new_state, decision.comment, at)
+
+
+def _step(
+    session: Session,
+    row: ContractRow,
+    by: tuple[str, str, tuple[str, ...]],
+    new_state: str,
+    comment: str | None,
+    at: datetime,
+) -> ContractOut:
+    """Move the contract to its new state and keep the step in the workflow's audit trail."""
+    action, who, roles = by
+    ContractRepository(session).add_approval(
+        ContractApproval(
+            contract_id=row.contract_id,
+            action=action,
+            actor=who,
+            roles=",".join(roles),
+            from_state=row.state,
+            to_state=new_state,
+            comment=comment,
+            at=at,
         )
-        row.state, row.updated_at = new_state, at
-        session.add(row)
-        session.commit()
-        return _out(row, _today(session))
+    )
+    row.state, row.updated_at = new_state, at
+    session.add(row)
+    session.commit()
+    return _out(row, _today(session))
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -665,6 +690,39 @@ def reject_contract(
     request: Request, contract_id: Annotated[EntityId, Path()], decision: DecisionIn
 ) -> ContractOut:
     return _decide(request, contract_id, decision, "reject")
+
+
+class TerminationIn(BaseModel):
+    terminated_on: date = Field(description="the day the contract ends")
+    reason: str = Field(min_length=1, max_length=1960, description="why (kept in the audit trail)")
+
+
+@router.post(
+    "/contracts/{contract_id}/terminate",
+    response_model=ContractOut,
+    responses={
+        **NOT_FOUND,
+        409: {"description": "already terminated, or rejected (never in force)"},
+        422: {"description": "the termination date is before the contract starts"},
+    },
+    summary="Terminate a contract on a date, with a reason: its renewal reminders stop",
+)
+def terminate_contract(
+    request: Request, contract_id: Annotated[EntityId, Path()], termination: TerminationIn
+) -> ContractOut:
+    who, roles = _caller(request)
+    at = datetime.now(UTC)
+    with Session(request.app.state.service.engine) as session:
+        row = _contract(session, contract_id)
+        try:
+            new_state = terminate(row.state, row.effective_date, termination.terminated_on)
+        except IllegalTransition as exc:
+            raise HTTPException(409, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        row.terminated_on, row.termination_reason = termination.terminated_on, termination.reason
+        comment = f"terminated on {termination.terminated_on.isoformat()}: {termination.reason}"
+        return _step(session, row, ("terminate", who, roles), new_state, comment, at)
 
 
 class ApprovalOut(BaseModel):
@@ -758,6 +816,15 @@ class ValueOut(BaseModel):
     annual_value: Decimal
 
 
+class MoneyOut(BaseModel):
+    currency: str
+    amount: Decimal
+
+
+def _money_list(totals: dict[str, Decimal]) -> list[MoneyOut]:
+    return [MoneyOut(currency=c, amount=a) for c, a in sorted(totals.items())]
+
+
 class ScorecardOut(BaseModel):
     vendor_name: str
     contracts: int
@@ -769,6 +836,17 @@ class ScorecardOut(BaseModel):
     uncapped_price_increases: int = Field(description="contracts with no cap on price increases at renewal")
     next_notice_deadline: date | None
     renewal_cases: int
+    open_spend_anomalies: int = Field(description="DSA's open spend anomalies naming this vendor")
+    anomaly_impact: list[MoneyOut] = Field(description="their impact (actual - expected) per currency")
+    open_licence_findings: int = Field(
+        description="SLI's open licence findings on subscriptions (or SKUs) of this vendor"
+    )
+    licence_seats_affected: int
+    licence_exposure_monthly: list[MoneyOut] = Field(description="their monthly exposure per currency")
+    observed_price_change_pct: dict[str, Decimal] = Field(
+        description="per contract: the price change DSA observed in the 12 months' spend before its "
+        "renewal (last 3 months against the first 3); only where the spend allowed it"
+    )
 
 
 @router.get(
@@ -797,12 +875,13 @@ def vendor_scorecard(request: Request, vendor_name: Annotated[EntityId, Path()])
                 and s not in ("expired", "terminated", "rejected")
             ):
                 spend[row.currency] = spend.get(row.currency, Decimal(0)) + row.annual_value
-            deadline = current_deadline(columns.renewal_terms(row), today)
+            deadline = _deadline(row, today)
             if deadline is not None:
                 deadlines.append(deadline.notice_deadline)
                 if repo.case(row.contract_id, deadline.notice_deadline) is not None:
                     cases += 1
         caps = [r.price_cap_pct for r in rows if r.price_cap_pct is not None]
+        seen = vendor_signals.signals(session, vendor_name)
         return ScorecardOut(
             vendor_name=vendor_name,
             contracts=len(rows),
@@ -812,4 +891,10 @@ def vendor_scorecard(request: Request, vendor_name: Annotated[EntityId, Path()])
             uncapped_price_increases=sum(1 for r in rows if r.price_cap_pct is None),
             next_notice_deadline=min(deadlines) if deadlines else None,
             renewal_cases=cases,
+            open_spend_anomalies=seen.open_anomalies,
+            anomaly_impact=_money_list(seen.anomaly_impact),
+            open_licence_findings=seen.open_licence_findings,
+            licence_seats_affected=seen.seats_affected,
+            licence_exposure_monthly=_money_list(seen.licence_exposure_monthly),
+            observed_price_change_pct=seen.observed_price_change_pct,
         )

@@ -10,10 +10,12 @@ import base64
 from msp_events import Envelope
 from msp_events.runtime.router import HandlerRouter
 from msp_events.runtime.uow import UnitOfWork
+from msp_events.types.agents import LicenseComplianceViolation, SpendAnomalyDetected, SpendVendorAnalyzed
 from msp_events.types.contracts import ContractDocumentReceived
+from msp_events.types.licensing import SubscriptionUpserted
 from msp_events.types.platform import ClockTicked
 
-from vcm import services
+from vcm import services, vendor_signals
 from vcm.services import Policy
 
 
@@ -32,6 +34,22 @@ def build_router(policy: Policy) -> HandlerRouter:
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, policy)
+
+    @router.handles(SpendAnomalyDetected)
+    def on_spend_anomaly(uow: UnitOfWork, event: Envelope[SpendAnomalyDetected]) -> None:
+        vendor_signals.record_anomaly(uow, event.data)
+
+    @router.handles(LicenseComplianceViolation)
+    def on_licence_finding(uow: UnitOfWork, event: Envelope[LicenseComplianceViolation]) -> None:
+        vendor_signals.record_finding(uow, event.data)
+
+    @router.handles(SubscriptionUpserted)
+    def on_subscription(uow: UnitOfWork, event: Envelope[SubscriptionUpserted]) -> None:
+        vendor_signals.record_subscription(uow, event.data)
+
+    @router.handles(SpendVendorAnalyzed)
+    def on_renewal_spend(uow: UnitOfWork, event: Envelope[SpendVendorAnalyzed]) -> None:
+        vendor_signals.record_renewal_spend(uow, event.data)
 
     return router
 

@@ -362,7 +362,7 @@ class ResourceAllocationRecommended(EventData):
     "license.compliance.violation",
     owner="sli",
     key="client_id",
-    consumers=("cpi", "dsa", "spo"),
+    consumers=("cpi", "dsa", "spo", "vcm"),
     minor=1,
 )
 class LicenseComplianceViolation(EventData):
@@ -490,7 +490,7 @@ class RootCause(BaseModel):
     impact: Money | None = Field(default=None, description="share of the anomaly's impact, if known")
 
 
-@event("spend.anomaly.detected", owner="dsa", key="department", consumers=(), planned=("vcm",), minor=1)
+@event("spend.anomaly.detected", owner="dsa", key="department", consumers=("vcm",), minor=1)
 class SpendAnomalyDetected(EventData):
     """A department's spend departed from its expected level.
 
@@ -584,7 +584,7 @@ class ContractRenewalDue(EventData):
         return self
 
 
-@event("spend.vendor.analyzed", owner="dsa", key="contract_id", consumers=(), planned=("vcm",))
+@event("spend.vendor.analyzed", owner="dsa", key="contract_id", consumers=("vcm",))
 class SpendVendorAnalyzed(EventData):
     """DSA's analysis of 12 months of spend with a vendor whose contract renewal is due (rule 3).
 

@@ -24,8 +24,8 @@ from msp_events.registry import EventData, event
     "licensing.subscription.upserted",
     owner="source",
     key="subscription_id",
-    consumers=("sli", "cpi"),
-    planned=("dsa", "vcm"),
+    consumers=("sli", "cpi", "vcm"),
+    planned=("dsa",),
     minor=1,
 )
 class SubscriptionUpserted(EventData):

@@ -95,9 +95,18 @@ def reject(state: str) -> str:
     return "rejected"
 
 
-def terminate(state: str) -> str:
+def terminate(state: str, effective: date | None, on: date) -> str:
+    """End a contract: notice given, a breach, the vendor gone. From any live state; a rejected
+    contract was never in force and a terminated one is already over (both 409). A termination
+    dated before the contract starts is a mistake in the request, not a transition."""
     if state == "terminated":
         raise IllegalTransition("the contract is already terminated")
+    if state == "rejected":
+        raise IllegalTransition("a rejected contract was never in force and cannot be terminated")
+    if effective is not None and on < effective:
+        raise ValueError(
+            f"the termination date {on.isoformat()} is before the contract starts ({effective.isoformat()})"
+        )
     return "terminated"
 
 

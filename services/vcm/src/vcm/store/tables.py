@@ -71,6 +71,9 @@ class ContractRow(VcmTable, table=True):
     currency: str | None = Field(default=None, max_length=3)
     price_cap_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
     client_agreement_end: date | None = None
+    terminated_on: date | None = None
+    """The day a terminated contract ends (reminders stop at once: there is no renewal to decide)."""
+    termination_reason: str | None = Field(default=None, max_length=2000)
     received_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -134,3 +137,70 @@ class RenewalCase(VcmTable, table=True):
     annual_value: Decimal | None = Field(default=None, sa_type=ExactNumeric(18, 2))
     currency: str | None = Field(default=None, max_length=3)
     decision: str | None = Field(default=None, max_length=20)
+
+
+# -- what the other agents say about a vendor (the scorecard's signals) -------------------------
+# Each keeps the latest report per id by (event time, digest), so any arrival order agrees.
+
+
+class VendorAnomaly(VcmTable, table=True):
+    """DSA's latest report of a spend anomaly that names its vendor (``spend.anomaly.detected``)."""
+
+    __tablename__ = "vendor_anomalies"
+
+    anomaly_id: str = Field(primary_key=True, max_length=128)
+    vendor: str = Field(max_length=255, index=True)
+    vendor_key: str = Field(max_length=255, index=True)
+    status: str = Field(max_length=20)
+    impact: Decimal = Field(sa_type=ExactNumeric(18, 2))
+    currency: str = Field(max_length=3)
+    period_end: date
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class LicenceSubscription(VcmTable, table=True):
+    """Which vendor a distributor subscription, and so its SKU, belongs to
+    (``licensing.subscription.upserted``)."""
+
+    __tablename__ = "licence_subscriptions"
+
+    subscription_id: str = Field(primary_key=True, max_length=128)
+    sku_id: str = Field(max_length=128, index=True)
+    vendor: str = Field(max_length=255)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class LicenceFinding(VcmTable, table=True):
+    """SLI's latest report of a licence finding (``license.compliance.violation``); its vendor is
+    read through its subscription or SKU when the scorecard asks, so the facts may come in any order."""
+
+    __tablename__ = "licence_findings"
+
+    violation_id: str = Field(primary_key=True, max_length=128)
+    subscription_id: str | None = Field(default=None, max_length=128)
+    sku_id: str = Field(max_length=128)
+    status: str = Field(max_length=20)
+    seats_affected: int
+    monthly_exposure: Decimal = Field(sa_type=ExactNumeric(18, 2))
+    currency: str = Field(max_length=3)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class RenewalSpend(VcmTable, table=True):
+    """DSA's latest spend analysis of a contract's renewal (``spend.vendor.analyzed``): the price
+    change observed in the spend, against the cap the contract states."""
+
+    __tablename__ = "renewal_spend"
+
+    contract_id: str = Field(primary_key=True, max_length=64)
+    vendor_key: str = Field(max_length=255, index=True)
+    window_end: date
+    price_change_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 2))
+    spend_12m: Decimal = Field(sa_type=ExactNumeric(18, 2))
+    currency: str = Field(max_length=3)
+    recommendation: str = Field(max_length=20)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
