@@ -61,11 +61,12 @@ def record_visit(uow: UnitOfWork, visit: VisitRequested, as_of: datetime, settin
 
 
 def on_clock(uow: UnitOfWork, settings: Settings) -> None:
-    """Judge the periods that closed; plan today if it is not planned yet."""
+    """Judge the periods that closed; plan today if it is not planned yet; then foresee the open periods."""
     utilisation_runs.on_tick(uow, bands(settings))
     today = uow.now.date()
     if planning.stored_plan(uow.session, today) is None:
         planning.plan_day(uow.session, today, uow.now, settings)
+    utilisation_runs.forecast_on_tick(uow, bands(settings), settings.forecast_under_lookahead_days)
 
 
 def on_profitability_changed(uow: UnitOfWork, event: ClientProfitabilityChanged, settings: Settings) -> None:
