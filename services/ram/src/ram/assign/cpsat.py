@@ -24,8 +24,15 @@ class AssignmentResult:
 
 
 def solve_assignment(
-    problem: AssignmentProblem, *, time_limit: float = 10.0, workers: int = 1
+    problem: AssignmentProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    deterministic_time: float | None = None,
 ) -> AssignmentResult:
+    """Minimise the objective; ``deterministic_time`` bounds the search by work (CP-SAT's
+    deterministic clock, one worker, fixed seed) so a replay finds the same assignment, with
+    ``time_limit`` only as a safety cap."""
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     unassigned: dict[int, cp_model.IntVar] = {}
@@ -59,6 +66,8 @@ def solve_assignment(
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = deterministic_time
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # No assignment within the time (thousands of tickets on a loaded machine): the greedy
