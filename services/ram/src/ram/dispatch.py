@@ -20,13 +20,11 @@ from sqlmodel import Session, col, select
 
 from msp_events.runtime.uow import UnitOfWork
 
-from ram.allocation import SLA_COST
+from ram.allocation import SLA_COST, week_resources
 from ram.assign.cpsat import solve_assignment
-from ram.domain.assignment import AssignmentProblem, Resource, WorkItem, explain
-from ram.domain.technicians import cost_rate_on
+from ram.domain.assignment import AssignmentProblem, WorkItem, explain
 from ram.settings import Settings
 from ram.store import facts
-from ram.store.repository import TechnicianRepository
 from ram.store.tables import Assignment, Ticket, Visit
 
 CLOSED = ("resolved", "closed")
@@ -111,28 +109,7 @@ def assign_on_tick(uow: UnitOfWork, settings: Settings) -> list[Assignment]:
         )
     if not work:
         return []
-    skills = facts.skills_on(session, day)
-    booked = held(session)
-    resources: list[Resource] = []
-    for tech in TechnicianRepository(session).list(active=True, limit=100_000):
-        rate = cost_rate_on(tech.cost_rates, day)
-        if rate is None or rate.hourly_cost.currency != settings.assignment_currency:
-            continue
-        billed = tech.hourly_rate
-        room = int(tech.daily_capacity_hours * 5 * 10) - booked.get(tech.technician_id, 0)
-        resources.append(
-            Resource(
-                id=tech.technician_id,
-                skills=skills.get(tech.technician_id, frozenset()),
-                available_tenths=max(0, room),
-                hourly_cost=rate.hourly_cost.amount,
-                hourly_rate=(
-                    billed.amount
-                    if billed is not None and billed.currency == settings.assignment_currency
-                    else Decimal(0)
-                ),
-            )
-        )
+    resources = week_resources(session, day, settings.assignment_currency, held(session))
     problem = AssignmentProblem(
         tuple(w for _, _, w in work),
         tuple(resources),

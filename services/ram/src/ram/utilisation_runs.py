@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from sqlmodel import Session, col, select
 
@@ -20,8 +21,10 @@ from msp_events.types.agents import ClientHours, ResourceUtilizationAlert
 from ram.domain.technicians import TechnicianVersion
 from ram.domain.utilisation import (
     ZERO,
+    AlertBand,
     Bands,
     Booked,
+    Change,
     Entry,
     Granularity,
     Measure,
@@ -114,26 +117,17 @@ def _judge(uow: UnitOfWork, period: Period, bands: Bands) -> None:
         prev_band = None if prev is None else prev.band
         for change, kind in transitions(prev_band, band):
             uow.emit(
-                ResourceUtilizationAlert(
-                    technician_id=subject,
-                    period_start=period.start,
-                    period_end=period.end,
-                    basis="actual",
-                    kind=kind,
-                    utilisation_pct=m.utilisation_pct,
-                    target_pct=(bands.target_low + bands.target_high) / 2,
-                    threshold_pct=bands.threshold(kind),
-                    billable_hours=m.billable_hours,
-                    available_hours=m.available_hours,
-                    client_hours=_client_hours(entries),
-                    summary=summary(
-                        who, period, change, kind, m, None if prev is None else prev.utilisation_pct
-                    ),
-                    change=change,
-                    scope="team" if subject.startswith("team:") else "technician",
-                    granularity=period.granularity,
-                    previous_utilisation_pct=None if prev is None else prev.utilisation_pct,
-                    logged_hours=m.logged_hours,
+                _alert(
+                    subject,
+                    period,
+                    "actual",
+                    kind,
+                    change,
+                    m,
+                    bands,
+                    entries,
+                    summary(who, period, change, kind, m, None if prev is None else prev.utilisation_pct),
+                    prev,
                 )
             )
         session.add(
@@ -249,29 +243,9 @@ def _forecast(
         return
     ahead = [b for b in booked if period.start <= b.work_date <= period.end]
     booked_hours = sum((b.hours for b in ahead), Decimal(0))
-    uow.emit(
-        ResourceUtilizationAlert(
-            technician_id=subject,
-            period_start=period.start,
-            period_end=period.end,
-            basis="forecast",
-            kind=kind,
-            utilisation_pct=m.utilisation_pct,
-            target_pct=(bands.target_low + bands.target_high) / 2,
-            threshold_pct=bands.threshold(kind),
-            billable_hours=m.billable_hours,
-            available_hours=m.available_hours,
-            client_hours=_client_hours(
-                entries + [Entry(b.work_date, b.hours, False, True, client_id=b.client_id) for b in ahead]
-            ),
-            summary=forecast_summary(who, period, kind, m, booked_hours),
-            change="entered",
-            scope="team" if subject.startswith("team:") else "technician",
-            granularity=period.granularity,
-            previous_utilisation_pct=None if prev is None else prev.utilisation_pct,
-            logged_hours=m.logged_hours,
-        )
-    )
+    entries = entries + [Entry(b.work_date, b.hours, False, True, client_id=b.client_id) for b in ahead]
+    text = forecast_summary(who, period, kind, m, booked_hours)
+    uow.emit(_alert(subject, period, "forecast", kind, "entered", m, bands, entries, text, prev))
     session.add(
         ForecastAlert(
             subject=subject,
@@ -281,4 +255,37 @@ def _forecast(
             utilisation_pct=m.utilisation_pct,
             alerted_at=uow.now,
         )
+    )
+
+
+def _alert(
+    subject: str,
+    period: Period,
+    basis: Literal["actual", "forecast"],
+    kind: AlertBand,
+    change: Change,
+    m: Measure,
+    bands: Bands,
+    entries: list[Entry],
+    text: str,
+    prev: UtilisationEvaluation | None,
+) -> ResourceUtilizationAlert:
+    return ResourceUtilizationAlert(
+        technician_id=subject,
+        period_start=period.start,
+        period_end=period.end,
+        basis=basis,
+        kind=kind,
+        utilisation_pct=m.utilisation_pct,
+        target_pct=(bands.target_low + bands.target_high) / 2,
+        threshold_pct=bands.threshold(kind),
+        billable_hours=m.billable_hours,
+        available_hours=m.available_hours,
+        client_hours=_client_hours(entries),
+        summary=text,
+        change=change,
+        scope="team" if subject.startswith("team:") else "technician",
+        granularity=period.granularity,
+        previous_utilisation_pct=None if prev is None else prev.utilisation_pct,
+        logged_hours=m.logged_hours,
     )
