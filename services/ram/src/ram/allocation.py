@@ -104,7 +104,7 @@ def recommend(
             continue
         left = max((tk.estimated_hours or Decimal(1)) - (tk.actual_hours or Decimal(0)), Decimal("0.1"))
         fix_by = None if tk.fix_by is None else int((tk.fix_by - now).total_seconds() // 360)
-        items.append(_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
+        items.append(work_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
         current[tk.ticket_id] = ("ticket", tk.assigned_technician_id)
     for v in visits:
         plan = stored_plan(session, v.plan_date)
@@ -118,7 +118,9 @@ def recommend(
         assert tech is not None
         fix_by = int((v.window_end - now).total_seconds() // 360)
         items.append(
-            _item(v.visit_id, _tenths(Decimal(v.duration_minutes) / 60), v.required_skill, fix_by, v.priority)
+            work_item(
+                v.visit_id, _tenths(Decimal(v.duration_minutes) / 60), v.required_skill, fix_by, v.priority
+            )
         )
         current[v.visit_id] = ("visit", tech)
     if not items:
@@ -176,12 +178,23 @@ def recommend(
     return data
 
 
-def _item(work_id: str, tenths: int, skill: str | None, fix_by: int | None, priority: str) -> WorkItem:
+def work_item(
+    work_id: str,
+    tenths: int,
+    skill: str | None,
+    fix_by: int | None,
+    priority: str,
+    *,
+    billable: bool = False,
+    unassigned_cost: Decimal = Decimal(100_000),
+) -> WorkItem:
+    """A ticket or visit as the assignment model sees it (SLA breach priced by priority)."""
     return WorkItem(
         id=work_id,
         tenths=tenths,
         required_skills=frozenset({skill}) if skill else frozenset(),
         fix_by=fix_by,
         sla_breach_cost=SLA_COST.get(priority, Decimal(100)),
-        unassigned_cost=Decimal(100_000),
+        billable=billable,
+        unassigned_cost=unassigned_cost,
     )

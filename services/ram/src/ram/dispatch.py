@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from msp_events.runtime.uow import UnitOfWork
 
-from ram.allocation import SLA_COST, week_resources
+from ram.allocation import week_resources, work_item
 from ram.assign.cpsat import solve_assignment
 from ram.domain.assignment import AssignmentProblem, WorkItem, explain
 from ram.settings import Settings
@@ -28,6 +28,8 @@ from ram.store import facts
 from ram.store.tables import Assignment, Ticket, Visit
 
 CLOSED = ("resolved", "closed")
+UNASSIGNED = Decimal(10_000)
+"""What leaving an incoming piece of work without a technician costs in the objective."""
 
 
 def _tenths(hours: Decimal) -> int:
@@ -77,13 +79,14 @@ def assign_on_tick(uow: UnitOfWork, settings: Settings) -> list[Assignment]:
             (
                 "ticket",
                 t.client_id,
-                _item(
+                work_item(
                     t.ticket_id,
                     _tenths(_left(t)),
                     t.required_skill,
                     fix_by,
                     t.priority,
                     billable=t.agreement_id is None,
+                    unassigned_cost=UNASSIGNED,
                 ),
             )
         )
@@ -97,13 +100,13 @@ def assign_on_tick(uow: UnitOfWork, settings: Settings) -> list[Assignment]:
             (
                 "visit",
                 v.client_id,
-                _item(
+                work_item(
                     v.visit_id,
                     _tenths(Decimal(v.duration_minutes) / 60),
                     v.required_skill,
                     fix_by,
                     v.priority,
-                    billable=False,
+                    unassigned_cost=UNASSIGNED,
                 ),
             )
         )
@@ -136,17 +139,3 @@ def assign_on_tick(uow: UnitOfWork, settings: Settings) -> list[Assignment]:
         session.add(row)
         rows.append(row)
     return rows
-
-
-def _item(
-    work_id: str, tenths: int, skill: str | None, fix_by: int | None, priority: str, *, billable: bool
-) -> WorkItem:
-    return WorkItem(
-        id=work_id,
-        tenths=tenths,
-        required_skills=frozenset({skill}) if skill else frozenset(),
-        fix_by=fix_by,
-        sla_breach_cost=SLA_COST.get(priority, Decimal(100)),
-        billable=billable,
-        unassigned_cost=Decimal(10_000),
-    )
