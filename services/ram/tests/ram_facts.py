@@ -89,7 +89,7 @@ def margin_fell(period: str = "2026-10") -> Envelope[Any]:
 
 
 def ticket(
-    tid: str, assigned: str, hours: str, skill: str | None = None, client: str = "C1"
+    tid: str, assigned: str | None, hours: str | None, skill: str | None = None, client: str = "C1"
 ) -> Envelope[Any]:
     data = TicketUpdated(
         ticket_id=tid,
@@ -99,7 +99,7 @@ def ticket(
         status="in_progress",
         opened_at=T0,
         fix_by=at(MON + timedelta(days=3)),
-        estimated_hours=Decimal(hours),
+        estimated_hours=None if hours is None else Decimal(hours),
         required_skill=skill,
         assigned_technician_id=assigned,
         updated_at=T0,

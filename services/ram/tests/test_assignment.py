@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ram.assign.cpsat import solve_assignment
+from ram.assign.flow import flow_assignment
 from ram.domain.assignment import (
     AssignmentProblem,
     Resource,
@@ -103,3 +104,28 @@ def test_each_assignment_is_explained_in_one_sentence() -> None:
     late = WorkItem("T-8", 20, fix_by=15)
     assert "fix-by missed by 1.5 h" in explain(AssignmentProblem((late,), (r,)), late, r)
     assert "left unassigned" in explain(AssignmentProblem((late,), (r,)), late, None)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_min_cost_flow_bounds_the_optimum_from_below_and_rounds_to_a_feasible_assignment(seed: int) -> None:
+    problem = small(seed)
+    best = enumerate_optimum(problem)
+    result = flow_assignment(problem)
+    value = evaluate(problem, result.assignment)
+    assert value is not None  # every hard rule holds after rounding
+    assert result.lower_bound_cents <= best <= value
+
+
+def test_min_cost_flow_is_optimal_when_nothing_is_split() -> None:
+    # equal sizes and no balance price: the relaxation is integral, so the rounding changes nothing
+    res = tuple(
+        Resource(id=f"R{j}", skills=frozenset(SKILLS), available_tenths=20, hourly_cost=Decimal(30 + 10 * j))
+        for j in range(3)
+    )
+    its = tuple(WorkItem(id=f"W{i}", tenths=10, unassigned_cost=Decimal(100)) for i in range(5))
+    problem = AssignmentProblem(items=its, resources=res, balance_cost_per_point=Decimal(0))
+    result = flow_assignment(problem)
+    # two hours each on R0 (30) and R1 (40), one on R2 (50): 60 + 80 + 50 = 190.00
+    assert result.split_items == 0
+    assert evaluate(problem, result.assignment) == enumerate_optimum(problem) == 19_000
+    assert 19_000 - result.lower_bound_cents <= 1

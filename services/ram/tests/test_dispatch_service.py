@@ -28,7 +28,9 @@ def alerts(outputs: list[Envelope[Any]]) -> list[tuple[str, str, str, str, Decim
     return [
         (a.data.technician_id, str(a.data.period_start), a.data.change, a.data.kind, a.data.utilisation_pct)
         for a in outputs
-        if a.type == "resource.utilization.alert" and a.data.granularity == "week"
+        if a.type == "resource.utilization.alert"
+        and a.data.granularity == "week"
+        and a.data.basis == "actual"
     ]
 
 

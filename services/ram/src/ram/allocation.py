@@ -12,7 +12,7 @@ dispatch: there is no current cost to save against.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -60,6 +60,30 @@ def _booked_elsewhere(session: Session, client_id: str) -> dict[str, int]:
     return out
 
 
+def week_resources(session: Session, day: date, currency: str, booked: dict[str, int]) -> list[Resource]:
+    """Active technicians with a cost rate in ``currency`` on ``day``; room: a working week less booked."""
+    skills = facts.skills_on(session, day)
+    out: list[Resource] = []
+    for t in TechnicianRepository(session).list(active=True, limit=100_000):
+        rate = cost_rate_on(t.cost_rates, day)
+        if rate is None or rate.hourly_cost.currency != currency:
+            continue
+        billed = t.hourly_rate
+        room = int(t.daily_capacity_hours * 5 * 10) - booked.get(t.technician_id, 0)
+        out.append(
+            Resource(
+                id=t.technician_id,
+                skills=skills.get(t.technician_id, frozenset()),
+                available_tenths=max(0, room),
+                hourly_cost=rate.hourly_cost.amount,
+                hourly_rate=billed.amount
+                if billed is not None and billed.currency == currency
+                else Decimal(0),
+            )
+        )
+    return out
+
+
 def recommend(
     uow: UnitOfWork, e: ClientProfitabilityChanged, settings: Settings
 ) -> ResourceAllocationRecommended | None:
@@ -70,22 +94,8 @@ def recommend(
     tickets, visits = facts.open_work(
         session, e.client_id, now, now + timedelta(days=settings.recommendation_horizon_days)
     )
-    skills = facts.skills_on(session, day)
     booked = _booked_elsewhere(session, e.client_id)
-    resources: list[Resource] = []
-    for t in TechnicianRepository(session).list(active=True, limit=100_000):
-        rate = cost_rate_on(t.cost_rates, day)
-        if rate is None or rate.hourly_cost.currency != e.cost.currency:
-            continue
-        room = int(t.daily_capacity_hours * 5 * 10) - booked.get(t.technician_id, 0)
-        resources.append(
-            Resource(
-                id=t.technician_id,
-                skills=skills.get(t.technician_id, frozenset()),
-                available_tenths=max(0, room),
-                hourly_cost=rate.hourly_cost.amount,
-            )
-        )
+    resources = week_resources(session, day, e.cost.currency, booked)
     cost = {r.id: r.hourly_cost for r in resources}
     items: list[WorkItem] = []
     current: dict[str, tuple[str, str]] = {}  # work id -> (kind, technician now)
@@ -94,7 +104,7 @@ def recommend(
             continue
         left = max((tk.estimated_hours or Decimal(1)) - (tk.actual_hours or Decimal(0)), Decimal("0.1"))
         fix_by = None if tk.fix_by is None else int((tk.fix_by - now).total_seconds() // 360)
-        items.append(_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
+        items.append(work_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
         current[tk.ticket_id] = ("ticket", tk.assigned_technician_id)
     for v in visits:
         plan = stored_plan(session, v.plan_date)
@@ -108,7 +118,9 @@ def recommend(
         assert tech is not None
         fix_by = int((v.window_end - now).total_seconds() // 360)
         items.append(
-            _item(v.visit_id, _tenths(Decimal(v.duration_minutes) / 60), v.required_skill, fix_by, v.priority)
+            work_item(
+                v.visit_id, _tenths(Decimal(v.duration_minutes) / 60), v.required_skill, fix_by, v.priority
+            )
         )
         current[v.visit_id] = ("visit", tech)
     if not items:
@@ -166,12 +178,23 @@ def recommend(
     return data
 
 
-def _item(work_id: str, tenths: int, skill: str | None, fix_by: int | None, priority: str) -> WorkItem:
+def work_item(
+    work_id: str,
+    tenths: int,
+    skill: str | None,
+    fix_by: int | None,
+    priority: str,
+    *,
+    billable: bool = False,
+    unassigned_cost: Decimal = Decimal(100_000),
+) -> WorkItem:
+    """A ticket or visit as the assignment model sees it (SLA breach priced by priority)."""
     return WorkItem(
         id=work_id,
         tenths=tenths,
         required_skills=frozenset({skill}) if skill else frozenset(),
         fix_by=fix_by,
         sla_breach_cost=SLA_COST.get(priority, Decimal(100)),
-        unassigned_cost=Decimal(100_000),
+        billable=billable,
+        unassigned_cost=unassigned_cost,
     )

@@ -1,4 +1,4 @@
-"""RAM's REST API: the roster, utilisation, the day's plans, solving a plan, recommendations."""
+"""RAM's REST API: the roster, utilisation, the day's plans, solving a plan, assignments, recommendations."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from ram.routing.problem import RoutingProblem
 from ram.routing.solve import SolverCannotExpress, solve
 from ram.services import bands
 from ram.store.repository import TechnicianRepository
-from ram.store.tables import Recommendation
+from ram.store.tables import Assignment, Recommendation
 from ram.utilisation_runs import measures
 
 router = APIRouter(tags=["technicians"])
@@ -217,6 +217,67 @@ def recommendations(
             period=r.period,
             created_at=r.created_at,
             recommendation=json.loads(r.body),
+        )
+        for r in rows
+    ]
+
+
+class AssignmentOut(BaseModel):
+    work_id: str
+    kind: Literal["ticket", "visit"]
+    client_id: str
+    technician_id: str | None
+    """None: nobody qualified with room was worth it (the explanation says what leaving it costs)."""
+    hours: Decimal
+    explanation: str
+    solver_status: str
+    assigned_at: datetime
+
+
+@router.get(
+    "/assignments",
+    response_model=list[AssignmentOut],
+    summary="Tickets and visits RAM assigned (CP-SAT), each with its one-sentence reason, newest first",
+    responses={422: {"description": "a malformed filter, or technician_id with unassigned=true"}},
+)
+def assignments(
+    request: Request,
+    technician_id: Annotated[EntityId | None, Query()] = None,
+    client_id: Annotated[EntityId | None, Query()] = None,
+    kind: Annotated[Literal["ticket", "visit"] | None, Query()] = None,
+    unassigned: Annotated[
+        bool | None, Query(description="true: only the work left without a technician")
+    ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[AssignmentOut]:
+    if technician_id is not None and unassigned:
+        raise HTTPException(422, "technician_id and unassigned=true exclude each other")
+    query = select(Assignment).order_by(col(Assignment.assigned_at).desc(), col(Assignment.work_id))
+    if technician_id is not None:
+        query = query.where(col(Assignment.technician_id) == technician_id)
+    if client_id is not None:
+        query = query.where(col(Assignment.client_id) == client_id)
+    if kind is not None:
+        query = query.where(col(Assignment.kind) == kind)
+    if unassigned is not None:
+        query = query.where(
+            col(Assignment.technician_id).is_(None)
+            if unassigned
+            else col(Assignment.technician_id).is_not(None)
+        )
+    with Session(request.app.state.service.engine) as session:
+        rows = list(session.exec(query.offset(offset).limit(limit)))
+    return [
+        AssignmentOut(
+            work_id=r.work_id,
+            kind="visit" if r.kind == "visit" else "ticket",
+            client_id=r.client_id,
+            technician_id=r.technician_id,
+            hours=r.hours,
+            explanation=r.explanation,
+            solver_status=r.solver_status,
+            assigned_at=r.assigned_at,
         )
         for r in rows
     ]

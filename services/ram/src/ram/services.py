@@ -11,7 +11,7 @@ from msp_events.types.agents import ClientProfitabilityChanged
 from msp_events.types.dispatch import VisitRequested
 from msp_events.types.psa import Skill, TicketUpdated, TimeEntryLogged
 
-from ram import allocation, planning, utilisation_runs
+from ram import allocation, dispatch, planning, utilisation_runs
 from ram.domain.technicians import InvalidCostHistory, TechnicianVersion, cost_history, supersedes
 from ram.domain.utilisation import Bands
 from ram.settings import Settings
@@ -61,11 +61,14 @@ def record_visit(uow: UnitOfWork, visit: VisitRequested, as_of: datetime, settin
 
 
 def on_clock(uow: UnitOfWork, settings: Settings) -> None:
-    """Judge the periods that closed; plan today if it is not planned yet."""
+    """Judge the periods that closed; plan today if it is not planned yet; assign
+    incoming tickets and visits; then foresee the open periods."""
     utilisation_runs.on_tick(uow, bands(settings))
     today = uow.now.date()
     if planning.stored_plan(uow.session, today) is None:
         planning.plan_day(uow.session, today, uow.now, settings)
+    dispatch.assign_on_tick(uow, settings)
+    utilisation_runs.forecast_on_tick(uow, bands(settings), settings.forecast_under_lookahead_days)
 
 
 def on_profitability_changed(uow: UnitOfWork, event: ClientProfitabilityChanged, settings: Settings) -> None:

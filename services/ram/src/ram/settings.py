@@ -22,6 +22,16 @@ class Settings(ServiceSettings):
     utilisation_under_pct: Decimal = Decimal(60)
     utilisation_target_low_pct: Decimal = Decimal(75)
     utilisation_target_high_pct: Decimal = Decimal(85)
+    forecast_under_lookahead_days: int = 2
+    """A forecast under-used alert only in a period's last working days (earlier, unbooked work
+    would make everyone look idle); over-booking is foreseen whenever it shows."""
+    assignment_currency: str = "USD"
+    """Technicians whose cost rate is in another currency are not assigned by the service."""
+    assignment_search_work: float = 5.0
+    """CP-SAT deterministic time per assignment run: a budget of work, not seconds, so a replay
+    stores the same assignments."""
+    assignment_time_cap_s: float = 30.0
+    """Safety cap in seconds (far above what the work budget takes on the service's loads)."""
     recommendation_horizon_days: int = 30
     solve_api_time_cap_s: float = 10.0
     """``POST /plans/solve`` never searches longer than this, whatever the request asks."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from ram.assign.flow import flow_assignment
 from ram.domain.assignment import AssignmentProblem, cents, evaluate, greedy, pair_cents, qualifies
 
 
@@ -24,8 +25,15 @@ class AssignmentResult:
 
 
 def solve_assignment(
-    problem: AssignmentProblem, *, time_limit: float = 10.0, workers: int = 1
+    problem: AssignmentProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    deterministic_time: float | None = None,
 ) -> AssignmentResult:
+    """Minimise the objective; ``deterministic_time`` bounds the search by work (CP-SAT's
+    deterministic clock, one worker, fixed seed) so a replay finds the same assignment, with
+    ``time_limit`` only as a safety cap."""
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     unassigned: dict[int, cp_model.IntVar] = {}
@@ -48,9 +56,9 @@ def solve_assignment(
             m.add(busiest * r.available_tenths >= 100 * load)
     terms.append(cents(problem.balance_cost_per_point) * busiest)
     m.minimize(sum(terms))
-    # Start from the dispatcher's greedy answer: on thousands of tickets the search then improves
-    # a feasible assignment from its first second instead of looking for one.
-    start = greedy(problem)
+    # Start from the better of the dispatcher's greedy answer and the rounded min-cost flow: on
+    # thousands of tickets the search then improves a feasible assignment instead of looking for one.
+    start, source = _start(problem)
     for (i, j), v in x.items():
         m.add_hint(v, start[problem.items[i].id] == problem.resources[j].id)
     for i, u in unassigned.items():
@@ -59,14 +67,16 @@ def solve_assignment(
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 0
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = deterministic_time
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        # No assignment within the time (thousands of tickets on a loaded machine): the greedy
-        # start stands, said so in the status, rather than no answer at all.
+        # No assignment within the time (thousands of tickets on a loaded machine): the start
+        # stands, said so in the status, rather than no answer at all.
         value = evaluate(problem, start)
         assert value is not None
         return AssignmentResult(
-            start, value, optimal=False, status=f"{solver.status_name(status)}: greedy kept"
+            start, value, optimal=False, status=f"{solver.status_name(status)}: {source} kept"
         )
     out: dict[str, str | None] = {w.id: None for w in problem.items}
     for (i, j), v in x.items():
@@ -78,3 +88,11 @@ def solve_assignment(
         optimal=status == cp_model.OPTIMAL,
         status=solver.status_name(status),
     )
+
+
+def _start(problem: AssignmentProblem) -> tuple[dict[str, str | None], str]:
+    greedy_start = greedy(problem)
+    flow_start = flow_assignment(problem).assignment
+    g, f = evaluate(problem, greedy_start), evaluate(problem, flow_start)
+    assert g is not None and f is not None  # both obey the hard rules by construction
+    return (flow_start, "min-cost flow") if f < g else (greedy_start, "greedy")

@@ -190,3 +190,53 @@ def summary(
         f"{who} {change} {name} in {period.label}: {m.utilisation_pct} % billable utilisation{trend}, "
         f"{m.billable_hours} billable of {m.available_hours} available hours."
     )
+
+
+@dataclass(frozen=True)
+class Booked:
+    """Client work booked ahead for one technician: an open ticket's remaining estimate or a visit."""
+
+    work_date: date
+    """The day it is expected: a ticket's fix-by day (today when overdue or without one), a visit's day."""
+    hours: Decimal
+    client_id: str | None = None
+
+
+def projected(
+    daily_capacity: Decimal, entries: Iterable[Entry], booked: Iterable[Booked], period: Period
+) -> Measure:
+    """The period as it will close if the booked work is done: logged so far plus booked in the period.
+
+    Booked work is client work (billable or covered); it adds to logged and billable hours, not to
+    billed hours (nothing is invoiced yet).
+    """
+    ahead = [
+        Entry(b.work_date, b.hours, absence=False, client_work=True, client_id=b.client_id)
+        for b in booked
+        if period.start <= b.work_date <= period.end
+    ]
+    return measure(daily_capacity, [*entries, *ahead], period.start, period.end)
+
+
+def forecast_band(
+    m: Measure, bands: Bands, today: date, period: Period, under_lookahead_days: int
+) -> AlertBand | None:
+    """The alert band the projection falls in, if any.
+
+    Over is foreseen as soon as booked work pushes the period past the burnout line. Under is only
+    foreseen in the period's last ``under_lookahead_days`` working days: earlier, work not booked
+    yet would make every technician look idle.
+    """
+    band = _alert_band(bands.of(m.utilisation_pct))
+    if band == "under" and working_days(today, period.end) > under_lookahead_days:
+        return None
+    return band
+
+
+def forecast_summary(who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal) -> str:
+    name = {"under": "the under-used band", "over": "the burnout-risk band"}[band]
+    return (
+        f"{who} is projected to enter {name} in {period.label}: {m.utilisation_pct} % billable "
+        f"utilisation with {booked_hours} h of booked work still ahead, {m.billable_hours} billable "
+        f"of {m.available_hours} available hours."
+    )

@@ -158,3 +158,25 @@ def open_work(
         .order_by(col(Visit.visit_id))
     )
     return list(tickets), list(visits)
+
+
+def open_assigned_tickets(session: Session) -> list[Ticket]:
+    """Open tickets with a technician: the estimated work booked ahead."""
+    query = (
+        select(Ticket)
+        .where(
+            col(Ticket.status).not_in(["resolved", "closed"]), col(Ticket.assigned_technician_id).is_not(None)
+        )
+        .order_by(col(Ticket.ticket_id))
+    )
+    return list(session.exec(query))
+
+
+def visits_from(session: Session, start: date, end: date) -> list[Visit]:
+    """Requested visits whose day is in [start, end]."""
+    query = (
+        select(Visit)
+        .where(col(Visit.plan_date) >= start, col(Visit.plan_date) <= end, col(Visit.status) == "requested")
+        .order_by(col(Visit.visit_id))
+    )
+    return list(session.exec(query))

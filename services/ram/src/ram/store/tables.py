@@ -156,3 +156,31 @@ class Recommendation(RamTable, table=True):
     period: str = Field(max_length=7)
     created_at: datetime = Field(sa_type=UtcDateTime)
     body: str = Field(sa_type=Text)
+
+
+class ForecastAlert(RamTable, table=True):
+    """A forecast alert already published: once per technician (or team), period and band."""
+
+    __tablename__ = "utilisation_forecast_alerts"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    granularity: str = Field(primary_key=True, max_length=5)
+    period_start: date = Field(primary_key=True)
+    band: str = Field(primary_key=True, max_length=16)
+    utilisation_pct: Decimal = Field(sa_type=ExactNumeric(8, 1))
+    alerted_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Assignment(RamTable, table=True):
+    """Who RAM assigned an incoming ticket or visit to (None: nobody worth it), and why in one sentence."""
+
+    __tablename__ = "assignments"
+
+    work_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=8)
+    client_id: str = Field(max_length=64, index=True)
+    technician_id: str | None = Field(default=None, max_length=64, index=True)
+    hours: Decimal = Field(sa_type=ExactNumeric(8, 1))
+    explanation: str = Field(sa_type=Text)
+    solver_status: str = Field(max_length=64)
+    assigned_at: datetime = Field(sa_type=UtcDateTime)
