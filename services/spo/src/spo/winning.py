@@ -129,7 +129,9 @@ def score_at(
             [{"feature": r.column, "value": r.value, "contribution": r.contribution} for r in e.reasons]
         )
         probability = Decimal(f"{e.probability:.4f}")
-        changed += scores.record(o.opportunity_id, at, probability, METHOD_MODEL, latest.version, e.why, reasons)
+        changed += scores.record(
+            o.opportunity_id, at, probability, METHOD_MODEL, latest.version, e.why, reasons
+        )
     return changed
 
 
