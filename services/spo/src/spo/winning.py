@@ -109,6 +109,8 @@ def score_at(
     latest = ModelRepository(session).latest()
     model = _model(session, latest)
     scores = ScoreRepository(session)
+    if len(open_deals) > 1:
+        scores.load([(o.opportunity_id, at) for o, at in open_deals])
     changed = 0
     if model is None:
         for o, at in open_deals:
