@@ -223,8 +223,10 @@ def main() -> None:
     p.add_argument("--score", type=int, default=100_000)
     p.add_argument("--events", type=int, default=2_000)
     p.add_argument("--skip-service", action="store_true", help="model benchmarks only (no Kafka/PostgreSQL)")
+    p.add_argument("--service-only", action="store_true", help="the service against the bare runtime only")
     args = p.parse_args()
-    bench_model(args)
+    if not args.service_only:
+        bench_model(args)
     if not args.skip_service:
         asyncio.run(bench_service(args))
 

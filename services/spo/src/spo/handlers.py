@@ -1,6 +1,8 @@
 """SPO's event handlers: translate an event into a use-case call, nothing more.
 
 ``build_router(config)`` is called by ``app.py`` (the sales desk's rules come from the settings).
+A deal change leaves its score to the batch (``winning.hold``); every other message records the
+held scores first, so no held score ever crosses a message of another kind.
 """
 
 from __future__ import annotations
@@ -47,18 +49,22 @@ def build_router(
 
     @router.handles(ClientUpserted)
     def on_client(uow: UnitOfWork, event: Envelope[ClientUpserted]) -> None:
+        services.settle_scores(uow)
         facts.record_client(uow.session, event.data, event.time)
 
     @router.handles(AgreementUpserted)
     def on_agreement(uow: UnitOfWork, event: Envelope[AgreementUpserted]) -> None:
+        services.settle_scores(uow)
         facts.record_agreement(uow.session, event.data, event.time)
 
     @router.handles(TimeEntryLogged)
     def on_time_entry(uow: UnitOfWork, event: Envelope[TimeEntryLogged]) -> None:
+        services.settle_scores(uow)
         facts.record_time_entry(uow.session, event.data)
 
     @router.handles(LicenseComplianceViolation)
     def on_licence_violation(uow: UnitOfWork, event: Envelope[LicenseComplianceViolation]) -> None:
+        services.settle_scores(uow)
         facts.record_violation(uow.session, event.data, event.time)
 
     @router.handles(ClientChurnRiskChanged)
@@ -74,6 +80,7 @@ def build_router(
 
     @router.handles(LicenseComplianceChecked)
     def on_licence_checked(uow: UnitOfWork, event: Envelope[LicenseComplianceChecked]) -> None:
+        services.settle_scores(uow)
         proposing.on_checked(uow, event.data, proposals)
 
     return router

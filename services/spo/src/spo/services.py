@@ -26,17 +26,25 @@ def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config:
         return False
     opportunity = replace(opportunity, furthest_stage=furthest)
     opportunities.save(opportunity)
-    winning.score(uow.session, [opportunity], uow.now, config)
+    winning.hold(uow, opportunity, config)
     return True
 
 
 def record_margin(uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str) -> None:
+    winning.flush_held(uow)
     SignalRepository(uow.session).margin(client_id, period, pct, band)
 
 
 def record_churn_risk(uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal) -> None:
+    winning.flush_held(uow)
     SignalRepository(uow.session).churn(client_id, as_of, probability)
 
 
 def on_clock(uow: UnitOfWork, config: WinConfig) -> None:
+    winning.flush_held(uow)
     winning.on_tick(uow.session, uow.now, config)
+
+
+def settle_scores(uow: UnitOfWork) -> None:
+    """Record the batch's held scores before a message that is not a deal change is handled."""
+    winning.flush_held(uow)

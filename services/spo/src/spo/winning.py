@@ -3,6 +3,14 @@
 Runs inside the unit of work of the event that asked (an opportunity change, a tick), with the
 time of that event: the model of the month is trained from the deals closed by then, seeded, so a
 replay trains the same model and writes the same scores. Scores are state, never events.
+
+Within a runtime batch that defers (``UnitOfWork.batch``), a changed deal's score is held and the
+batch's deals are scored together, with one model call, before the commit (``hold``): scoring one
+row costs a design matrix and one occlusion per column, so a batch pays that once instead of per
+message. The held scores are recorded in message order, each at its own message's time, and every
+row scores alone (see ``WinModel.raw``), so the stored scores and their history are the same byte
+for byte; a message that changes what scoring reads (client signals, the model, the clock) or reads
+the scores flushes the held ones first (``flush_held``).
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
+
+from msp_events.runtime.uow import UnitOfWork
 
 from spo.domain.opportunities import OpportunityVersion
 from spo.domain.winprob import (
@@ -83,32 +93,79 @@ def score(
     config: WinConfig,
 ) -> int:
     """Score open deals with the latest model (or the stage base rates); returns how many changed."""
-    open_deals = [o for o in opportunities if o.status == "open"]
+    return score_at(session, [(o, now) for o in opportunities], config)
+
+
+def score_at(
+    session: Session,
+    deals: list[tuple[OpportunityVersion, datetime]],
+    config: WinConfig,
+) -> int:
+    """Score each open deal as of its own time, all rows in one model call, and record the scores
+    in the order given (a deal listed twice keeps both scores, the later one current)."""
+    open_deals = [(o, at) for o, at in deals if o.status == "open"]
     if not open_deals:
         return 0
     latest = ModelRepository(session).latest()
     model = _model(session, latest)
-    signals = SignalRepository(session)
     scores = ScoreRepository(session)
+    if len(open_deals) > 1:
+        scores.load([(o.opportunity_id, at) for o, at in open_deals])
     changed = 0
     if model is None:
-        for o in open_deals:
+        for o, at in open_deals:
             rate, why = base_rate(o.stage, config.stage_base_rates)
             changed += scores.record(
-                o.opportunity_id, now, rate.quantize(PROBABILITY_SCALE), METHOD_BASE_RATE, None, why, "[]"
+                o.opportunity_id, at, rate.quantize(PROBABILITY_SCALE), METHOD_BASE_RATE, None, why, "[]"
             )
         return changed
     assert latest is not None
-    rows = [features(o, signals.get(o.client_id), now.date()) for o in open_deals]
-    for o, e in zip(open_deals, model.explain(_table(rows)), strict=True):
+    signals = SignalRepository(session)
+    known: dict[str | None, ClientSignals | None] = {}
+    for o, _ in open_deals:
+        if o.client_id not in known:
+            known[o.client_id] = signals.get(o.client_id)
+    rows = [features(o, known[o.client_id], at.date()) for o, at in open_deals]
+    for (o, at), e in zip(open_deals, model.explain(_table(rows)), strict=True):
         reasons = json.dumps(
             [{"feature": r.column, "value": r.value, "contribution": r.contribution} for r in e.reasons]
         )
         probability = Decimal(f"{e.probability:.4f}")
         changed += scores.record(
-            o.opportunity_id, now, probability, METHOD_MODEL, latest.version, e.why, reasons
+            o.opportunity_id, at, probability, METHOD_MODEL, latest.version, e.why, reasons
         )
     return changed
+
+
+DEFERRED_SCORES = "spo.scores"
+
+
+@dataclass
+class _HeldScores:
+    """The deals a batch's messages changed, each with its message's time, scored at the commit."""
+
+    config: WinConfig
+    deals: list[tuple[OpportunityVersion, datetime]]
+
+    def flush(self, session: Session) -> None:
+        deals, self.deals = self.deals, []
+        score_at(session, deals, self.config)
+
+
+def hold(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> None:
+    """Score ``opportunity`` as of this message's time: with the batch's other deals before it
+    commits when the batch defers, else at once."""
+    held = uow.batch.deferred(DEFERRED_SCORES, lambda: _HeldScores(config, []))
+    if held is None:
+        score(uow.session, [opportunity], uow.now, config)
+        return
+    held.deals.append((opportunity, uow.now))
+
+
+def flush_held(uow: UnitOfWork) -> None:
+    """Record the scores held so far in this batch: before a message that changes what scoring
+    reads (signals, the model, the clock) or reads the scores."""
+    uow.batch.flush(uow.session, DEFERRED_SCORES)
 
 
 def retrain(session: Session, now: datetime, config: WinConfig) -> WinModelRow:

@@ -15,6 +15,28 @@ from spo.store.tables import ClientFact, ClientSignal, Opportunity, OpportunityS
 class ScoreRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # history rows read ahead by ``load`` (None: known absent), so recording a batch's scores
+        # costs two reads instead of two per deal
+        self._history: dict[tuple[str, datetime], OpportunityScore | None] = {}
+        # and the opportunities, held here: the session's identity map keeps clean rows weakly
+        self._rows: dict[str, Opportunity] = {}
+
+    def load(self, keys: list[tuple[str, datetime]]) -> None:
+        """Read the opportunities and score history rows that ``record`` will touch, in two queries."""
+        ids = sorted({k for k, _ in keys})
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            query = select(Opportunity).where(col(Opportunity.opportunity_id).in_(part))
+            self._rows.update((r.opportunity_id, r) for r in self.session.exec(query))
+            found = {
+                (r.opportunity_id, r.scored_at): r
+                for r in self.session.exec(
+                    select(OpportunityScore).where(col(OpportunityScore.opportunity_id).in_(part))
+                )
+            }
+            for key in keys:
+                if key[0] in part:
+                    self._history[key] = found.get(key)
 
     def current(self, opportunity_id: str) -> Opportunity | None:
         return self.session.get(Opportunity, opportunity_id)
@@ -30,7 +52,7 @@ class ScoreRepository:
         reasons: str,
     ) -> bool:
         """Keep the score on the opportunity; a changed score also goes into its history."""
-        row = self.session.get(Opportunity, opportunity_id)
+        row = self._rows.get(opportunity_id) or self.session.get(Opportunity, opportunity_id)
         if row is None:
             return False
         if row.win_probability == probability and row.win_method == method and row.win_why == why:
@@ -38,13 +60,15 @@ class ScoreRepository:
         row.win_probability, row.win_method, row.win_why = probability, method, why
         row.win_reasons, row.scored_at = reasons, at
         self.session.add(row)
-        existing = self.session.get(OpportunityScore, (opportunity_id, at))
+        key = (opportunity_id, at)
+        existing = self._history[key] if key in self._history else self.session.get(OpportunityScore, key)
         history = existing or OpportunityScore(
             opportunity_id=opportunity_id, scored_at=at, probability=probability, method=method, why=why
         )
         history.probability, history.method, history.why = probability, method, why
         history.model_version = model_version
         self.session.add(history)
+        self._history[key] = history
         return True
 
     def history(self, opportunity_id: str) -> list[OpportunityScore]:

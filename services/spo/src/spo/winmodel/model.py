@@ -63,8 +63,11 @@ class WinModel:
     def raw(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """The uncalibrated score (log-odds scale) of each design row."""
         if self.family == "logistic_regression":
+            # an elementwise product summed along each row, not a matrix product: BLAS may block
+            # rows differently by how many there are, and a row's score must not depend on the
+            # rows scored with it (the service scores a batch's deals together)
             Z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
-            return np.asarray(Z @ np.asarray(self.coef) + self.intercept, dtype=np.float64)
+            return np.asarray((Z * np.asarray(self.coef)).sum(axis=1) + self.intercept, dtype=np.float64)
         # trees compare in float32 as scikit-learn does, so thresholds split exactly alike; all
         # trees walk at once (rows x trees), one step per level
         left, right, feature, threshold, value = self._packed()
