@@ -14,7 +14,7 @@ from ram.app import create_service
 from ram.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_replay import EXPECTED, LOG
+from test_dispatch_replay import EXPECTED, LOG
 
 pytestmark = pytest.mark.integration
 

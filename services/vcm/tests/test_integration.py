@@ -18,7 +18,7 @@ from vcm.store.contracts import ContractRepository
 from vcm.store.tables import ContractRow, RenewalReminder
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_replay import EXPECTED, LOG
+from test_register_replay import EXPECTED, LOG
 
 pytestmark = pytest.mark.integration
 
