@@ -23,7 +23,7 @@ help: ## list the targets
 
 install: ## install uv and the workspace (.venv) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
-	$(UV) sync --all-packages --locked
+	$(UV) sync --all-packages --locked --compile-bytecode
 	tools/deploy/install-checkov.sh >/dev/null
 
 infra-up: ## start Kafka (KRaft, Maven jars) and PostgreSQL on 127.0.0.1 (installs them if needed)

@@ -29,22 +29,21 @@ def solve_ortools(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
     for v in range(len(ip.visits)):
         service[ip.visit_node(v)] = ip.service_s(v)
 
-    node: list[int] = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
-
-    def time_cb(i: int, j: int) -> int:
-        a = node[i]
-        return service[a] + ip.dur[a][node[j]]
-
-    time_idx = routing.RegisterTransitCallback(time_cb)
+    # Transits as matrices by node, evaluated inside OR-Tools: the same values as a Python
+    # callback (so the same search and plan), without a call into Python per arc evaluated.
+    time_idx = routing.RegisterTransitMatrix(
+        [[service[a] + int(d) for d in ip.dur[a]] for a in range(n_nodes)]
+    )
     routing.AddDimension(time_idx, HORIZON_S, HORIZON_S, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
+    arc_cost: dict[int, int] = {}  # one matrix per distance cost rate, shared by its technicians
     for t in range(ip.n_techs):
         unit = ip.unit_distance_cost(t)
-
-        def dist_cb(i: int, j: int, unit: int = unit) -> int:
-            return unit * ip.dist[node[i]][node[j]]
-
-        routing.SetArcCostEvaluatorOfVehicle(routing.RegisterTransitCallback(dist_cb), t)
+        if unit not in arc_cost:
+            arc_cost[unit] = routing.RegisterTransitMatrix(
+                [[unit * int(d) for d in ip.dist[a]] for a in range(n_nodes)]
+            )
+        routing.SetArcCostEvaluatorOfVehicle(arc_cost[unit], t)
         time_dim.SetSpanCostCoefficientForVehicle(ip.unit_duration_cost(t), t)
         shift = ip.shift(t)
         time_dim.CumulVar(routing.Start(t)).SetRange(shift.start, shift.end)
@@ -55,7 +54,7 @@ def solve_ortools(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
     demands = [0] * n_nodes
     for v, visit in enumerate(ip.visits):
         demands[ip.visit_node(v)] = visit.demand
-    demand_idx = routing.RegisterUnaryTransitCallback(lambda i: demands[node[i]])
+    demand_idx = routing.RegisterUnaryTransitVector(demands)
     routing.AddDimensionWithVehicleCapacity(demand_idx, 0, [t.capacity for t in ip.techs], True, "load")
 
     for v in range(len(ip.visits)):
