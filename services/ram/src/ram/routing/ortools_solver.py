@@ -96,6 +96,11 @@ def solve_ortools(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(budget.time_limit * 1000)))
     if budget.iterations is not None:
+        # A work bound must end the search by itself. Guided local search counts only improving
+        # solutions against the limit, so on a small day it finds the few there are and then runs
+        # to the time cap: the plan (and the time taken) would depend on the machine. Greedy
+        # descent stops at its local optimum, the same one on any machine.
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         params.solution_limit = max(1, budget.iterations // 10)  # a solution costs ~10 PyVRP iterations
     if budget.first_feasible:
         params.solution_limit = 1
