@@ -18,7 +18,7 @@ from ram.routing.indexed import IndexedProblem
 from ram.routing.plan import Plan, RouteChoice, assemble, parse_clock, schedule
 from ram.routing.problem import RoutingProblem, Visit
 from ram.routing.replan import CannotReplan, replan_problem, started_stops
-from ram.routing.solve import SolverCannotExpress, solve
+from ram.routing.solve import NoFeasiblePlan, SolverCannotExpress, solve
 
 CASES = Path(__file__).parent / "routing_cases"
 
@@ -233,3 +233,16 @@ def test_a_work_bound_ends_a_replan_by_itself_so_the_plan_is_the_same_on_any_mac
     plan = Plan.model_validate_json(done.stdout)
     assert plan.solver == "ortools" and plan.check.feasible, plan.check.violations
     assert done.stdout.strip() == solve(problem, time_limit=3600.0, iterations=200).model_dump_json()
+
+
+def test_a_day_pyvrp_cannot_plan_within_its_budget_goes_to_ortools() -> None:
+    """A day of the demo scenario on which PyVRP's 200 iterations end infeasible even with every
+    visit optional: the service's morning tick used to fail on an assertion (three times, then the
+    tick was dead-lettered and the day never planned). ``auto`` now asks OR-Tools."""
+    problem = RoutingProblem.model_validate_json((CASES / "pyvrp_no_feasible_plan.json").read_text())
+    assert not problem.needs_ortools()
+    plan = solve(problem, time_limit=20.0, iterations=200)
+    assert plan.solver == "ortools" and plan.check.feasible, plan.check.violations
+    assert "PyVRP found no feasible plan" in plan.solver_note
+    with pytest.raises(NoFeasiblePlan):
+        solve(problem, time_limit=20.0, iterations=200, solver="pyvrp")

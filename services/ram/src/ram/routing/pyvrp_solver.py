@@ -22,12 +22,13 @@ UNREACHABLE = 10**9
 """Distance and time into a visit the profile's technicians may not serve: no plan can afford it."""
 
 
-def solve_pyvrp(ip: IndexedProblem, budget: Budget) -> list[RouteChoice]:
+def solve_pyvrp(ip: IndexedProblem, budget: Budget) -> list[RouteChoice] | None:
+    """None when PyVRP ends its budget without a feasible plan even with every visit optional
+    (its penalty search can, on a tight day with few iterations): the caller asks OR-Tools."""
     servable = [v for v in range(len(ip.visits)) if ip.alone_feasible[v]]
     choices = _solve(ip, servable, budget, relax_required=False)
     if choices is None:  # the required visits cannot all be served together: drop the fewest
         choices = _solve(ip, servable, budget, relax_required=True)
-    assert choices is not None
     return choices
 
 

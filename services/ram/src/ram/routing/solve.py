@@ -13,6 +13,10 @@ from ram.routing.travel import TravelModel
 SolverChoice = Literal["auto", "pyvrp", "ortools"]
 
 
+class NoFeasiblePlan(RuntimeError):
+    """PyVRP, asked for by name, ended its budget without any feasible plan."""
+
+
 class SolverCannotExpress(ValueError):
     """PyVRP was asked for, but the problem has a constraint only OR-Tools can express."""
 
@@ -48,9 +52,10 @@ def solve(
         return assemble(ip, solve_ortools(ip, budget), "ortools", note)
     from ram.routing.pyvrp_solver import solve_pyvrp
 
-    return assemble(
-        ip,
-        solve_pyvrp(ip, budget),
-        "pyvrp",
-        "PyVRP (hybrid genetic search)",
-    )
+    choices = solve_pyvrp(ip, budget)
+    if choices is None and solver == "auto":
+        note = "OR-Tools: PyVRP found no feasible plan within its budget"
+        return assemble(ip, solve_ortools(ip, budget), "ortools", note)
+    if choices is None:
+        raise NoFeasiblePlan("PyVRP found no feasible plan within its budget; try --solver ortools or auto")
+    return assemble(ip, choices, "pyvrp", "PyVRP (hybrid genetic search)")
