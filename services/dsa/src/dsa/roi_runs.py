@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from msp_events.runtime.uow import UnitOfWork
@@ -50,11 +51,13 @@ from dsa.store.tables import (
 def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow) -> bool:
     """Add a fact row unless the same fact (primary key: id, event time, digest) is stored: a
     redelivered or repeated event changes nothing."""
-    key = tuple(getattr(row, c.key) for c in inspect(type(row)).primary_key)
-    if uow.session.get(type(row), key) is not None:
-        return False
-    uow.session.add(row)
-    return True
+    # One INSERT ... ON CONFLICT DO NOTHING, not a lookup then an ORM insert: every ticket state
+    # comes through here (the busiest fact an MSP has), so the round trip and the ORM object count.
+    mapper = inspect(type(row))
+    values = {attr.columns[0].name: getattr(row, attr.key) for attr in mapper.column_attrs}
+    insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    result = uow.session.execute(insert(mapper.local_table).values(values).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def record_licence_report(uow: UnitOfWork, v: LicenseComplianceViolation, at: datetime) -> bool:

@@ -40,23 +40,37 @@ def _left(t: Ticket) -> Decimal:
     return max((t.estimated_hours or Decimal(1)) - (t.actual_hours or Decimal(0)), Decimal("0.1"))
 
 
-def _still_open(session: Session, a: Assignment) -> bool:
-    if a.kind == "ticket":
-        t = session.get(Ticket, a.work_id)
-        return t is not None and t.status not in CLOSED and t.assigned_technician_id is None
-    v = session.get(Visit, a.work_id)
-    return v is not None and v.status == "requested"
-
-
 def held(session: Session) -> dict[str, int]:
     """Tenths of an hour each technician already holds: PSA-assigned open tickets and RAM's own."""
     out: dict[str, int] = {}
     for t in facts.open_assigned_tickets(session):
         assert t.assigned_technician_id is not None
         out[t.assigned_technician_id] = out.get(t.assigned_technician_id, 0) + _tenths(_left(t))
-    for a in session.exec(select(Assignment).where(col(Assignment.technician_id).is_not(None))):
-        if a.technician_id is not None and _still_open(session, a):
-            out[a.technician_id] = out.get(a.technician_id, 0) + _tenths(a.hours)
+    # RAM's own assignments whose work is still open: one join per kind, not a lookup per
+    # assignment (every assignment ever made is read on every tick)
+    tickets = (
+        select(Assignment.technician_id, Assignment.hours)
+        .join(Ticket, col(Ticket.ticket_id) == col(Assignment.work_id))
+        .where(
+            col(Assignment.kind) == "ticket",
+            col(Assignment.technician_id).is_not(None),
+            col(Ticket.status).not_in(CLOSED),
+            col(Ticket.assigned_technician_id).is_(None),
+        )
+    )
+    visits = (
+        select(Assignment.technician_id, Assignment.hours)
+        .join(Visit, col(Visit.visit_id) == col(Assignment.work_id))
+        .where(
+            col(Assignment.kind) != "ticket",
+            col(Assignment.technician_id).is_not(None),
+            col(Visit.status) == "requested",
+        )
+    )
+    for query in (tickets, visits):
+        for technician_id, hours in session.exec(query):
+            assert technician_id is not None
+            out[technician_id] = out.get(technician_id, 0) + _tenths(hours)
     return out
 
 

@@ -142,13 +142,22 @@ def load(session: Session) -> Facts:
     agreements = list(session.exec(select(AgreementFact)))
     tm_agreements = {a.agreement_id for a in agreements if a.agreement_type == "time_and_materials"}
     tm: dict[tuple[str, str, str], list[Decimal]] = {}
-    for e in session.exec(select(TimeEntryFact)):
-        if e.agreement_id is not None and e.agreement_id not in tm_agreements:
+    # columns, not entities: every daily run reads the whole history, and building an ORM object
+    # per time entry was most of a run's cost by the end of a year
+    entries = select(
+        TimeEntryFact.agreement_id,
+        TimeEntryFact.client_id,
+        TimeEntryFact.month,
+        TimeEntryFact.currency,
+        TimeEntryFact.hours,
+        TimeEntryFact.billed,
+    )
+    for agreement_id, client_id, month, currency, hours, billed in session.exec(entries):
+        if agreement_id is not None and agreement_id not in tm_agreements:
             continue  # labour charged to a managed, block or project agreement is not T&M spend
-        key = (e.client_id, e.month, e.currency)
-        acc = tm.setdefault(key, [Decimal(0), Decimal(0)])
-        acc[0] += e.hours
-        acc[1] += e.billed
+        acc = tm.setdefault((client_id, month, currency), [Decimal(0), Decimal(0)])
+        acc[0] += hours
+        acc[1] += billed
     return Facts(
         clients={
             c.client_id: Client(c.client_id, c.industry, c.employee_count, c.active)
