@@ -38,7 +38,7 @@ lint: install ## ruff (lint + format check)
 
 typecheck: install ## mypy strict on libs/, every service's domain/ and the data-in tools
 	$(PY) -m mypy --strict libs/events/src/msp_events $(foreach s,$(SERVICES),services/$(s)/src/$(s)/domain) \
-		tools/sim/src tools/ingest/src tools/replay/src
+		tools/sim/src tools/ingest/src tools/replay/src tools/demo/src
 
 contracts: install ## schema snapshots, catalog and AsyncAPI documents agree with the registry
 	.venv/bin/msp-events schemas check
@@ -54,8 +54,8 @@ test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
 test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too
 	$(PY) -m pytest -m faults -p no:randomly
 
-demo: install ## run the six agents in one process (embedded default) on a small MSP flow
-	$(PY) tools/demo/run_demo.py
+demo: install ## a simulated MSP (40 clients x 12 months) through the six agents in one process: briefing, out/demo/report.html (ARGS="--clients 8 --months 4")
+	.venv/bin/msp-demo $(ARGS)
 
 bench-runtime: install infra-up ## raw aiokafka vs the runtime (inbox + outbox + PostgreSQL)
 	$(PY) bench/runtime.py
@@ -82,4 +82,4 @@ bench-vcm: install ## VCM: extraction pages/s on 500 PDFs, search over 10,000 co
 	$(PY) bench/vcm_bench.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
-	rm -rf .tools .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .tools .data .demo out/demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
