@@ -22,7 +22,9 @@ def usd(amount: str) -> Money:
     return Money(amount=Decimal(amount), currency="USD")
 
 
-def utilisation_alert(technician: str, kind: str, *, change: str = "entered", granularity: str = "month") -> Any:
+def utilisation_alert(
+    technician: str, kind: str, *, change: str = "entered", granularity: str = "month"
+) -> Any:
     data = ResourceUtilizationAlert(
         technician_id=technician,
         period_start=date(2025, 5, 1),

@@ -109,6 +109,8 @@ def main_command(
 ) -> None:
     """Simulate an MSP, run the six agents on it in this process, print a briefing, write a report."""
     logging.basicConfig(level=logging.ERROR)
+    # the malformed message is sent on purpose: the briefing reports its dead letter
+    logging.getLogger("msp_events.runtime.pump").setLevel(logging.CRITICAL)
     demo(seed, clients, months, technicians, out, state, Console())
 
 
