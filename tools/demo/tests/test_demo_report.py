@@ -27,6 +27,7 @@ from msp_events.types.psa import ClientUpserted
 
 from msp_demo import report
 from msp_demo.cli import Outcome, demo
+from msp_demo.figures import actions
 from msp_demo.findings import Findings, cross_agent_chains, decisions_of
 from msp_demo.scoring import AgentScore
 
@@ -411,3 +412,16 @@ def test_the_reports_load_in_headless_chromium_with_every_section_and_chart(
         "chart-renewals",
     ]
     assert len(real["charts"]) >= 5  # a month of a tiny MSP: margins, pipeline, utilisation, licences, spend
+
+
+def test_the_owner_acts_first_on_the_largest_monthly_amount() -> None:
+    acts = actions(handmade())
+    assert [(a.agent, a.monthly) for a in acts] == [
+        ("cpi", Decimal("5000.00")),  # high churn risk: the month's revenue at stake
+        ("cpi", Decimal("1500.00")),  # 30 % margin on 5,000: 30 points short of 60 %
+        ("vcm", Decimal("1241.67")),  # 14,900 a year, deadline after the run's end
+        ("sli", Decimal("88.00")),
+    ]
+    past = handmade()
+    past.renewals_due[0]["notice_deadline"] = "2025-02-10"  # passed before the log ended
+    assert "vcm" not in {a.agent for a in actions(past)}

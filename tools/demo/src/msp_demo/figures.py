@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -97,6 +98,8 @@ def actions(findings: Findings) -> list[Action]:
                 )
             )
     for r in latest_renewals(findings):
+        if r["notice_deadline"] < run_end(findings):
+            continue  # the deadline passed before the log ends: nothing to act on any more
         out.append(
             Action(
                 "vcm",
@@ -106,6 +109,14 @@ def actions(findings: Findings) -> list[Action]:
             )
         )
     return sorted(out, key=lambda a: (-a.monthly, a.agent, a.what))
+
+
+def run_end(findings: Findings) -> str:
+    """The last day of the run (ISO), the agents' "today" when the log ends."""
+    last = findings.months[-1]
+    year, month = int(last[:4]), int(last[5:])
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1).isoformat()
 
 
 def latest_renewals(findings: Findings) -> list[dict[str, Any]]:
