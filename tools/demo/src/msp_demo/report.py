@@ -67,7 +67,9 @@ def _fmt(value: Decimal | None, currency: str) -> str:
     return "—" if value is None else f"{currency} {value:,.2f}"
 
 
-def _figure(fig: go.Figure, div_id: str, height: int = 380) -> str:
+def _figure(fig: go.Figure, div_id: str, height: int = 380, *, months: bool = False) -> str:
+    if months:
+        fig.update_xaxes(type="category", categoryorder="category ascending")  # YYYY-MM, not days
     fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 30, "b": 50}, template="plotly_white")
     page: str = pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=CONFIG)
     return page
@@ -150,7 +152,7 @@ def profitability(f: Findings) -> str:
     trend.update_layout(
         title="Margin trend: the whole MSP and the five lowest clients", yaxis_title="margin %"
     )
-    return _figure(bars, "chart-profitability") + _figure(trend, "chart-margin-trend")
+    return _figure(bars, "chart-profitability") + _figure(trend, "chart-margin-trend", months=True)
 
 
 def churn(f: Findings) -> str:
@@ -205,7 +207,7 @@ def pipeline(f: Findings) -> str:
         f"{f.pipeline.get('as_of', '?')})",
         yaxis_title=f"{f.currency} a month",
     )
-    return _figure(fig, "chart-pipeline")
+    return _figure(fig, "chart-pipeline", months=True)
 
 
 def utilisation(f: Findings) -> str:
@@ -235,7 +237,7 @@ def utilisation(f: Findings) -> str:
         )
     )
     fig.update_layout(title="Billable utilisation by technician and month")
-    return _figure(fig, "chart-utilisation", height=max(260, 40 * len(technicians) + 120))
+    return _figure(fig, "chart-utilisation", height=max(260, 40 * len(technicians) + 120), months=True)
 
 
 def route(f: Findings) -> str:
@@ -338,7 +340,7 @@ def spend(f: Findings) -> str:
     fig.update_layout(
         barmode="group", title="Monthly spend by department against budget", yaxis_title=f.currency
     )
-    return _figure(fig, "chart-spend", height=460)
+    return _figure(fig, "chart-spend", height=460, months=True)
 
 
 def renewals(f: Findings) -> str:
@@ -408,8 +410,9 @@ def decisions(items: list[Decision]) -> str:
 def _tree(node: dict[str, Any]) -> str:
     figures = ", ".join(f"{k}={v}" for k, v in node["figures"].items())
     css = "target" if node["target"] else ("" if node["on_path"] else "dim")
+    when = node["time"][:16].replace("T", " ")
     label = (
-        f"<span class='{css}'>{_e(node['type'])} · {_e(node['time'][:16])} · {_e(node['agent'])}"
+        f"<span class='{css}'>{_e(node['type'])} · {_e(when)} · {_e(node['agent'])}"
         f"{' · ' + _e(figures) if figures else ''}</span>"
     )
     children = "".join(_tree(c) for c in node["children"])
