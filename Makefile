@@ -16,7 +16,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo clean
+.PHONY: help install browser infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ install: ## install uv and the workspace (.venv) from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
 	$(UV) sync --all-packages --locked --compile-bytecode
 	tools/deploy/install-checkov.sh >/dev/null
+
+browser: ## Debian chromium for the demo report's headless browser test (installs it if needed)
+	tools/demo/install-chromium.sh >/dev/null
 
 infra-up: ## start Kafka (KRaft, Maven jars) and PostgreSQL on 127.0.0.1 (installs them if needed)
 	PYTHON=$(PY) tools/infra/infra-up.sh
@@ -38,24 +41,24 @@ lint: install ## ruff (lint + format check)
 
 typecheck: install ## mypy strict on libs/, every service's domain/ and the data-in tools
 	$(PY) -m mypy --strict libs/events/src/msp_events $(foreach s,$(SERVICES),services/$(s)/src/$(s)/domain) \
-		tools/sim/src tools/ingest/src tools/replay/src
+		tools/sim/src tools/ingest/src tools/replay/src tools/demo/src
 
 contracts: install ## schema snapshots, catalog and AsyncAPI documents agree with the registry
 	.venv/bin/msp-events schemas check
 	.venv/bin/msp-events catalog --check
 
-test: install infra-up lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
+test: install infra-up browser lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not faults"
 	$(PY) -m pytest -m faults -p no:randomly
 
-test-unit: install ## the fast tests only (no Kafka, no PostgreSQL)
+test-unit: install browser ## the fast tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
 test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too
 	$(PY) -m pytest -m faults -p no:randomly
 
-demo: install ## run the six agents in one process (embedded default) on a small MSP flow
-	$(PY) tools/demo/run_demo.py
+demo: install ## a simulated MSP (40 clients x 12 months) through the six agents in one process: briefing, out/demo/report.html (ARGS="--clients 8 --months 4")
+	.venv/bin/msp-demo $(ARGS)
 
 bench-runtime: install infra-up ## raw aiokafka vs the runtime (inbox + outbox + PostgreSQL)
 	$(PY) bench/runtime.py
@@ -82,4 +85,4 @@ bench-vcm: install ## VCM: extraction pages/s on 500 PDFs, search over 10,000 co
 	$(PY) bench/vcm_bench.py $(ARGS)
 
 clean: ## remove local state (databases of the embedded default, caches)
-	rm -rf .tools .data .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .tools .data .demo out/demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -52,7 +52,7 @@ import asyncio
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -125,9 +125,21 @@ def run_cpi(log: Path, workdir: Path, settings: Settings | None = None, timeout_
         replay(create_service, settings, events, order="day", database_url=url, timeout_s=timeout_s)
     )
     seconds = time.perf_counter() - started
-    alerts = [
-        {**e.data.model_dump(mode="json"), "published_at": e.time} for e in result.outputs if e.type == ALERT
-    ]
+    alerts = alerts_of(result.outputs)
+    judgements, lines = ledger_state(url)
+    return CpiRun(len(result.inputs), seconds, alerts, judgements, lines, len(result.dead_letters))
+
+
+def alerts_of(outputs: Iterable[Envelope[Any]]) -> list[dict[str, Any]]:
+    """The margin alerts among published events, as ``score`` takes them (with ``published_at``)."""
+    return [{**e.data.model_dump(mode="json"), "published_at": e.time} for e in outputs if e.type == ALERT]
+
+
+def ledger_state(
+    url: str,
+) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], MonthLines]]:
+    """CPI's judged margins and ledger lines per (client, month), from its database (also what
+    ``make demo`` scores its embedded run with)."""
     engine = create_engine(url)
     with Session(engine) as session:
         judgements = {
@@ -136,7 +148,7 @@ def run_cpi(log: Path, workdir: Path, settings: Settings | None = None, timeout_
         months = [str(m) for (m,) in session.execute(text("SELECT month FROM ledger_months"))]
         lines = {key: value[0] for key, value in client_month_lines(session, months).items()}
     engine.dispose()
-    return CpiRun(len(result.inputs), seconds, alerts, judgements, lines, len(result.dead_letters))
+    return judgements, lines
 
 
 # -- scoring ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -100,8 +101,14 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
             timeout_s=600,
         )
     )
+    return score(planted, result.outputs, first_day)
+
+
+def score(planted: list[dict[str, Any]], outputs: Iterable[Any], first_day: date) -> Evaluation:
+    """Published anomalies (envelopes) against the planted ones; ``first_day``: the first spend day
+    of the log (the warm-up counts from it). The definitions are in the module docstring."""
     first_seen: dict[str, Any] = {}
-    for e in result.outputs:
+    for e in outputs:
         if e.type == "spend.anomaly.detected":
             first_seen.setdefault(e.data.anomaly_id, e)
     warm = first_day + timedelta(days=WARMUP_DAYS)

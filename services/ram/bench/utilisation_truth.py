@@ -74,6 +74,11 @@ def evaluate(log: Path, workdir: Path) -> Score:
     )
     assert result.dead_letters == [], result.dead_letters
     alerts = [e.data for e in result.outputs if isinstance(e.data, ResourceUtilizationAlert)]
+    return score(truth, alerts)
+
+
+def score(truth: dict[str, Any], alerts: list[ResourceUtilizationAlert]) -> Score:
+    """RAM's published utilisation alerts against the truth (the rules in the module docstring)."""
     flagged: dict[str, set[str]] = {}
     for a in alerts:
         if a.scope == "technician" and a.granularity == "month" and a.change == "entered":
