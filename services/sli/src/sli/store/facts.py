@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from msp_events.types.billing import InvoiceIssued
 from msp_events.types.licensing import SeatActivity
@@ -174,9 +174,25 @@ def record_software(
         digest,
     )
     session.add(device)
-    session.execute(delete(DeviceSoftware).where(DeviceSoftware.device_id == s.device_id))  # type: ignore[arg-type]
     keys = {software_skus.get(app.name, app.name.strip().lower())[:255] for app in s.software}
-    for key in sorted(keys):
+    # A device's inventory mostly repeats the last one: change only the product keys that differ
+    # (rows carry the client, so a device that changed client is rewritten whole).
+    held = select(col(DeviceSoftware.product_key), col(DeviceSoftware.client_id)).where(
+        col(DeviceSoftware.device_id) == s.device_id
+    )
+    stored = {key: client for key, client in session.execute(held)}
+    if any(client != s.client_id for client in stored.values()):
+        stale, stored = set(stored), {}
+    else:
+        stale = set(stored) - keys
+    if stale:
+        session.execute(
+            delete(DeviceSoftware).where(
+                col(DeviceSoftware.device_id) == s.device_id,
+                col(DeviceSoftware.product_key).in_(sorted(stale)),
+            )
+        )
+    for key in sorted(keys - set(stored)):
         session.add(DeviceSoftware(device_id=s.device_id, product_key=key, client_id=s.client_id))
     mark_dirty(session, s.client_id)
     return True
