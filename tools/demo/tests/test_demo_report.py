@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from msp_events import Envelope, Money, agents
+from msp_events import Envelope, Money, agents, eventlog
 from msp_events.types.consensus import DecisionProposed, DecisionReached, DecisionVoteCast
 from msp_events.types.psa import ClientUpserted
 
@@ -29,6 +29,7 @@ from msp_demo import report
 from msp_demo.cli import Outcome, demo
 from msp_demo.figures import actions
 from msp_demo.findings import Findings, cross_agent_chains, decisions_of
+from msp_demo.run import EVENT_LOG
 from msp_demo.scoring import AgentScore
 
 AT = datetime(2025, 3, 1, tzinfo=UTC)
@@ -387,6 +388,24 @@ def open_in_chromium(pages: list[Path]) -> list[dict[str, Any]]:
         finally:
             browser.close()
     return seen
+
+
+def test_every_derived_event_names_its_cause_and_the_fact_that_started_its_chain(tiny_run: Outcome) -> None:
+    """Issue 16 §2: what an agent published carries ``causationid`` (the event it handled, found in
+    the log) and ``correlationid`` (the id at the root of the chain), so ``msp-trace`` can walk any
+    outcome back to the facts."""
+    log = tiny_run.report.parent.parent / "state" / EVENT_LOG
+    by_id = {e.id: e for e in eventlog.read(log)}
+    agent_sources = {f"msp.{name}" for name in agents.installed()}
+    derived = [e for e in by_id.values() if e.source in agent_sources]
+    assert derived, "the agents published something"
+    for event in derived:
+        assert event.causationid in by_id, f"{event.type} {event.id}: its cause is not in the log"
+        root = event
+        while root.causationid is not None:
+            root = by_id[root.causationid]
+        assert root.source not in agent_sources, f"{event.type} {event.id}: the chain starts at an agent"
+        assert event.correlationid == (root.correlationid or root.id)
 
 
 def test_the_reports_load_in_headless_chromium_with_every_section_and_chart(
