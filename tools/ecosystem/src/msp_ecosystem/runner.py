@@ -1,0 +1,126 @@
+"""One scenario, end to end: a simulated MSP's log in, every event the agents made of it out.
+
+On Kafka (``run_on_kafka``): the log is published under the ecosystem's topic prefix, the six agent
+processes work it off, the run waits until they have settled (``settle.SettleWatch``) and every event
+topic is captured (``msp-replay capture``) into an event log. Embedded (``run_embedded``): the same
+log through the same handlers in one process. Both return the events in event-time order, so the
+two modes, and two runs of one mode, compare event for event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from msp_events import eventlog
+from msp_events.envelope import Envelope
+from msp_events.registry import REGISTRY
+
+from msp_ecosystem.launcher import Ecosystem
+from msp_ecosystem.plant import with_planted_work
+from msp_ecosystem.settle import SettleWatch
+from msp_replay.capture import capture
+from msp_replay.play import play
+from msp_replay.targets import open_target
+from msp_sim.generate import generate
+from msp_sim.params import Params
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A simulated MSP (``msp-sim``): same values, same log, byte for byte."""
+
+    seed: int = 1
+    clients: int = 40
+    technicians: int = 8
+    months: int = 12
+    planted_work: bool = True
+    """Add one open ticket per client that rule 1 can move (``plant.py``)."""
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"msp-s{self.seed}-c{self.clients}-t{self.technicians}-m{self.months}"
+        log = directory / f"{name}.jsonl"
+        if not log.exists():
+            generate(Params(self.seed, self.clients, self.technicians, self.months), log)
+        if not self.planted_work:
+            return log
+        planted = directory / f"{name}-planted.jsonl"
+        return planted if planted.exists() else with_planted_work(log, planted)
+
+
+@dataclass
+class Outcome:
+    events: list[Envelope[Any]]
+    """Facts and derived events, in event-time order (then id)."""
+    log: Path
+    """The same events as an event log (what ``msp-trace`` reads)."""
+    settle_s: float
+    """From the first fact published to settled."""
+
+    @property
+    def derived(self) -> list[Envelope[Any]]:
+        """What the agents made: every event with a cause (facts have none)."""
+        return [e for e in self.events if e.causationid]
+
+    def by_type(self, type_name: str) -> list[Envelope[Any]]:
+        return [e for e in self.events if e.type == type_name]
+
+
+def event_topics() -> list[str]:
+    """Every event topic (not the dead-letter and redrive topics: they hold copies, not events)."""
+    return sorted({spec.topic for spec in REGISTRY})
+
+
+async def run_on_kafka(
+    ecosystem: Ecosystem, log: Path, out: Path, *, timeout_s: float = 600.0, quiet_s: float = 1.0
+) -> Outcome:
+    """Publish ``log`` to the running ecosystem, wait until it settles, capture every event topic."""
+    started = time.monotonic()
+    await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
+    async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
+        await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
+    settle_s = time.monotonic() - started
+    return await capture_outcome(ecosystem, out, settle_s)
+
+
+async def capture_outcome(ecosystem: Ecosystem, out: Path, settle_s: float) -> Outcome:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = await capture(ecosystem.kafka_settings, event_topics(), out, skip_missing=True)
+    if report.undecodable:
+        raise RuntimeError(f"undecodable records on the event topics: {report.first_errors}")
+    return Outcome(list(eventlog.read(out)), out, settle_s)
+
+
+async def run(
+    kafka: str,
+    database_url: str,
+    log: Path,
+    out_dir: Path,
+    *,
+    timeout_s: float = 600.0,
+    keep_databases: bool = False,
+) -> Outcome:
+    """Start the agents as processes (fresh databases on ``database_url``'s server, a fresh topic
+    prefix on ``kafka``), run ``log`` through them, stop them; the events go to ``out_dir/events.jsonl``."""
+    ecosystem = Ecosystem(kafka, database_url, out_dir / "agents", keep_databases=keep_databases)
+    await ecosystem.start()
+    try:
+        return await run_on_kafka(ecosystem, log, out_dir / "events.jsonl", timeout_s=timeout_s)
+    finally:
+        ecosystem.close()
+
+
+async def run_embedded(log: Path, state_dir: Path, *, timeout_s: float = 600.0) -> Outcome:
+    """The same log through every installed agent in this process (in-process bus, SQLite each)."""
+    started = time.monotonic()
+    async with open_target(f"embedded:{state_dir}") as target:
+        assert target.system is not None
+        await eventlog.publish(eventlog.read(log), target.producer, None)
+        await target.system.settle(timeout_s)
+        settle_s = time.monotonic() - started
+        out = state_dir / "events.jsonl"
+        target.system.write_log(out)
+    return Outcome(list(eventlog.read(out)), out, settle_s)
