@@ -40,13 +40,15 @@ def run_command(
     log: Annotated[
         Path | None, typer.Option("--log", help="an event log to play instead of a simulated MSP")
     ] = None,
-    timeout_s: Annotated[float, typer.Option("--timeout", help="seconds to wait for the agents to settle")] = 1800,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout", help="seconds to wait for the agents to settle")
+    ] = 1800,
     keep_databases: bool = False,
 ) -> None:
     """Play a log (default: a simulated MSP) into the agents, wait until they settle, capture every event."""
-    facts = log or Scenario(seed, clients, technicians, months).write(out)
+    phases = [log] if log is not None else Scenario(seed, clients, technicians, months).phases(out)
     outcome = asyncio.run(
-        run(kafka, database_url, facts, out, timeout_s=timeout_s, keep_databases=keep_databases)
+        run(kafka, database_url, phases, out, timeout_s=timeout_s, keep_databases=keep_databases)
     )
     table = Table(title=f"derived events ({outcome.settle_s:.1f} s to settle)")
     table.add_column("type")

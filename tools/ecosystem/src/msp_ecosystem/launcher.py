@@ -100,7 +100,8 @@ class AgentProcess:
         self._close_log()
 
     def stop(self, timeout_s: float = 20.0) -> None:
-        """SIGTERM (the graceful stop: the batch commits, the relay publishes), SIGKILL after ``timeout_s``."""
+        """SIGTERM (the graceful stop: the batch commits, the relay publishes), then SIGKILL after
+        ``timeout_s``."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -44,7 +44,9 @@ def planted_work(events: list[Envelope[Any]]) -> list[Envelope[Any]]:
             work_role="Engineer",
             daily_capacity_hours=Decimal(8),
             cost_rates=[
-                CostRate(effective_from=date(at.year, 1, 1), hourly_cost=Money(amount=cost, currency=currency))
+                CostRate(
+                    effective_from=date(at.year, 1, 1), hourly_cost=Money(amount=cost, currency=currency)
+                )
             ],
             updated_at=at,
         )

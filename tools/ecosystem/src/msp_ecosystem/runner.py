@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from msp_events import eventlog
 from msp_events.envelope import Envelope
 from msp_events.registry import REGISTRY
+from msp_events.types.platform import ClockTicked
 
 from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.plant import with_planted_work
@@ -24,8 +26,9 @@ from msp_ecosystem.settle import SettleWatch
 from msp_replay.capture import capture
 from msp_replay.play import play
 from msp_replay.targets import open_target
-from msp_sim.generate import generate
+from msp_sim.generate import CLOCK_SOURCE, generate
 from msp_sim.params import Params
+from msp_sim.timeline import utc_midnight
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,31 @@ class Scenario:
     months: int = 12
     planted_work: bool = True
     """Add one open ticket per client that rule 1 can move (``plant.py``)."""
+    epilogue_days: int = 4
+    """Daily ticks after the log's last day, each published once the agents have settled."""
+
+    def phases(self, directory: Path) -> list[Path]:
+        """The log, then one log per epilogue day (its ``clock.ticked``): what the runners play.
+
+        A simulated log is published as a backlog, so an agent may run through every later tick
+        before another agent's answer reaches it (SPO's licence true-up rule reads SLI's finding
+        on the next tick, and the backlog has none left). In production the clock ticks hours
+        apart; the epilogue gives the cross-agent rules those ticks, one settled day at a time.
+        """
+        log = self.write(directory)
+        last = max(e.time for e in eventlog.read(log))
+        days = [last.date() + timedelta(days=n) for n in range(1, self.epilogue_days + 1)]
+        phases = [log]
+        for day in days:
+            tick = directory / f"{log.stem}-tick-{day.isoformat()}.jsonl"
+            if not tick.exists():
+                at = utc_midnight(day)
+                eventlog.write(
+                    [Envelope.build(ClockTicked(now=at, granularity="day"), source=CLOCK_SOURCE, time=at)],
+                    tick,
+                )
+            phases.append(tick)
+        return phases
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -75,13 +103,15 @@ def event_topics() -> list[str]:
 
 
 async def run_on_kafka(
-    ecosystem: Ecosystem, log: Path, out: Path, *, timeout_s: float = 600.0, quiet_s: float = 1.0
+    ecosystem: Ecosystem, phases: list[Path], out: Path, *, timeout_s: float = 600.0, quiet_s: float = 1.0
 ) -> Outcome:
-    """Publish ``log`` to the running ecosystem, wait until it settles, capture every event topic."""
+    """Publish each log of ``phases`` to the running ecosystem and wait until it settles; then
+    capture every event topic."""
     started = time.monotonic()
-    await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
     async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
-        await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
+        for log in phases:
+            await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
+            await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
     settle_s = time.monotonic() - started
     return await capture_outcome(ecosystem, out, settle_s)
 
@@ -97,29 +127,31 @@ async def capture_outcome(ecosystem: Ecosystem, out: Path, settle_s: float) -> O
 async def run(
     kafka: str,
     database_url: str,
-    log: Path,
+    phases: list[Path],
     out_dir: Path,
     *,
     timeout_s: float = 600.0,
     keep_databases: bool = False,
 ) -> Outcome:
     """Start the agents as processes (fresh databases on ``database_url``'s server, a fresh topic
-    prefix on ``kafka``), run ``log`` through them, stop them; the events go to ``out_dir/events.jsonl``."""
+    prefix on ``kafka``), run the ``phases`` through them, stop them; the events go to
+    ``out_dir/events.jsonl``."""
     ecosystem = Ecosystem(kafka, database_url, out_dir / "agents", keep_databases=keep_databases)
     await ecosystem.start()
     try:
-        return await run_on_kafka(ecosystem, log, out_dir / "events.jsonl", timeout_s=timeout_s)
+        return await run_on_kafka(ecosystem, phases, out_dir / "events.jsonl", timeout_s=timeout_s)
     finally:
         ecosystem.close()
 
 
-async def run_embedded(log: Path, state_dir: Path, *, timeout_s: float = 600.0) -> Outcome:
-    """The same log through every installed agent in this process (in-process bus, SQLite each)."""
+async def run_embedded(phases: list[Path], state_dir: Path, *, timeout_s: float = 600.0) -> Outcome:
+    """The same phases through every installed agent in this process (in-process bus, SQLite each)."""
     started = time.monotonic()
     async with open_target(f"embedded:{state_dir}") as target:
         assert target.system is not None
-        await eventlog.publish(eventlog.read(log), target.producer, None)
-        await target.system.settle(timeout_s)
+        for log in phases:
+            await eventlog.publish(eventlog.read(log), target.producer, None)
+            await target.system.settle(timeout_s)
         settle_s = time.monotonic() - started
         out = state_dir / "events.jsonl"
         target.system.write_log(out)

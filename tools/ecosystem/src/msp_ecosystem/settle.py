@@ -81,6 +81,13 @@ class SettleWatch:
     def _tp(self, topic: str, partition: int) -> TopicPartition:
         return TopicPartition(self.kafka.topic_prefix + topic, partition)
 
+    async def done(self, agent: str) -> tuple[int, int]:
+        """An agent's (records committed, records still to consume) over its subscriptions."""
+        lag, ends = await self._offsets()
+        mine = set(subscriptions(agent))
+        total = sum(end for topic, _, end in ends if topic.removeprefix(self.kafka.topic_prefix) in mine)
+        return total - lag[agent], lag[agent]
+
     async def _offsets(self) -> tuple[dict[str, int], tuple[tuple[str, int, int], ...]]:
         assert self._admin is not None and self._consumer is not None
         wanted = {
@@ -108,7 +115,9 @@ class SettleWatch:
         lag, ends = await self._offsets()
         pending = await asyncio.to_thread(self._pending)
         lag_again, ends_again = await self._offsets()
-        return Reading(lag_again, pending, ends_again, moved=ends_again != ends)
+        # lag in either reading counts: a commit between them may have added outbox rows unseen
+        worst = {agent: max(lag[agent], lag_again[agent]) for agent in lag}
+        return Reading(worst, pending, ends_again, moved=ends_again != ends)
 
     async def wait(self, timeout_s: float = 600.0, quiet_s: float = 1.0, poll_s: float = 0.2) -> float:
         """Until a settled reading holds unchanged for ``quiet_s``; returns the seconds waited."""
