@@ -31,7 +31,9 @@ from msp_events.runtime.kafka import ensure_topics
 from msp_events.runtime.settings import KafkaSettings
 from msp_events.runtime.store import normalise_url
 
-READY_TIMEOUT_S = 90.0
+READY_TIMEOUT_S = 300.0
+"""Six interpreters importing the agents, migrating and joining their groups: minutes on a loaded
+2-core machine."""
 
 
 def free_port() -> int:
@@ -57,6 +59,8 @@ class AgentProcess:
     metrics_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    last_answer: str = "not asked yet"
+    """The last ``/readyz`` answer (or connection error), for the message when it never gets ready."""
     _log_file: IO[bytes] | None = None
 
     @property
@@ -82,9 +86,12 @@ class AgentProcess:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.api}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
+            answer = httpx.get(f"{self.api}/readyz", timeout=5)
+        except httpx.HTTPError as exc:
+            self.last_answer = f"{type(exc).__name__}"
             return False
+        self.last_answer = f"{answer.status_code} {answer.text[:300]}"
+        return answer.status_code == 200
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -99,11 +106,16 @@ class AgentProcess:
             self.proc.wait(10)
         self._close_log()
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting (``stop`` waits)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM (the graceful stop: the batch commits, the relay publishes), then SIGKILL after
         ``timeout_s``."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout_s)
             except subprocess.TimeoutExpired:
@@ -128,7 +140,7 @@ def wait_ready(processes: Iterable[AgentProcess], timeout_s: float = READY_TIMEO
             if process.ready():
                 waiting.remove(process)
         if waiting and time.monotonic() > deadline:
-            names = ", ".join(p.name for p in waiting)
+            names = "; ".join(f"{p.name}: {p.last_answer}" for p in waiting)
             raise TimeoutError(f"not ready after {timeout_s}s: {names}\n{waiting[0].tail()}")
         if waiting:
             time.sleep(0.2)
@@ -234,6 +246,8 @@ class Ecosystem:
         return process
 
     def close(self) -> None:
+        for process in self.processes.values():  # all at once: each stop may take its batch's time
+            process.terminate()
         for process in self.processes.values():
             process.stop()
         if not self.keep_databases:
