@@ -38,7 +38,7 @@ lint: install ## ruff (lint + format check)
 
 typecheck: install ## mypy strict on libs/, every service's domain/ and the data-in tools
 	$(PY) -m mypy --strict libs/events/src/msp_events $(foreach s,$(SERVICES),services/$(s)/src/$(s)/domain) \
-		tools/sim/src tools/ingest/src tools/replay/src
+		tools/sim/src tools/ingest/src tools/replay/src tools/ecosystem/src
 
 contracts: install ## schema snapshots, catalog and AsyncAPI documents agree with the registry
 	.venv/bin/msp-events schemas check

@@ -41,33 +41,38 @@ def content(e: Envelope[Any]) -> tuple[str, str | None, bytes]:
     return e.type, e.partitionkey, e.data.model_dump_json().encode()
 
 
-async def kill_mid_run_and_restart(ecosystem: Ecosystem, log: Path) -> tuple[int, int]:
-    """Publish the log, SIGKILL the victim once it is part-way, restart it; returns its (done, left)."""
-    publishing = asyncio.create_task(play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix))
+async def kill_mid_run_and_restart(ecosystem: Ecosystem, phases: list[Path]) -> tuple[int, int]:
+    """The log as a backlog, the agents started, the victim SIGKILLed once it is part-way and started
+    again; then the epilogue, settled day by day. Returns the victim's (done, left) at the kill."""
+    await play(phases[0], f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
+    await asyncio.to_thread(ecosystem.launch)
     async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 600
         while True:
             done, left = await watch.done(VICTIM)
-            if done > 0 and left > 0 and done >= 200:
+            if done >= 200 and left > 0:
                 break
+            assert left > 0, f"{VICTIM} finished before it could be killed: done {done}"
             assert time.monotonic() < deadline, f"{VICTIM} made no progress: done {done}, left {left}"
             await asyncio.sleep(0.1)
         ecosystem.processes[VICTIM].kill()
-        await publishing
         await asyncio.to_thread(ecosystem.restart, VICTIM)
-        await watch.wait(timeout_s=600)
+        await watch.wait(timeout_s=900)
+        for log in phases[1:]:
+            await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
+            await watch.wait(timeout_s=900)
     return done, left
 
 
 def test_sigkill_mid_run_loses_nothing_and_doubles_nothing(
     kafka_bootstrap: str, postgres_admin_url: str, tmp_path: Path
 ) -> None:
-    log = SCENARIO.write(tmp_path / "scenario")
-    reference = asyncio.run(run_embedded(log, tmp_path / "embedded"))
+    phases = SCENARIO.phases(tmp_path / "scenario")
+    reference = asyncio.run(run_embedded(phases, tmp_path / "embedded"))
     ecosystem = Ecosystem(kafka_bootstrap, postgres_admin_url, tmp_path / "agents")
-    asyncio.run(ecosystem.start())
+    asyncio.run(ecosystem.prepare())
     try:
-        done, left = asyncio.run(kill_mid_run_and_restart(ecosystem, log))
+        done, left = asyncio.run(kill_mid_run_and_restart(ecosystem, phases))
         assert ecosystem.processes[VICTIM].starts == 2
         outcome = asyncio.run(capture_outcome(ecosystem, tmp_path / "events.jsonl", 0.0))
     finally:

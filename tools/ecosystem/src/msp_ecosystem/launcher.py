@@ -182,9 +182,9 @@ class Databases:
 class Ecosystem:
     """Every installed agent as its own process on one Kafka cluster, one database each.
 
-    ``start()`` creates the databases and every registry topic under a fresh prefix, starts the
-    processes and waits for ``/readyz``; ``close()`` stops them (SIGTERM) and drops the databases
-    unless ``keep_databases``.
+    ``prepare()`` creates the databases and every registry topic under a fresh prefix, ``launch()``
+    starts the processes and waits for ``/readyz`` (``start()`` does both); ``close()`` stops them
+    (SIGTERM) and drops the databases unless ``keep_databases``.
     """
 
     kafka: str
@@ -221,7 +221,9 @@ class Ecosystem:
             **self.extra_env,
         }
 
-    async def start(self) -> None:
+    async def prepare(self) -> None:
+        """The databases and every registry topic, before any agent runs: a log published now is a
+        backlog the agents find on the broker when they start."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # every topic up front: the agents and the producer of the facts never race to create them
         await ensure_topics(self.kafka_settings, REGISTRY.partitions_by_topic())
@@ -231,12 +233,28 @@ class Ecosystem:
                 self.processes[name] = AgentProcess(
                     name, agent.package, self.env_for(url), self.state_dir / f"{name}.log"
                 )
+        except BaseException:
+            self.close()
+            raise
+
+    def launch(self) -> None:
+        """Start every agent's process and wait until each answers ``/readyz``."""
+        try:
             for process in self.processes.values():
                 process.start()
             wait_ready(self.processes.values())
         except BaseException:
             self.close()
             raise
+
+    async def start(self) -> None:
+        """``prepare`` then ``launch``."""
+        await self.prepare()
+        self.launch()
+
+    @property
+    def launched(self) -> bool:
+        return any(p.starts for p in self.processes.values())
 
     def restart(self, name: str) -> AgentProcess:
         """Start a killed or stopped agent again, on its database and ports; wait for ``/readyz``."""
