@@ -68,8 +68,11 @@ def rule2_opportunity_compliance(events: Events) -> list[Chain]:
     answers = {c.output.data.suggestion_id: c.output for c in chains}
     for proposal in (e for e in events if e.type == "sales.proposal.generated"):
         answer = answers.get(proposal.data.suggestion_id)
-        if answer is not None and answer.time <= proposal.time:
-            assert proposal.data.licence_check == answer.data.status, f"{proposal.id} ignores SLI's answer"
+        if proposal.data.licence_check in ("ok", "issues"):
+            assert answer is not None, f"{proposal.id} claims an SLI answer that was never sent"
+            assert proposal.data.licence_check == answer.data.status, f"{proposal.id} misreports SLI's answer"
+        elif answer is not None:  # SLI answered but the proposal did not use it: only as a timeout
+            assert proposal.data.licence_check == "no_answer", f"{proposal.id} ignores SLI's answer"
     return chains
 
 

@@ -2,9 +2,11 @@
 same derived events, byte for byte, as the embedded system.
 
 Scenario: ``msp-sim`` seed 3, 5 clients, 2 technicians, 3 months (about 2,500 facts) with the
-planted open work (``msp_ecosystem.plant``): CPI reports a margin drop at a month close (rule 1's
-trigger), VCM reaches renewal notice windows of the planted contracts (rule 3) and SPO identifies
-opportunities. The processes are started once for the module and shared by its tests.
+planted open work (``msp_ecosystem.plant``), paced by day (``Scenario.phases``) with 4 epilogue
+ticks: CPI reports C0004's margin drop at the February close (rule 1), SLI reports unbilled seats
+of C0005 and SPO opens a licence true-up (rule 2), VCM reaches the renewal notice windows of the
+simulated vendor contracts (rule 3). The first day is published before the agents start; the
+processes are started once for the module and shared by its tests.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from msp_events import eventlog
 from msp_events.envelope import Envelope
@@ -27,7 +30,7 @@ from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.runner import Outcome, Scenario, run_embedded, run_on_kafka
 
 sys.path.insert(0, str(Path(__file__).parent))
-from chains import RULES, rule1_margin_drop_replans, rule3_renewal_spend
+from chains import RULES, rule1_margin_drop_replans, rule2_opportunity_compliance, rule3_renewal_spend
 
 pytestmark = pytest.mark.integration
 SCENARIO = Scenario(seed=3, clients=5, technicians=2, months=3)
@@ -75,7 +78,28 @@ def test_rule_1_a_margin_drop_gives_a_replan_with_a_monthly_saving(
     assert {c.trigger.id for c in chains} <= {d.id for d in drops}
 
 
-def test_rule_3_every_renewal_notice_gets_a_spend_analysis_shown_on_the_vendor(
+def test_rule_2_a_licence_opportunity_gets_slis_answer_and_spos_proposal_carries_it_or_times_out(
+    on_kafka: tuple[Ecosystem, Outcome],
+) -> None:
+    ecosystem, outcome = on_kafka
+    chains = rule2_opportunity_compliance(outcome.events)
+    assert chains, "no licence opportunity was checked"
+    spo = ecosystem.processes["spo"].api
+    for c in chains:
+        proposals = [
+            e
+            for e in outcome.by_type("sales.proposal.generated")
+            if e.data.suggestion_id == c.trigger.data.suggestion_id
+        ]
+        assert len(proposals) == 1, f"no single proposal for {c.trigger.data.suggestion_id}"
+        outcome_of_wait = proposals[0].data.licence_check
+        assert outcome_of_wait in ("ok", "issues", "no_answer")
+        page = httpx.get(f"{spo}/proposals/{proposals[0].data.proposal_id}", timeout=10)
+        assert page.status_code == 200, page.text
+        assert "Licence check (SLI)" in page.text or outcome_of_wait == "no_answer", page.text[:500]
+
+
+def test_rule_3_every_renewal_notice_gets_a_spend_analysis_attached_to_vcms_renewal(
     on_kafka: tuple[Ecosystem, Outcome],
 ) -> None:
     ecosystem, outcome = on_kafka
@@ -84,17 +108,25 @@ def test_rule_3_every_renewal_notice_gets_a_spend_analysis_shown_on_the_vendor(
     latest: dict[str, Envelope[Any]] = {}
     for c in chains:  # in event-time order: VCM keeps the latest analysis per contract
         latest[c.output.data.contract_id] = c.output
+    engine = create_engine(ecosystem.urls()["vcm"])
+    with engine.connect() as connection:
+        rows = {r.contract_id: r for r in connection.execute(text("SELECT * FROM renewal_spend"))}
+    engine.dispose()
+    assert sorted(rows) == sorted(latest)
     vcm = ecosystem.processes["vcm"].api
-    shown = 0
     for contract_id, analysis in latest.items():
+        row = rows[contract_id]
+        assert (row.recommendation, row.spend_12m) == (
+            analysis.data.recommendation,
+            analysis.data.spend_12m.amount,
+        )
         scorecard = httpx.get(f"{vcm}/vendors/{quote(analysis.data.vendor, safe='')}/scorecard", timeout=10)
         assert scorecard.status_code == 200, scorecard.text
-        card = scorecard.json()
-        if analysis.data.price_change_pct is not None:
-            observed = card["observed_price_change_pct"][contract_id]
-            assert float(observed) == pytest.approx(float(analysis.data.price_change_pct))
-            shown += 1
-    assert shown, "no analysis with a price change to show"
+        shown = scorecard.json()["observed_price_change_pct"]
+        if analysis.data.price_change_pct is None:  # a short history: no first and last 3 months to compare
+            assert contract_id not in shown
+        else:
+            assert float(shown[contract_id]) == pytest.approx(float(analysis.data.price_change_pct))
 
 
 def test_every_rule_output_leads_back_to_its_trigger(on_kafka: tuple[Ecosystem, Outcome]) -> None:

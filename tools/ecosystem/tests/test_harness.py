@@ -53,11 +53,17 @@ def test_the_plant_gives_each_client_one_open_ticket_held_by_the_dearer_technici
     assert len(planted) == len(original) + len(added)
 
 
-def test_the_epilogue_is_one_daily_tick_per_phase_after_the_log(small_log: Path, tmp_path: Path) -> None:
-    phases = Scenario(seed=3, clients=2, technicians=1, months=1, epilogue_days=3).phases(tmp_path)
-    last = max(e.time for e in eventlog.read(phases[0]))
-    ticks = [list(eventlog.read(p)) for p in phases[1:]]
-    assert [len(t) for t in ticks] == [1, 1, 1]
-    assert [t[0].type for t in ticks] == ["clock.ticked"] * 3
-    assert [(t[0].time.date() - last.date()).days for t in ticks] == [1, 2, 3]
-    assert all(t[0].time.time().isoformat() == "00:00:00" for t in ticks)
+def test_day_paced_phases_are_the_log_in_order_each_tick_alone_then_the_epilogue(tmp_path: Path) -> None:
+    scenario = Scenario(seed=3, clients=2, technicians=1, months=1, epilogue_days=3)
+    phases = [list(eventlog.read(p)) for p in scenario.phases(tmp_path)]
+    log = list(eventlog.read(scenario.write(tmp_path)))
+    played = [e for phase in phases for e in phase]
+    assert [e.id for e in played[: len(log)]] == [e.id for e in log]
+    for phase in phases[1:]:
+        kinds = {e.type == "clock.ticked" for e in phase}
+        assert len(kinds) == 1, "a tick shares its phase with facts"
+        assert len({e.time.date() for e in phase}) == 1, "a phase spans two days"
+    epilogue = played[len(log) :]
+    assert [e.type for e in epilogue] == ["clock.ticked"] * 3
+    assert [(e.time.date() - log[-1].time.date()).days for e in epilogue] == [1, 2, 3]
+    assert all(len(p) == 1 for p in phases[-3:])

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from msp_events import eventlog
 from msp_events.envelope import Envelope
@@ -27,8 +27,7 @@ from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.plant import with_planted_work
 from msp_ecosystem.settle import SettleWatch
 from msp_replay.capture import capture
-from msp_replay.play import play
-from msp_replay.targets import all_topics, embedded_agents
+from msp_replay.targets import all_topics, embedded_agents, open_target
 from msp_sim.generate import CLOCK_SOURCE, generate
 from msp_sim.params import Params
 from msp_sim.timeline import utc_midnight
@@ -47,28 +46,38 @@ class Scenario:
     epilogue_days: int = 4
     """Daily ticks after the log's last day, each published once the agents have settled."""
 
-    def phases(self, directory: Path) -> list[Path]:
-        """The log, then one log per epilogue day (its ``clock.ticked``): what the runners play.
+    pace: Literal["backlog", "day"] = "day"
+    """``day``: after the first day, each simulated day is its own phase (its tick, then its facts);
+    ``backlog``: the whole log is one phase."""
 
-        A simulated log is published as a backlog, so an agent may run through every later tick
-        before another agent's answer reaches it (SPO's licence true-up rule reads SLI's finding
-        on the next tick, and the backlog has none left). In production the clock ticks hours
-        apart; the epilogue gives the cross-agent rules those ticks, one settled day at a time.
+    def phases(self, directory: Path) -> list[Path]:
+        """The logs the runners play one after the other, each once the agents have settled.
+
+        Cross-agent rules read the consumer's own clock: SPO's licence true-up rule reads SLI's
+        finding on SPO's next tick, RAM re-plans the work open at CPI's report, SPO's wait for SLI
+        ends in event time. Published as one backlog, how far each agent has read when another
+        agent's answer reaches it depends on their speeds, so two runs may differ. In production
+        the clock ticks hours apart and the answers are in before the next tick; paced by day
+        (the tick alone, then the day's facts, each settled), the runs are the same in every mode.
+        The epilogue adds ``epilogue_days`` ticks after the log's last day.
         """
         log = self.write(directory)
-        last = max(e.time for e in eventlog.read(log))
-        days = [last.date() + timedelta(days=n) for n in range(1, self.epilogue_days + 1)]
-        phases = [log]
-        for day in days:
-            tick = directory / f"{log.stem}-tick-{day.isoformat()}.jsonl"
-            if not tick.exists():
-                at = utc_midnight(day)
-                eventlog.write(
-                    [Envelope.build(ClockTicked(now=at, granularity="day"), source=CLOCK_SOURCE, time=at)],
-                    tick,
-                )
-            phases.append(tick)
-        return phases
+        paced = directory / f"{log.stem}-{self.pace}"
+        if not paced.exists():
+            events = list(eventlog.read(log))
+            last = events[-1].time.date()
+            ticks = [
+                Envelope.build(ClockTicked(now=utc_midnight(day), granularity="day"), source=CLOCK_SOURCE,
+                               time=utc_midnight(day))
+                for day in (last + timedelta(days=n) for n in range(1, self.epilogue_days + 1))
+            ]  # fmt: skip
+            chunks = _paced(events, self.pace) + [[tick] for tick in ticks]
+            tmp = paced.with_suffix(".tmp")
+            tmp.mkdir(parents=True, exist_ok=True)
+            for n, chunk in enumerate(chunks):
+                eventlog.write(chunk, tmp / f"{n:05d}.jsonl")
+            tmp.rename(paced)
+        return sorted(paced.glob("*.jsonl"))
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -100,13 +109,33 @@ class Outcome:
         return [e for e in self.events if e.type == type_name]
 
 
+def _paced(events: list[Envelope[Any]], pace: str) -> list[list[Envelope[Any]]]:
+    """``backlog``: one chunk. ``day``: the first day whole, then per day its ticks, then its facts."""
+    if pace == "backlog" or not events:
+        return [events]
+    first = events[0].time.date()
+    chunks: list[list[Envelope[Any]]] = [[]]
+    day = first
+    for e in events:
+        if e.time.date() != day:
+            day = e.time.date()
+            chunks += [[], []]
+        if e.time.date() == first:
+            chunks[0].append(e)
+        elif e.type == "clock.ticked":
+            chunks[-2].append(e)
+        else:
+            chunks[-1].append(e)
+    return [c for c in chunks if c]
+
+
 def event_topics() -> list[str]:
     """Every event topic (not the dead-letter and redrive topics: they hold copies, not events)."""
     return sorted({spec.topic for spec in REGISTRY})
 
 
 async def run_on_kafka(
-    ecosystem: Ecosystem, phases: list[Path], out: Path, *, timeout_s: float = 600.0, quiet_s: float = 1.0
+    ecosystem: Ecosystem, phases: list[Path], out: Path, *, timeout_s: float = 600.0, quiet_s: float = 0.3
 ) -> Outcome:
     """Publish each log of ``phases`` and wait until the agents settle; then capture every event topic.
 
@@ -118,14 +147,15 @@ async def run_on_kafka(
     """
     started = time.monotonic()
     remaining = list(phases)
-    if not ecosystem.launched:
-        await play(remaining.pop(0), f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
-        await asyncio.to_thread(ecosystem.launch)
-    async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
-        await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
-        for log in remaining:
-            await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
+    async with open_target(f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix, topics={}) as target:
+        if not ecosystem.launched:
+            await eventlog.publish(eventlog.read(remaining.pop(0)), target.producer, None)
+            await asyncio.to_thread(ecosystem.launch)
+        async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
             await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
+            for log in remaining:
+                await eventlog.publish(eventlog.read(log), target.producer, None)
+                await watch.wait(timeout_s=timeout_s, quiet_s=quiet_s)
     settle_s = time.monotonic() - started
     return await capture_outcome(ecosystem, out, settle_s)
 
