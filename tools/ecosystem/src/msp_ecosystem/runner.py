@@ -58,7 +58,7 @@ class Scenario:
         ends in event time. Published as one backlog, how far each agent has read when another
         agent's answer reaches it depends on their speeds, so two runs may differ. In production
         the clock ticks hours apart and the answers are in before the next tick; paced by day
-        (the tick alone, then the day's facts, each settled), the runs are the same in every mode.
+        (its midnight with the tick, then the rest of the day, each settled), the runs agree.
         The epilogue adds ``epilogue_days`` ticks after the log's last day.
         """
         log = self.write(directory)
@@ -110,7 +110,9 @@ class Outcome:
 
 
 def _paced(events: list[Envelope[Any]], pace: str) -> list[list[Envelope[Any]]]:
-    """``backlog``: one chunk. ``day``: the first day whole, then per day its ticks, then its facts."""
+    """``backlog``: one chunk. ``day``: the first day whole, then per day what happens at midnight
+    (the tick, with any fact of that very instant: the runtime puts those before the tick), then
+    the rest of the day's facts."""
     if pace == "backlog" or not events:
         return [events]
     first = events[0].time.date()
@@ -120,9 +122,9 @@ def _paced(events: list[Envelope[Any]], pace: str) -> list[list[Envelope[Any]]]:
         if e.time.date() != day:
             day = e.time.date()
             chunks += [[], []]
-        if e.time.date() == first:
+        if day == first:
             chunks[0].append(e)
-        elif e.type == "clock.ticked":
+        elif e.time == utc_midnight(day):
             chunks[-2].append(e)
         else:
             chunks[-1].append(e)
