@@ -13,7 +13,7 @@
 Prints p50/p99 and the ratio to the baseline. A measurement, not a test: nothing asserts a time.
 
     .venv/bin/python bench/ecosystem.py [--seed 3 --clients 5 --technicians 2 --months 3]
-        [--samples 30] [--background 1000]
+        [--samples 20] [--background 1000] [--pace day|backlog]
 """
 
 from __future__ import annotations
@@ -239,10 +239,11 @@ async def main() -> None:
     parser.add_argument("--technicians", type=int, default=2)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--pace", choices=["day", "backlog"], default="day", help="how the log is played")
     parser.add_argument("--background", type=float, default=1000.0, help="simulated facts per second")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ecosystem-"))
-    scenario = Scenario(args.seed, args.clients, args.technicians, args.months)
+    scenario = Scenario(args.seed, args.clients, args.technicians, args.months, pace=args.pace)
     phases = scenario.phases(work / "scenario")
     facts = [e for e in eventlog.read(phases[0]) if e.type == "psa.time_entry.logged"]
     console.print(f"{scenario}: {sum(eventlog.count(p) for p in phases):,} facts; embedded run …")

@@ -37,6 +37,9 @@ def run_command(
     clients: Annotated[int, typer.Option(min=1)] = 40,
     technicians: Annotated[int, typer.Option(min=1)] = 8,
     months: Annotated[int, typer.Option(min=1)] = 12,
+    pace: Annotated[
+        str, typer.Option(help="day: each simulated day settled before the next; backlog: all at once")
+    ] = "day",
     log: Annotated[
         Path | None, typer.Option("--log", help="an event log to play instead of a simulated MSP")
     ] = None,
@@ -46,7 +49,10 @@ def run_command(
     keep_databases: bool = False,
 ) -> None:
     """Play a log (default: a simulated MSP) into the agents, wait until they settle, capture every event."""
-    phases = [log] if log is not None else Scenario(seed, clients, technicians, months).phases(out)
+    if pace not in ("day", "backlog"):
+        raise typer.BadParameter("--pace is day or backlog")
+    scenario = Scenario(seed, clients, technicians, months, pace="day" if pace == "day" else "backlog")
+    phases = [log] if log is not None else scenario.phases(out)
     outcome = asyncio.run(
         run(kafka, database_url, phases, out, timeout_s=timeout_s, keep_databases=keep_databases)
     )
