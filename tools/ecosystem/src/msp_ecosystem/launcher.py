@@ -212,9 +212,11 @@ class Ecosystem:
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "KAFKA_TOPIC_PREFIX": self.prefix,
-            # a restarted agent rejoins its group quickly: the killed member is evicted after this
-            "KAFKA_SESSION_TIMEOUT_MS": "6000",
-            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            # a killed member is evicted after this, so a restarted agent gets its partitions back
+            # soon; not shorter: six cold starts on a loaded machine starve the heartbeats for
+            # seconds (at 6 s the groups kept rebalancing)
+            "KAFKA_SESSION_TIMEOUT_MS": "15000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
             "RELAY_POLL_S": "0.05",
             # this machine's APIs only, read by the harness; the services warn about it in their logs
             "AUTH_MODE": "off",
