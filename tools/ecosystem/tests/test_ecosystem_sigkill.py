@@ -32,7 +32,7 @@ from msp_replay.play import play
 sys.path.insert(0, str(Path(__file__).parent))
 from chains import RULES
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(1800)]
 SCENARIO = Scenario(seed=3, clients=5, technicians=2, months=3)
 VICTIM = "cpi"
 
