@@ -1,20 +1,19 @@
 """SIGKILL one agent process half-way through the scenario, start it again: nothing lost, nothing doubled.
 
-CPI (the agent with the most input: every time entry, invoice and payment) is killed once its
-consumer group has committed part of the log and still has records to read; it is restarted on the
-same database and topic prefix. The run must then end with exactly the derived events of an
-undisturbed run: the embedded run of the same log, which ``test_ecosystem_kafka`` holds byte for
-byte equal to an undisturbed run on Kafka (ids are derived from their causes, so a re-handled
-message gives the same id). Compared by id and by (type, key, payload), none missing, none twice:
-the inbox drops what was applied before the kill, and the outbox republishes what was committed
-but not relayed, under the same id.
+CPI (the agent with the most input: every time entry, invoice and payment) is killed in the second
+half of the day-paced scenario, right after a day is published while its group still has records
+of it to read; it is restarted on the same database and topic prefix. The run must then end with
+exactly the derived events of an undisturbed run: the embedded run of the same phases, which
+``test_ecosystem_kafka`` holds byte for byte equal to an undisturbed run on Kafka (ids are derived
+from their causes, so a re-handled message gives the same id). Compared by id and by (type, key,
+payload), none missing, none twice: the inbox drops what was applied before the kill, and the
+outbox republishes what was committed but not relayed, under the same id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from msp_events.envelope import Envelope
 from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.runner import Scenario, capture_outcome, run_embedded
 from msp_ecosystem.settle import SettleWatch
-from msp_replay.play import play
+from msp_replay.targets import open_target
 
 sys.path.insert(0, str(Path(__file__).parent))
 from chains import RULES
@@ -42,26 +41,26 @@ def content(e: Envelope[Any]) -> tuple[str, str | None, bytes]:
 
 
 async def kill_mid_run_and_restart(ecosystem: Ecosystem, phases: list[Path]) -> tuple[int, int]:
-    """The log as a backlog, the agents started, the victim SIGKILLed once it is part-way and started
-    again; then the epilogue, settled day by day. Returns the victim's (done, left) at the kill."""
-    await play(phases[0], f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
-    await asyncio.to_thread(ecosystem.launch)
-    async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
-        deadline = time.monotonic() + 600
-        while True:
-            done, left = await watch.done(VICTIM)
-            if done >= 200 and left > 0:
-                break
-            assert left > 0, f"{VICTIM} finished before it could be killed: done {done}"
-            assert time.monotonic() < deadline, f"{VICTIM} made no progress: done {done}, left {left}"
-            await asyncio.sleep(0.1)
-        ecosystem.processes[VICTIM].kill()
-        await asyncio.to_thread(ecosystem.restart, VICTIM)
-        await watch.wait(timeout_s=900)
-        for log in phases[1:]:
-            await play(log, f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix)
-            await watch.wait(timeout_s=900)
-    return done, left
+    """The first day as a backlog, the agents started, then the days one by one; from the middle
+    day on, the victim is SIGKILLed right after a day is published while it still has input to
+    read, and started again. Returns the victim's (done, left) at the kill."""
+    killed: tuple[int, int] | None = None
+    async with open_target(f"kafka://{ecosystem.kafka}", topic_prefix=ecosystem.prefix, topics={}) as target:
+        await eventlog.publish(eventlog.read(phases[0]), target.producer, None)
+        await asyncio.to_thread(ecosystem.launch)
+        async with SettleWatch(ecosystem.kafka_settings, ecosystem.urls()) as watch:
+            await watch.wait(timeout_s=900, quiet_s=0.3)
+            for n, log in enumerate(phases[1:], start=1):
+                await eventlog.publish(eventlog.read(log), target.producer, None)
+                if killed is None and n >= len(phases) // 2:
+                    done, left = await watch.done(VICTIM)
+                    if left > 0:
+                        ecosystem.processes[VICTIM].kill()
+                        killed = (done, left)
+                        await asyncio.to_thread(ecosystem.restart, VICTIM)
+                await watch.wait(timeout_s=900, quiet_s=0.3)
+    assert killed is not None, f"{VICTIM} never had input left to read when a day was published"
+    return killed
 
 
 def test_sigkill_mid_run_loses_nothing_and_doubles_nothing(
