@@ -16,7 +16,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install browser infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo clean
+.PHONY: help install browser infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo bench-ecosystem clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,7 +41,7 @@ lint: install ## ruff (lint + format check)
 
 typecheck: install ## mypy strict on libs/, every service's domain/ and the data-in tools
 	$(PY) -m mypy --strict libs/events/src/msp_events $(foreach s,$(SERVICES),services/$(s)/src/$(s)/domain) \
-		tools/sim/src tools/ingest/src tools/replay/src tools/demo/src
+		tools/sim/src tools/ingest/src tools/replay/src tools/demo/src tools/ecosystem/src
 
 contracts: install ## schema snapshots, catalog and AsyncAPI documents agree with the registry
 	.venv/bin/msp-events schemas check
@@ -77,6 +77,9 @@ bench-spo: install infra-up ## SPO: train on 50,000 opportunities (CV AUC), scor
 
 bench-dsa: install ## DSA: detection 10,000 x 730 days and 2,000 monthly forecasts vs seasonal naive, Hampel and river (ARGS="--series 1000 --monthly 50")
 	$(PY) bench/dsa_bench.py $(ARGS)
+
+bench-ecosystem: install infra-up ## six agent processes on Kafka: reaction latency per rule (quiet, 1,000 facts/s), settle time vs embedded (ARGS="--clients 40 --months 12")
+	$(PY) bench/ecosystem.py $(ARGS)
 
 bench-ram: install ## RAM: PyVRP vs OR-Tools on 25/100/400 visits (gap after 1/2/5/30 s); CP-SAT vs greedy, 2,000 tickets x 50 (ARGS="--sizes 25 100 --limits 1 2 5")
 	$(PY) bench/ram_bench.py $(ARGS)
