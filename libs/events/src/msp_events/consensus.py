@@ -17,13 +17,23 @@ outcome is a function of the *set* of ballots, never of the order they arrived i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from msp_events.agent_names import ServiceName
 from msp_events.types.consensus import Ballot, DecisionProposed, DecisionReached, Rule, Vote
+
+
+@dataclass(frozen=True)
+class VoteChoice:
+    """What a voter's judgement returns: the vote, why, how sure (0..1), and the events it rests on."""
+
+    vote: Vote
+    reason: str
+    confidence: Decimal
+    evidence_event_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -39,7 +49,10 @@ class CastBallot:
 
 
 def rule_holds(
-    rule: Rule, required: Sequence[str], weights: Mapping[str, Decimal], approvers: set[str]
+    rule: Rule,
+    required: Sequence[ServiceName],
+    weights: Mapping[ServiceName, Decimal],
+    approvers: Set[ServiceName],
 ) -> bool:
     """Whether ``approvers`` (a subset of ``required``) carry the decision under ``rule``."""
     if rule == "unanimous":
@@ -82,7 +95,7 @@ def tally(proposal: DecisionProposed, ballots: Iterable[CastBallot], now: dateti
     chosen = [latest[v] for v in proposal.required_voters if v in latest]
     missing = [v for v in proposal.required_voters if v not in latest]
     approvers = {b.voter for b in chosen if b.vote == "approve"}
-    weights = dict(proposal.weights)
+    weights = proposal.weights
     if rule_holds(proposal.rule, proposal.required_voters, weights, approvers):
         outcome = "approved"
     elif missing and rule_holds(proposal.rule, proposal.required_voters, weights, approvers | set(missing)):
