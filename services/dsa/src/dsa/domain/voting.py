@@ -4,7 +4,8 @@ DSA analysed 12 months of spend with the vendor when ``contract.renewal.due`` ar
 (stable spend within the contract) approves; ``renegotiate`` (dearer, rising, over the contract
 or anomalous) and ``cancel`` (unused) reject renewing as it stands. Its confidence grows with the
 months of the window that saw spend (twelve: 1), and is halved when no budget bears on it. With no
-analysis of this renewal, it abstains. Pure.
+analysis of this renewal, or no spend with the vendor in the whole window (DSA cannot tell an
+unused service from one paid outside its books), it abstains. Pure.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class RenewalView:
 def vote_on_renewal(view: RenewalView | None, vendor: str) -> VoteChoice:
     if view is None:
         return VoteChoice("abstain", f"DSA has no spend analysis of the {vendor} renewal", Decimal(0))
+    if view.months_with_spend == 0:
+        return VoteChoice(
+            "abstain", f"{view.vendor}: no spend with the vendor in DSA's books for 12 months", Decimal(0)
+        )
     confidence = Decimal(view.months_with_spend) / 12
     if not view.budget_known:
         confidence /= 2
