@@ -37,14 +37,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlmodel import Session
 
 from msp_events import Envelope, agents, eventlog
 from msp_events.codec.kafka import decode
+from msp_events.runtime.auth import AuthSettings
 from msp_events.runtime.consensus import DecisionState, ballots_of, decisions
 from msp_events.runtime.embedded import EmbeddedSystem
+from msp_events.runtime.http import build_http_app
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
 from msp_events.types.consensus import DecisionVoteCast
@@ -140,6 +143,17 @@ class Run:
 
     def published(self, topic: str) -> list[Envelope[Any]]:
         return [decode(r.value, r.headers) for r in self.system.bus.records(topic)]
+
+    async def get(self, service: str, path: str) -> Any:
+        """The agent's own API (authentication off, as in the embedded demo)."""
+        api = agents.installed()[service].module("api")
+        app = build_http_app(self.by_name[service], [api.router], auth=AuthSettings(mode="off"))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            response = await client.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def decision(self, service: str, decision_id: str) -> DecisionState:
         with Session(self.by_name[service].engine) as session:
@@ -264,6 +278,8 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
     with Session(run.by_name["vcm"].engine) as session:
         case = session.get(RenewalCase, (contract, date(2026, 11, 30)))
         assert case is not None and case.decision == "approved"
+    [renewal] = await run.get("vcm", "/renewals")
+    assert (renewal["consensus"], renewal["consensus_decision_id"]) == ("approved", decision_id)
 
 
 async def test_repricing_waits_for_a_stopped_voter_and_completes_when_it_restarts(run: Run) -> None:
@@ -292,6 +308,8 @@ async def test_repricing_waits_for_a_stopped_voter_and_completes_when_it_restart
     r = reached.data
     assert (r.outcome, r.approvals, r.rejections, r.missing_voters) == ("approved", 2, 1, [])
     assert reached.data.decided_at == votes["sli"].cast_at == datetime(2026, 5, 7, tzinfo=UTC)
+    [contoso] = await run.get("cpi", "/clients")
+    assert (contoso["repricing"], contoso["repricing_decision_id"]) == ("approved", REPRICE)
 
 
 async def test_shuffled_steps_give_byte_identical_outputs(run: Run, tmp_path: Path) -> None:

@@ -222,3 +222,9 @@ def consumed(session: Session, event_ids: list[str]) -> list[str]:
         return []
     seen = {r[0] for r in session.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(event_ids)))}
     return [i for i in event_ids if i in seen]
+
+
+def latest_by_subject(session: Session, action: str) -> dict[str, DecisionState]:
+    """Per subject (``client/C-1``, ``contract/VC-1``), this service's latest decision on
+    ``action`` (the latest deadline wins): what an API shows next to the entity."""
+    return {d.proposal.subject: d for d in decisions(session) if d.proposal.action == action}
