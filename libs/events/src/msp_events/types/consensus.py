@@ -119,6 +119,7 @@ class DecisionProposed(EventData):
     owner="agents",
     key="decision_id",
     consumers=("cpi", "vcm"),
+    planned=("spo", "ram", "sli", "dsa"),  # any agent may propose: it then counts its votes
     minor=1,
 )
 class DecisionVoteCast(EventData):
