@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus, consumed
+from msp_events.runtime.consensus import Consensus
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -37,13 +37,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         return VoteChoice("abstain", f"CPI has no view on {proposal.action}", Decimal(0))
     client_id = proposal.parameters.get("client_id")
     months = [] if client_id is None else judged_months(uow, client_id, 3)
-    choice = vote_on_renewal(client_id, months)
-    return VoteChoice(
-        choice.vote,
-        choice.reason,
-        choice.confidence,
-        tuple(consumed(uow.session, proposal.evidence_event_ids)),
-    )
+    return vote_on_renewal(client_id, months)
 
 
 CONSENSUS = Consensus("cpi", vote=vote, proposes=True)

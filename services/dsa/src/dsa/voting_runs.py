@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus, consumed
+from msp_events.runtime.consensus import Consensus
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -23,13 +23,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
     p = proposal.parameters
     vendor = p.get("vendor", "the vendor")
     row = uow.session.get(RenewalAdviceRow, (p.get("contract_id", ""), date.fromisoformat(p["term_end"])))
-    choice = vote_on_renewal(None if row is None else _view(uow, row), vendor)
-    return VoteChoice(
-        choice.vote,
-        choice.reason,
-        choice.confidence,
-        tuple(consumed(uow.session, proposal.evidence_event_ids)),
-    )
+    return vote_on_renewal(None if row is None else _view(uow, row), vendor)
 
 
 def _view(uow: UnitOfWork, row: RenewalAdviceRow) -> RenewalView:

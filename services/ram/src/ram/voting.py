@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus, consumed
+from msp_events.runtime.consensus import Consensus
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -46,10 +46,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         saving=None if saving is None else Decimal(saving["amount"]),
         currency=None if saving is None else saving["currency"],
     )
-    choice = vote_on_repricing(client_id, work)
-    return VoteChoice(
-        choice.vote, choice.reason, choice.confidence, tuple(consumed(session, proposal.evidence_event_ids))
-    )
+    return vote_on_repricing(client_id, work)
 
 
 def _months_back(month: date, k: int) -> date:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus, consumed
+from msp_events.runtime.consensus import Consensus
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -17,13 +17,7 @@ from sli.store.tables import Finding, Subscription
 
 def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
     if proposal.action == "raise_client_price" and "client_id" in proposal.parameters:
-        choice = _on_repricing(uow, proposal.parameters["client_id"])
-        return VoteChoice(
-            choice.vote,
-            choice.reason,
-            choice.confidence,
-            tuple(consumed(uow.session, proposal.evidence_event_ids)),
-        )
+        return _on_repricing(uow, proposal.parameters["client_id"])
     if proposal.action != "renew_vendor_contract":
         return VoteChoice("abstain", f"SLI has no view on {proposal.action}", Decimal(0))
     vendor = proposal.parameters.get("vendor", "")
@@ -31,13 +25,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
     seats = [
         SeatsOfVendor(r.quantity, r.consumed_units) for r in rows if r.vendor.casefold() == vendor.casefold()
     ]
-    choice = vote_on_renewal(vendor or "the vendor's", seats)
-    return VoteChoice(
-        choice.vote,
-        choice.reason,
-        choice.confidence,
-        tuple(consumed(uow.session, proposal.evidence_event_ids)),
-    )
+    return vote_on_renewal(vendor or "the vendor's", seats)
 
 
 CONSENSUS = Consensus("sli", vote=vote)

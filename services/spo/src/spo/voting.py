@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus, consumed
+from msp_events.runtime.consensus import Consensus
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -32,10 +32,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         open_monthly=sum((d.recurring_monthly_amount or Decimal(0) for d in deals), Decimal(0)),
         known=signal is not None or bool(deals) or session.get(ClientFact, client_id) is not None,
     )
-    choice = vote_on_repricing(client_id, outlook)
-    return VoteChoice(
-        choice.vote, choice.reason, choice.confidence, tuple(consumed(session, proposal.evidence_event_ids))
-    )
+    return vote_on_repricing(client_id, outlook)
 
 
 CONSENSUS = Consensus("spo", vote=vote)

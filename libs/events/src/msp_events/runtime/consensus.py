@@ -12,7 +12,8 @@ same everywhere lives here, so six services do not each re-implement it:
   ``decided_at``, so whichever event closes the decision, its id and bytes are the same.
 * **Voter**: ``on_proposed`` ignores a proposal that does not name this service, else asks the
   service's vote function (which reads its own store) and publishes ``decision.vote.cast`` dated
-  the service's "now", with the ids of the events its vote rests on.
+  the service's "now", with the ids of the events its vote rests on: those the vote function
+  names, then those of the proposal's evidence this service consumed itself (its inbox).
 """
 
 from __future__ import annotations
@@ -165,6 +166,10 @@ class Consensus:
         if self.vote is None or self.service not in proposal.required_voters:
             return
         choice = self.vote(uow, proposal)
+        # the proposal's evidence this voter read too (its inbox holds it), after its own
+        evidence = list(
+            dict.fromkeys([*choice.evidence_event_ids, *consumed(uow.session, proposal.evidence_event_ids)])
+        )
         cast_at = uow.now
         uow.emit(
             DecisionVoteCast(
@@ -174,7 +179,7 @@ class Consensus:
                 reason=choice.reason,
                 cast_at=cast_at,
                 confidence=choice.confidence,
-                evidence_event_ids=list(choice.evidence_event_ids),
+                evidence_event_ids=evidence,
             ),
             time=cast_at,
         )
