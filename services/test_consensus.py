@@ -116,6 +116,12 @@ def steps() -> list[tuple[str, list[Envelope[Any]]]]:
     return out
 
 
+def fact(type_name: str, key: str) -> Envelope[Any]:
+    """One of the facts the steps publish, by type and partition key."""
+    [found] = [e for _, facts in steps() for e in facts if e.type == type_name and e.partitionkey == key]
+    return found
+
+
 def _seats(sid: str, client_id: str, vendor: str, quantity: int, consumed: int) -> dict[str, Any]:
     return {
         "subscription_id": sid,
@@ -258,8 +264,11 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
         "cpi": ("abstain", Decimal(0)),
     }
     assert votes["sli"].reason == "45 of 50 Acme Backup seats in use (90.00 %): renew"
-    assert votes["dsa"].evidence_event_ids == [due.id]  # DSA consumed the reminder; SLI and CPI did not
-    assert votes["sli"].evidence_event_ids == [] and votes["cpi"].evidence_event_ids == []
+    # evidence: events each voter consumed. DSA read the reminder; SLI the Acme subscription it
+    # weighed; CPI, abstaining, cites nothing
+    assert votes["dsa"].evidence_event_ids == [due.id]
+    assert votes["sli"].evidence_event_ids == [fact("licensing.subscription.upserted", "S-ACME").id]
+    assert votes["cpi"].evidence_event_ids == []
     [reached] = [e for e in run.published("decision.reached.v2") if e.data.decision_id == decision_id]
     r = reached.data
     assert (r.outcome, r.approvals, r.rejections, r.abstentions, r.missing_voters) == (
@@ -304,6 +313,12 @@ async def test_repricing_waits_for_a_stopped_voter_and_completes_when_it_restart
     assert votes["sli"].reason == (
         "client C-1: 10 seats used but not billed (200.0000 USD a month): bill them before repricing"
     )
+    margins = [e for e in run.published("client.profitability.changed") if e.data.client_id == "C-1"]
+    newest = sorted(margins, key=lambda e: (e.time, e.id), reverse=True)[:3]
+    assert votes["ram"].evidence_event_ids == [e.id for e in newest]
+    [risk] = [e for e in run.published("client.churn.risk.changed") if e.data.client_id == "C-1"][-1:]
+    assert votes["spo"].evidence_event_ids == [risk.id]
+    assert votes["sli"].evidence_event_ids == [fact("licensing.subscription.upserted", "S-M365").id]
     [reached] = [e for e in run.published("decision.reached.v2") if e.data.decision_id == REPRICE]
     r = reached.data
     assert (r.outcome, r.approvals, r.rejections, r.missing_voters) == ("approved", 2, 1, [])

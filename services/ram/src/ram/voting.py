@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from sqlmodel import col, select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus
+from msp_events.runtime.consensus import Consensus, consumed_about
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -46,7 +47,9 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         saving=None if saving is None else Decimal(saving["amount"]),
         currency=None if saving is None else saving["currency"],
     )
-    return vote_on_repricing(client_id, work)
+    # the margin reports RAM read about the client (the last three)
+    evidence = consumed_about(session, "client.profitability.changed", [f"client/{client_id}"], latest=3)
+    return replace(vote_on_repricing(client_id, work), evidence_event_ids=tuple(evidence))
 
 
 def _months_back(month: date, k: int) -> date:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlmodel import select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus
+from msp_events.runtime.consensus import Consensus, consumed_about
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -22,10 +23,17 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         return VoteChoice("abstain", f"SLI has no view on {proposal.action}", Decimal(0))
     vendor = proposal.parameters.get("vendor", "")
     rows = uow.session.exec(select(Subscription).where(Subscription.status == "active")).all()
-    seats = [
-        SeatsOfVendor(r.quantity, r.consumed_units) for r in rows if r.vendor.casefold() == vendor.casefold()
-    ]
-    return vote_on_renewal(vendor or "the vendor's", seats)
+    mine = [r for r in rows if r.vendor.casefold() == vendor.casefold()]
+    choice = vote_on_renewal(
+        vendor or "the vendor's", [SeatsOfVendor(r.quantity, r.consumed_units) for r in mine]
+    )
+    return replace(choice, evidence_event_ids=_subscription_events(uow, mine))
+
+
+def _subscription_events(uow: UnitOfWork, rows: list[Subscription]) -> tuple[str, ...]:
+    """The latest ``licensing.subscription.upserted`` SLI read for each subscription it weighed."""
+    subjects = [f"subscription/{r.subscription_id}" for r in sorted(rows, key=lambda r: r.subscription_id)]
+    return tuple(consumed_about(uow.session, "licensing.subscription.upserted", subjects))
 
 
 CONSENSUS = Consensus("sli", vote=vote)
@@ -47,4 +55,7 @@ def _on_repricing(uow: UnitOfWork, client_id: str) -> VoteChoice:
         unused_seats=sum(f.seats for f in findings if f.finding_class == "unused"),
         currency=currencies[0] if currencies else None,
     )
-    return vote_on_repricing(client_id, licences)
+    return replace(
+        vote_on_repricing(client_id, licences),
+        evidence_event_ids=_subscription_events(uow, list(subscriptions)),
+    )

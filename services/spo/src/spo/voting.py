@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlmodel import col, select
 
 from msp_events.consensus import VoteChoice
-from msp_events.runtime.consensus import Consensus
+from msp_events.runtime.consensus import Consensus, consumed_about
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
@@ -32,7 +33,13 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
         open_monthly=sum((d.recurring_monthly_amount or Decimal(0) for d in deals), Decimal(0)),
         known=signal is not None or bool(deals) or session.get(ClientFact, client_id) is not None,
     )
-    return vote_on_repricing(client_id, outlook)
+    evidence = [
+        *consumed_about(session, "client.churn.risk.changed", [f"client/{client_id}"]),
+        *consumed_about(
+            session, "crm.opportunity.upserted", [f"opportunity/{d.opportunity_id}" for d in deals]
+        ),
+    ]
+    return replace(vote_on_repricing(client_id, outlook), evidence_event_ids=tuple(evidence))
 
 
 CONSENSUS = Consensus("spo", vote=vote)

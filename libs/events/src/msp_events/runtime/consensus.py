@@ -33,7 +33,16 @@ from msp_events.runtime.store import consensus_ballot, consensus_proposal, inbox
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed, DecisionReached, DecisionVoteCast
 
-__all__ = ["Consensus", "DecisionState", "VoteChoice", "ballots_of", "consumed", "decisions"]
+__all__ = [
+    "Consensus",
+    "DecisionState",
+    "VoteChoice",
+    "ballots_of",
+    "consumed",
+    "consumed_about",
+    "decisions",
+    "latest_by_subject",
+]
 
 
 VoteFunction = Callable[[UnitOfWork, DecisionProposed], VoteChoice]
@@ -233,3 +242,19 @@ def latest_by_subject(session: Session, action: str) -> dict[str, DecisionState]
     """Per subject (``client/C-1``, ``contract/VC-1``), this service's latest decision on
     ``action`` (the latest deadline wins): what an API shows next to the entity."""
     return {d.proposal.subject: d for d in decisions(session) if d.proposal.action == action}
+
+
+def consumed_about(session: Session, type_name: str, subjects: list[str], *, latest: int = 1) -> list[str]:
+    """Ids of the ``latest`` events of ``type_name`` this service consumed about each of
+    ``subjects`` (``subscription/S-1``, ``client/C-1``), newest first per subject, subjects in
+    the given order: the evidence a vote cites for the facts it read from its own store."""
+    out: list[str] = []
+    for subject in subjects:
+        rows = session.execute(
+            select(inbox.c.event_id)
+            .where(inbox.c.type == type_name, inbox.c.subject == subject)
+            .order_by(inbox.c.event_time.desc(), inbox.c.event_id)
+            .limit(latest)
+        ).all()
+        out.extend(r[0] for r in rows)
+    return out

@@ -96,7 +96,10 @@ inbox = Table(
     Column("type", String(255), nullable=False),
     Column("event_time", UtcDateTime(), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # what it was about (``client/C-1``): a voter cites the events it read about a subject
+    Column("subject", String(255), nullable=True),
 )
+Index("ix_inbox_type_subject", inbox.c.type, inbox.c.subject)
 
 outbox = Table(
     "outbox",

@@ -1,4 +1,5 @@
-"""Runtime tables for the consensus protocol: a proposer's proposals and the ballots it received.
+"""Runtime tables for the consensus protocol: a proposer's proposals and the ballots it received;
+the inbox keeps each event's subject, so a voter can cite the events about what it votes on.
 
 Revision ID: runtime_0002
 Revises: runtime_0001
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("inbox", sa.Column("subject", sa.String(255), nullable=True))
+    op.create_index("ix_inbox_type_subject", "inbox", ["type", "subject"])
     op.create_table(
         "consensus_proposal",
         sa.Column("decision_id", sa.String(255), primary_key=True),
@@ -47,3 +50,5 @@ def downgrade() -> None:
     op.drop_table("consensus_ballot")
     op.drop_index("ix_consensus_proposal_expires_at", table_name="consensus_proposal")
     op.drop_table("consensus_proposal")
+    op.drop_index("ix_inbox_type_subject", table_name="inbox")
+    op.drop_column("inbox", "subject")
