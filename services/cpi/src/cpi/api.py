@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from msp_events.runtime.api import EntityId, Limit, Month, Offset
+from msp_events.runtime.consensus import latest_by_subject
 
 from cpi.churn.repository import latest_scores
 from cpi.domain.alerts import Policy, band_of, drivers, problem_client
@@ -86,6 +87,14 @@ class ClientOut(Rounded):
         default=None, description="churn probability 0-1, when scored"
     )
     churn_band: str | None = None
+    repricing: Literal["open", "approved", "rejected", "expired"] | None = Field(
+        default=None,
+        description=(
+            "the agents' latest decision on raising the client's price (proposed after 3 months in "
+            "the critical band): open while SPO, RAM and SLI vote, then its outcome"
+        ),
+    )
+    repricing_decision_id: str | None = Field(default=None, description="that decision's id")
 
 
 SortKey = Literal["name", "margin", "effective_rate", "churn_risk"]
@@ -113,6 +122,7 @@ def list_clients(
         everyone = ClientRepository(session).list(status=status, limit=1_000_000, offset=0)
         lines = client_month_lines(session, [add_months(month, -1), month]) if month else {}
         risks = latest_scores(session)
+        repricings = latest_by_subject(session, "raise_client_price")
     out = []
     for c in everyone:
         row = ClientOut(client_id=c.client_id, name=c.name, status=c.status, tier=c.tier, currency=c.currency)
@@ -125,6 +135,9 @@ def list_clients(
             row.problem_client = problem_client(f.gross_margin_pct, earlier, policy)
         if (risk := risks.get(c.client_id)) is not None:
             row.churn_risk, row.churn_band = risk.probability, risk.band
+        if (decision := repricings.get(f"client/{c.client_id}")) is not None:
+            row.repricing = decision.status  # type: ignore[assignment]  # open or an outcome
+            row.repricing_decision_id = decision.proposal.decision_id
         out.append(row)
     if sort != "name":
         field = {

@@ -22,7 +22,7 @@ from msp_events.types.psa import (
     TimeEntryLogged,
 )
 
-from cpi import services
+from cpi import services, voting
 from cpi.churn import services as churn
 from cpi.domain.clients import ClientVersion
 from cpi.services import LedgerConfig
@@ -84,5 +84,7 @@ def build_router(config: LedgerConfig) -> HandlerRouter:
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, config)
         churn.on_clock(uow, uow.now)
+        voting.CONSENSUS.close_due(uow)
 
+    voting.CONSENSUS.wire(router)
     return router

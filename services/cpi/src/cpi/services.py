@@ -33,6 +33,7 @@ from msp_events.types.billing import InvoiceIssued
 from msp_events.types.licensing import SubscriptionUpserted
 from msp_events.types.psa import AgreementUpserted, TechnicianUpserted, TimeEntryLogged
 
+from cpi import voting
 from cpi.domain.alerts import Judgement, Policy, judge, summary
 from cpi.domain.clients import ClientVersion, supersedes
 from cpi.domain.costing import (
@@ -650,6 +651,7 @@ def _settle(
         if first is not None:
             for month in months_between(first, closable):
                 _judge(uow, config, month)
+                voting.propose_repricing(uow, month, config.policy.target_pct)
         close.last_closed_month = closable
         session.add(close)
 

@@ -17,7 +17,7 @@ from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import TicketUpdated
 
-from dsa import anomaly_runs, roi_runs, services, vendor_runs
+from dsa import anomaly_runs, roi_runs, services, vendor_runs, voting_runs
 from dsa.domain.budgets import BudgetVersion
 from dsa.domain.spend import SpendLine
 
@@ -106,3 +106,6 @@ def on_allocation_advice(uow: UnitOfWork, event: Envelope[ResourceAllocationReco
 def on_ticket_updated(uow: UnitOfWork, event: Envelope[TicketUpdated]) -> None:
     """A ticket's assignment: the sign that RAM's move of that ticket was acted on (ROI ledger)."""
     roi_runs.record_ticket_assignment(uow, event.data)
+
+
+voting_runs.CONSENSUS.wire(router)

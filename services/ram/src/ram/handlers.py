@@ -13,7 +13,7 @@ from msp_events.types.dispatch import VisitRequested
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import TechnicianUpserted, TicketUpdated, TimeEntryLogged
 
-from ram import services
+from ram import services, voting
 from ram.domain.technicians import CostRate, TechnicianVersion
 from ram.settings import Settings
 
@@ -73,4 +73,5 @@ def build_router(settings: Settings) -> HandlerRouter:
     def on_profitability(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
         services.on_profitability_changed(uow, event.data, settings)
 
+    voting.CONSENSUS.wire(router)
     return router

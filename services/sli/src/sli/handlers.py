@@ -16,7 +16,7 @@ from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import AgreementUpserted
 from msp_events.types.rmm import SoftwareInventoried
 
-from sli import services
+from sli import services, voting
 from sli.domain.subscriptions import SubscriptionVersion
 from sli.services import DeskConfig
 from sli.store import facts
@@ -78,4 +78,5 @@ def build_router(config: DeskConfig) -> HandlerRouter:
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, config)
 
+    voting.CONSENSUS.wire(router)
     return router

@@ -22,7 +22,7 @@ from msp_events.types.crm import OpportunityUpserted
 from msp_events.types.platform import ClockTicked
 from msp_events.types.psa import AgreementUpserted, ClientUpserted, TimeEntryLogged
 
-from spo import proposing, services, suggesting
+from spo import proposing, services, suggesting, voting
 from spo.domain.opportunities import OpportunityVersion
 from spo.domain.suggestions import Rules
 from spo.proposing import ProposalConfig
@@ -83,6 +83,7 @@ def build_router(
         services.settle_scores(uow)
         proposing.on_checked(uow, event.data, proposals)
 
+    voting.CONSENSUS.wire(router)
     return router
 
 

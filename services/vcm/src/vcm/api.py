@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from msp_events import Envelope
 from msp_events.runtime.api import EntityId, Limit, Offset
+from msp_events.runtime.consensus import decisions
 from msp_events.runtime.delivery import append_outbox, claim_inbox
 from msp_events.runtime.store import service_clock
 from msp_events.runtime.uow import UnitOfWork
@@ -33,6 +34,7 @@ from msp_events.types.contracts import ContractDocumentReceived, MediaType
 from vcm import services, vendor_signals
 from vcm import terms as columns
 from vcm.accuracy import SCORED
+from vcm.domain.consensus import renewal_decision_id
 from vcm.domain.deadlines import Deadline, current_deadline, term_end_on
 from vcm.domain.documents import ReceivedDocument
 from vcm.domain.extraction import CATEGORIES
@@ -771,6 +773,14 @@ class RenewalOut(BaseModel):
     annual_value: Decimal | None
     currency: str | None
     case_status: str | None = Field(description="the renewal case, once the first reminder opened it")
+    consensus: Literal["open", "approved", "rejected", "expired"] | None = Field(
+        default=None,
+        description=(
+            "the agents' vote on renewing (DSA, SLI, CPI; only at or above CONSENSUS_THRESHOLD): open "
+            "while they vote, then its outcome, also recorded on the renewal case"
+        ),
+    )
+    consensus_decision_id: str | None = Field(default=None, description="that decision's id")
 
 
 @router.get(
@@ -788,12 +798,14 @@ def list_renewals(
     with Session(request.app.state.service.engine) as session:
         today = _today(session)
         repo = ContractRepository(session)
+        votes = {d.proposal.decision_id: d for d in decisions(session) if d.proposal.proposer == "vcm"}
         out = []
         for row in repo.with_notice():
             deadline = current_deadline(columns.renewal_terms(row), today)
             if deadline is None or (deadline.notice_deadline - today).days > within_days:
                 continue
             case = repo.case(row.contract_id, deadline.notice_deadline)
+            vote = votes.get(renewal_decision_id(row.contract_id, deadline.notice_deadline))
             out.append(
                 RenewalOut(
                     contract_id=row.contract_id,
@@ -805,6 +817,8 @@ def list_renewals(
                     annual_value=row.annual_value,
                     currency=row.currency,
                     case_status=None if case is None else case.status,
+                    consensus=None if vote is None else vote.status,  # type: ignore[arg-type]
+                    consensus_decision_id=None if vote is None else vote.proposal.decision_id,
                 )
             )
         out.sort(key=lambda r: (r.notice_deadline, r.contract_id))

@@ -18,7 +18,11 @@ from vcm.store.tables import METADATA
 
 def create_service(settings: Settings | None = None, transport: Transport | None = None) -> Service:
     settings = settings or Settings()
-    policy = Policy(reminder_offsets=tuple(sorted(set(settings.reminder_days), reverse=True)))
+    policy = Policy(
+        reminder_offsets=tuple(sorted(set(settings.reminder_days), reverse=True)),
+        consensus_threshold=settings.consensus_threshold,
+        consensus_vote_days=settings.consensus_vote_days,
+    )
     return Service(
         settings=settings,
         router=handlers.build_router(policy),

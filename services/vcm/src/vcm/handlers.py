@@ -15,7 +15,7 @@ from msp_events.types.contracts import ContractDocumentReceived
 from msp_events.types.licensing import SubscriptionUpserted
 from msp_events.types.platform import ClockTicked
 
-from vcm import services, vendor_signals
+from vcm import deciding, services, vendor_signals
 from vcm.services import Policy
 
 
@@ -34,6 +34,7 @@ def build_router(policy: Policy) -> HandlerRouter:
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
         services.on_clock(uow, policy)
+        deciding.CONSENSUS.close_due(uow)
 
     @router.handles(SpendAnomalyDetected)
     def on_spend_anomaly(uow: UnitOfWork, event: Envelope[SpendAnomalyDetected]) -> None:
@@ -51,6 +52,7 @@ def build_router(policy: Policy) -> HandlerRouter:
     def on_renewal_spend(uow: UnitOfWork, event: Envelope[SpendVendorAnalyzed]) -> None:
         vendor_signals.record_renewal_spend(uow, event.data)
 
+    deciding.CONSENSUS.wire(router)
     return router
 
 

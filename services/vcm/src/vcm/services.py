@@ -14,7 +14,9 @@ from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import ContractRenewalDue
 from msp_events.types.contracts import ContractDocumentReceived, ContractTermsExtracted
 
+from vcm import deciding
 from vcm import terms as columns
+from vcm.domain.consensus import needs_consensus
 from vcm.domain.deadlines import (
     DEFAULT_OFFSETS,
     Period,
@@ -39,6 +41,9 @@ class Policy:
     reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS
     approval_rules: tuple[ApprovalRule, ...] = DEFAULT_RULES
     unreadable_review: tuple[str, ...] = field(default=("document",))
+    consensus_threshold: Decimal = Decimal(10000)
+    """Annual value (contract currency) from which a renewal goes to DSA, SLI and CPI for a vote."""
+    consensus_vote_days: int = 7
 
 
 def contract_id_for(sha256: str) -> str:
@@ -222,7 +227,9 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                     )
             open_renewal_case(contracts, row, deadline.notice_deadline, deadline.term_end, today)
             if money is not None:
-                uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
+                due = uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
+                if needs_consensus(money.amount, policy.consensus_threshold):
+                    deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
 
 
 def open_renewal_case(

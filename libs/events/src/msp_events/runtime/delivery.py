@@ -32,7 +32,13 @@ def claim_inbox(session: Session, causes: Sequence[Envelope[Any]]) -> set[InboxK
     for cause in causes:
         rows.setdefault(
             inbox_key(cause),
-            {"source": cause.source, "event_id": cause.id, "type": cause.type, "event_time": cause.time},
+            {
+                "source": cause.source,
+                "event_id": cause.id,
+                "type": cause.type,
+                "event_time": cause.time,
+                "subject": (cause.subject or "")[:255] or None,
+            },
         )
     if not rows:
         return set()

@@ -96,7 +96,10 @@ inbox = Table(
     Column("type", String(255), nullable=False),
     Column("event_time", UtcDateTime(), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # what it was about (``client/C-1``): a voter cites the events it read about a subject
+    Column("subject", String(255), nullable=True),
 )
+Index("ix_inbox_type_subject", inbox.c.type, inbox.c.subject)
 
 outbox = Table(
     "outbox",
@@ -159,3 +162,35 @@ def _sqlite_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+# -- consensus (msp_events.runtime.consensus) -------------------------------------------------------
+# Every service may propose and vote, so the proposer's bookkeeping ships with the runtime.
+
+consensus_proposal = Table(
+    "consensus_proposal",
+    RUNTIME_METADATA,
+    Column("decision_id", String(255), primary_key=True),
+    Column("payload", Text(), nullable=False),  # the DecisionProposed as published (JSON)
+    # the proposal's envelope: decision.reached is derived from it, whatever closes the decision
+    Column("event_source", String(255), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("correlation_id", String(255), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+    Column("outcome", String(16), nullable=True),  # null while open
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("result", Text(), nullable=True),  # the DecisionReached as published (JSON)
+)
+
+consensus_ballot = Table(
+    "consensus_ballot",
+    RUNTIME_METADATA,
+    Column("decision_id", String(255), primary_key=True),
+    Column("event_id", String(255), primary_key=True),
+    Column("voter", String(32), nullable=False),
+    Column("vote", String(16), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("confidence", String(32), nullable=True),  # a decimal string, exact on every backend
+    Column("evidence", Text(), nullable=False),  # JSON list of event ids
+    Column("cast_at", UtcDateTime(), nullable=False),
+)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from msp_events.envelope import Envelope
+from msp_events.envelope import Envelope, derived_event_id
 from msp_events.registry import SERVICES, EventData, spec_for
 from msp_events.runtime.store import service_clock
 
@@ -131,14 +131,37 @@ class UnitOfWork:
         Its event time is the cause's, or ``time`` when the event happens later than its cause (a
         correction dated no earlier than the event it corrects); ``time`` earlier than the cause's
         raises ``ValueError``: an effect never precedes its cause. The id is derived as always."""
-        spec = spec_for(data)
-        if spec.owner != self.service and not (spec.owner == "agents" and self.service in SERVICES):
-            raise OwnershipError(f"{self.service} may not publish {spec.type}; its owner is {spec.owner}")
+        self._check_owner(data)
         envelope = self.cause.caused(
             data, source=f"msp.{self.service}", producer=self.service, seq=len(self.emitted), time=time
         )
         self.emitted.append(envelope)
         return envelope
+
+    def emit_effect_of(
+        self, data: EventData, *, source: str, id: str, correlationid: str, time: datetime, seq: int = 0
+    ) -> Envelope[Any]:
+        """Publish ``data`` as the effect of an *earlier* event (``source``/``id``), not of the one
+        being handled: for an outcome that several events can complete (the last vote or the
+        deadline's tick closes a decision), so its id, causation and time come from the facts and
+        not from whichever of them happened to arrive last. ``seq`` tells this producer's effects
+        of that event apart."""
+        self._check_owner(data)
+        envelope = Envelope.build(
+            data,
+            source=f"msp.{self.service}",
+            time=time,
+            id=derived_event_id(source, id, self.service, seq),
+            correlationid=correlationid,
+            causationid=id,
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+    def _check_owner(self, data: EventData) -> None:
+        spec = spec_for(data)
+        if spec.owner != self.service and not (spec.owner == "agents" and self.service in SERVICES):
+            raise OwnershipError(f"{self.service} may not publish {spec.type}; its owner is {spec.owner}")
 
     # -- used by the runtime ----------------------------------------------------------------------
     def advance_clock(self, now: datetime) -> None:
