@@ -7,6 +7,7 @@ consensus chains, rule 4) is one more function in ``RULES``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,8 +87,31 @@ def rule3_renewal_spend(events: Events) -> list[Chain]:
     return chains
 
 
+def rule4_consensus(events: Events) -> list[Chain]:
+    """A proposal → a vote from each required voter that answered → one ``decision.reached``,
+    caused by the proposal, whose ballots are the voters' votes and whose missing voters are the
+    others. Returns one chain per decision (proposal → outcome)."""
+    votes = caused_by(events, "decision.vote.cast", "decision.proposed")
+    reached = caused_by(events, "decision.reached", "decision.proposed")
+    outcomes = Counter(c.output.data.decision_id for c in reached)
+    assert [d for d, n in outcomes.items() if n > 1] == [], "a decision was published twice"
+    voted: dict[str, set[str]] = {}
+    for c in votes:
+        assert c.output.data.decision_id == c.trigger.data.decision_id
+        assert c.output.data.voter in c.trigger.data.required_voters, f"{c.output.id}: an unasked voter"
+        voted.setdefault(c.output.data.decision_id, set()).add(c.output.data.voter)
+    for c in reached:
+        proposal, outcome = c.trigger.data, c.output.data
+        assert outcome.decision_id == proposal.decision_id and outcome.proposer == proposal.proposer
+        counted = {b.voter for b in outcome.ballots}
+        assert counted <= voted.get(proposal.decision_id, set()), f"{c.output.id}: a ballot nobody cast"
+        assert set(outcome.missing_voters) == set(proposal.required_voters) - counted
+    return reached
+
+
 RULES: dict[str, Callable[[Events], list[Chain]]] = {
     "rule 1: margin drop -> re-plan": rule1_margin_drop_replans,
     "rule 2: opportunity -> compliance check": rule2_opportunity_compliance,
     "rule 3: renewal -> spend analysis": rule3_renewal_spend,
+    "rule 4: proposal -> votes -> one decision": rule4_consensus,
 }

@@ -8,7 +8,9 @@ fast suite (``make test-unit``) deselects them with ``-m "not integration"``.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -90,3 +92,41 @@ def postgres_databases(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
 def postgres_url(postgres_databases: Callable[[], str]) -> str:
     """A fresh, empty database for one test."""
     return postgres_databases()
+
+
+TEST_PREFIX = re.compile(r"^[a-z]{1,10}(?=[0-9a-f]*\d)[0-9a-f]{6,12}\.")
+"""The topic prefixes tests make (``t1a2b3c4d.``, ``eco…``, ``crash…``): never a registry topic's."""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Delete the topics earlier test runs left on a long-lived local broker.
+
+    Every Kafka test works under a fresh prefix and none deletes its topics; a broker that served a
+    few full runs holds tens of thousands of partitions and dies of "Too many open files" (the
+    limit here is 20,000 and cannot be raised), failing every Kafka test after it. Done once, by
+    the controlling process before the workers start; a test session running beside this one on
+    the same broker would lose its topics, so run one suite at a time per broker.
+    """
+    if hasattr(session.config, "workerinput") or not (bootstrap := os.getenv("KAFKA_BOOTSTRAP_SERVERS")):
+        return
+    try:
+        deleted = asyncio.run(_delete_test_topics(bootstrap))
+    except Exception as exc:  # the broker may be down: the tests that need it will say so
+        print(f"\nleftover test topics not deleted: {exc}")
+        return
+    if deleted:
+        print(f"\ndeleted {deleted} topics left by earlier test runs on {bootstrap}")
+
+
+async def _delete_test_topics(bootstrap: str) -> int:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        stale = sorted(t for t in await admin.list_topics() if TEST_PREFIX.match(t))
+        for start in range(0, len(stale), 500):
+            await admin.delete_topics(stale[start : start + 500], timeout_ms=60_000)
+        return len(stale)
+    finally:
+        await admin.close()
