@@ -148,6 +148,8 @@ async def test_the_api_lists_clients_by_name(cpi: Running) -> None:
             "problem_client": None,  # no ledger yet: not judged
             "churn_risk": None,
             "churn_band": None,
+            "repricing": None,  # no repricing decision proposed for it
+            "repricing_decision_id": None,
         }
     ]
     assert [c["client_id"] for c in second] == ["C-1001"]
