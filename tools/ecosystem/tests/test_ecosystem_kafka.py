@@ -30,7 +30,13 @@ from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.runner import Outcome, Scenario, run_embedded, run_on_kafka
 
 sys.path.insert(0, str(Path(__file__).parent))
-from chains import RULES, rule1_margin_drop_replans, rule2_opportunity_compliance, rule3_renewal_spend
+from chains import (
+    RULES,
+    rule1_margin_drop_replans,
+    rule2_opportunity_compliance,
+    rule3_renewal_spend,
+    rule4_consensus,
+)
 
 # six cold starts and ~2,500 facts paced by day take minutes on a loaded 2-core machine
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
@@ -149,3 +155,20 @@ def test_embedded_and_kafka_give_the_same_derived_events_byte_for_byte(
     diff = diff_events(embedded.derived, outcome.derived, match="id")
     assert diff.is_equal, diff.summary()
     assert canonical(outcome.derived) == canonical(embedded.derived)
+
+
+def test_rule_4_each_proposal_gets_its_voters_ballots_and_one_decision(
+    on_kafka: tuple[Ecosystem, Outcome],
+) -> None:
+    """Consensus across processes: VCM proposes the renewals above its threshold, DSA, SLI and CPI
+    (each its own process and database) vote, VCM decides each once."""
+    _, outcome = on_kafka
+    decisions = rule4_consensus(outcome.events)
+    assert decisions, "the scenario has no decision"
+    votes = outcome.by_type("decision.vote.cast")
+    for chain in decisions:
+        proposal, reached = chain.trigger.data, chain.output.data
+        cast = {v.data.voter for v in votes if v.data.decision_id == proposal.decision_id}
+        assert cast == set(proposal.required_voters), f"{proposal.decision_id}: a voter did not answer"
+        assert reached.missing_voters == []
+        assert reached.outcome in ("approved", "rejected")
