@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from msp_events.runtime.store import insert_for
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import (
     ContractRenewalDue,
@@ -55,8 +55,8 @@ def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | Ti
     # comes through here (the busiest fact an MSP has), so the round trip and the ORM object count.
     mapper = inspect(type(row))
     values = {attr.columns[0].name: getattr(row, attr.key) for attr in mapper.column_attrs}
-    insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = uow.session.execute(insert(mapper.local_table).values(values).on_conflict_do_nothing())
+    insert = insert_for(uow.session.get_bind().dialect.name, mapper.local_table)
+    result = uow.session.execute(insert.values(values).on_conflict_do_nothing())
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 

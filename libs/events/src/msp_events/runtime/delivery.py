@@ -11,12 +11,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from msp_events.codec.kafka import encode_binary
 from msp_events.envelope import Envelope
-from msp_events.runtime.store import inbox, outbox
+from msp_events.runtime.store import inbox, insert_for, outbox
 
 InboxKey = tuple[str, str]
 """(source, id): what makes a delivery the same event (CloudEvents identity)."""
@@ -42,10 +41,8 @@ def claim_inbox(session: Session, causes: Sequence[Envelope[Any]]) -> set[InboxK
         )
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(inbox)
+        insert_for(session.get_bind().dialect.name, inbox)
         .values(list(rows.values()))
         .on_conflict_do_nothing()
         .returning(inbox.c.source, inbox.c.event_id)

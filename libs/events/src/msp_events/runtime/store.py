@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
 RUNTIME_METADATA = MetaData()
@@ -128,6 +129,12 @@ service_clock = Table(
     Column("clock", String(64), primary_key=True),
     Column("now", UtcDateTime(), nullable=False),
 )
+
+
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, in the store's dialect: PostgreSQL in production, SQLite
+    in the embedded default (both spell it the same way, from different modules)."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def normalise_url(url: str) -> str:

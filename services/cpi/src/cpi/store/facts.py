@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from msp_events.runtime.store import insert_for
 
 from cpi.store.tables import LicenceLeakage, TimeEntry
 
@@ -69,7 +70,7 @@ def upsert(session: Session, table: str, rows: Sequence[Mapping[str, Any]]) -> N
 def _upsert(dialect: str, table: str) -> Insert:
     """Built once per dialect and table (its compiled form is then cached by SQLAlchemy)."""
     t = TABLES[table]
-    insert = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+    insert = insert_for(dialect, t)
     columns = [c.name for c in t.columns if c.name not in PRIMARY_KEYS[table]]
     return insert.on_conflict_do_update(
         index_elements=list(PRIMARY_KEYS[table]),
