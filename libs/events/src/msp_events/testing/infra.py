@@ -105,9 +105,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     few full runs holds tens of thousands of partitions and dies of "Too many open files" (the
     limit here is 20,000 and cannot be raised), failing every Kafka test after it. Done once, by
     the controlling process before the workers start; a test session running beside this one on
-    the same broker would lose its topics, so run one suite at a time per broker.
+    the same broker would lose its topics, so run one suite at a time per broker, or set
+    ``MSP_KEEP_TEST_TOPICS=1`` in every session that shares it (then clean up with one session
+    run alone later).
     """
     if hasattr(session.config, "workerinput") or not (bootstrap := os.getenv("KAFKA_BOOTSTRAP_SERVERS")):
+        return
+    if os.getenv("MSP_KEEP_TEST_TOPICS", "").strip() not in ("", "0"):
         return
     try:
         deleted = asyncio.run(_delete_test_topics(bootstrap))
