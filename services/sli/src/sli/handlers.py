@@ -56,11 +56,11 @@ def build_router(config: DeskConfig) -> HandlerRouter:
 
     @router.handles(SeatActivity)
     def on_seat_activity(uow: UnitOfWork, event: Envelope[SeatActivity]) -> None:
-        facts.record_seat_activity(uow.session, event.data, event.data.digest())
+        facts.record_seat_activity(uow, event.data, event.data.digest())
 
     @router.handles(SoftwareInventoried)
     def on_software(uow: UnitOfWork, event: Envelope[SoftwareInventoried]) -> None:
-        facts.record_software(uow.session, event.data, event.data.digest(), config.software_skus)
+        facts.record_software(uow, event.data, event.data.digest(), config.software_skus)
 
     @router.handles(AgreementUpserted)
     def on_agreement(uow: UnitOfWork, event: Envelope[AgreementUpserted]) -> None:
@@ -79,4 +79,8 @@ def build_router(config: DeskConfig) -> HandlerRouter:
         services.on_clock(uow, config)
 
     voting.CONSENSUS.wire(router)
+    # seat activity and inventories are held per batch; any other message sees them written first
+    router.before(
+        lambda uow: uow.batch.flush(uow.session, facts.HELD), except_for=(SeatActivity, SoftwareInventoried)
+    )
     return router

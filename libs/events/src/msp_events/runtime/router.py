@@ -46,6 +46,16 @@ class HandlerRouter:
 
         return register
 
+    def before(
+        self, step: Callable[[UnitOfWork], None], *, except_for: tuple[type[EventData], ...] = ()
+    ) -> None:
+        """Run ``step`` before every handler registered so far, except those of ``except_for``: for
+        work a batch holds (``UnitOfWork.batch``) that every other message must see written first."""
+        skipped = {REGISTRY.for_model(model).type for model in except_for}
+        for type_name, route in list(self._routes.items()):
+            if type_name not in skipped:
+                self._routes[type_name] = Route(route.spec, _after(step, route.handler))
+
     def route(self, type_name: str) -> Route | None:
         return self._routes.get(type_name)
 
@@ -56,3 +66,11 @@ class HandlerRouter:
     @property
     def topics(self) -> list[str]:
         return sorted({r.spec.topic for r in self._routes.values()})
+
+
+def _after(step: Callable[[UnitOfWork], None], handler: Handler) -> Handler:
+    def run(uow: UnitOfWork, event: Envelope[Any]) -> None:
+        step(uow)
+        handler(uow, event)
+
+    return run

@@ -8,7 +8,9 @@ reads the wall clock: ``at`` / ``now`` come from the event or ``uow.now``.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from msp_events.runtime.merged_rows import merge_row
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.billing import InvoiceIssued, PaymentReceived
 from msp_events.types.psa import AgreementUpserted, ClientUpserted, TicketUpdated
@@ -21,27 +23,47 @@ from cpi.churn.tables import (
     ChurnTicket,
 )
 
+CHURN_TICKETS = "cpi.churn_tickets"
+"""The batch's held ticket changes (``msp_events.runtime.merged_rows``): ticket states are the
+busiest fact CPI reads, and each changes one row; ``on_clock`` writes them before it scores."""
+_TICKET_KEY = ("ticket_id",)
+
 
 def record_ticket(uow: UnitOfWork, ticket: TicketUpdated, at: datetime) -> None:
     """Keep when the ticket opened and when its SLA breach and CSAT rating were first known."""
     known = ticket.updated_at or at
-    row = uow.session.get(ChurnTicket, ticket.ticket_id)
+    merge_row(
+        uow,
+        CHURN_TICKETS,
+        ChurnTicket.__table__,  # type: ignore[arg-type]
+        _TICKET_KEY,
+        (ticket.ticket_id,),
+        lambda row: merge_ticket(row, ticket, known),
+    )
+
+
+def merge_ticket(row: dict[str, Any] | None, ticket: TicketUpdated, known: datetime) -> dict[str, Any]:
+    """One version of a ticket merged into what is kept of it (the same result in any order but
+    ties, which message order decides, as it did row by row)."""
     if row is None:
-        row = ChurnTicket(
-            ticket_id=ticket.ticket_id,
-            client_id=ticket.client_id,
-            opened_at=ticket.opened_at,
-            updated_at=known,
-        )
-    if ticket.sla_breached and (row.breached_at is None or known < row.breached_at):
-        row.breached_at = known
-    if ticket.csat_rating is not None and (row.csat_at is None or known >= row.csat_at):
+        row = {
+            "ticket_id": ticket.ticket_id,
+            "client_id": ticket.client_id,
+            "opened_at": ticket.opened_at,
+            "breached_at": None,
+            "csat_rating": None,
+            "csat_at": None,
+            "updated_at": known,
+        }
+    if ticket.sla_breached and (row["breached_at"] is None or known < row["breached_at"]):
+        row["breached_at"] = known
+    if ticket.csat_rating is not None and (row["csat_at"] is None or known >= row["csat_at"]):
         # the latest rating wins; it counts from the first version that carried any rating
-        row.csat_at = known if row.csat_at is None else row.csat_at
-        row.csat_rating = ticket.csat_rating
-    if known >= row.updated_at:
-        row.client_id, row.opened_at, row.updated_at = ticket.client_id, ticket.opened_at, known
-    uow.session.add(row)
+        row["csat_at"] = known if row["csat_at"] is None else row["csat_at"]
+        row["csat_rating"] = ticket.csat_rating
+    if known >= row["updated_at"]:
+        row["client_id"], row["opened_at"], row["updated_at"] = ticket.client_id, ticket.opened_at, known
+    return row
 
 
 def record_invoice_due(uow: UnitOfWork, invoice: InvoiceIssued, at: datetime) -> None:
@@ -115,4 +137,5 @@ def on_clock(uow: UnitOfWork, now: datetime) -> None:
     """At the first tick of a month: retrain when due, rescore every client, publish band changes."""
     from cpi.churn.scoring import refresh  # the model code (scikit-learn) loads on the first tick
 
+    uow.batch.flush(uow.session, CHURN_TICKETS)  # scoring reads the tickets
     refresh(uow, now)
