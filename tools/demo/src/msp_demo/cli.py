@@ -1,10 +1,12 @@
 """``msp-demo`` (``make demo``): simulate an MSP, run the six agents on it in this process, brief.
 
     msp-demo [--seed 7] [--clients 40] [--months 12] [--technicians N] [--out out/demo] [--state .demo]
+             [--kafka HOST:PORT --database-url URL]
 
 Steps: ``scenario`` (the simulated log and its truth) → ``run`` (embedded agents, progress bar,
-then a duplicate, a late fact and a malformed message) → ``findings`` (the agents' APIs and the
-event log) → ``scoring`` (against the truth) → ``briefing`` (terminal), ``report`` (HTML) and
+then a duplicate, a late fact and a malformed message; with ``--kafka`` the agents are processes
+on Kafka and PostgreSQL instead, ``on_kafka``) → ``findings`` (the agents' APIs on their stores and
+the event log) → ``scoring`` (against the truth) → ``briefing`` (terminal), ``report`` (HTML) and
 ``summary`` (JSON).
 """
 
@@ -21,8 +23,10 @@ import typer
 from rich.console import Console
 
 from msp_demo import briefing, report, scenario, scoring, summary
-from msp_demo.findings import collect, months_between, read_event_log
+from msp_demo.findings import Stores, collect, months_between, read_event_log, sqlite_stores
+from msp_demo.on_kafka import agents_on_kafka, run_on_kafka
 from msp_demo.run import AgentCounts, Hiccups, counts, embedded, hiccups, run_log, write_log
+from msp_sim.params import Params
 
 app = typer.Typer(add_completion=False)
 
@@ -50,9 +54,19 @@ async def _run(
 
 
 def demo(
-    seed: int, clients: int, months: int, technicians: int | None, out: Path, state: Path, console: Console
+    seed: int,
+    clients: int,
+    months: int,
+    technicians: int | None,
+    out: Path,
+    state: Path,
+    console: Console,
+    *,
+    kafka: str | None = None,
+    database_url: str | None = None,
 ) -> Outcome:
-    """The whole demo; returns what it wrote (the tests call this with a tiny scenario)."""
+    """The whole demo; returns what it wrote (the tests call this with a tiny scenario). With
+    ``kafka`` and ``database_url`` the agents run as processes on them instead of in this process."""
     seconds: dict[str, float] = {}
     params = scenario.params_for(seed, clients, months, technicians)
     started = time.perf_counter()
@@ -64,15 +78,64 @@ def demo(
         sim = scenario.simulate(params, state)
     seconds["simulate"] = time.perf_counter() - started
     console.print(f"simulated {sim.events:,} facts ({sim.log}, truth in {sim.truth_path})")
-    _, run_seconds, final, absorbed, event_log = asyncio.run(_run(sim.log, state, console))
-    seconds |= run_seconds
+    if kafka is None:
+        _, run_seconds, final, absorbed, event_log = asyncio.run(_run(sim.log, state, console))
+        return _present(
+            sim,
+            params,
+            seconds | run_seconds,
+            final,
+            absorbed,
+            event_log,
+            sqlite_stores(state),
+            out,
+            state,
+            console,
+        )
+    if database_url is None:
+        raise typer.BadParameter(
+            "--kafka needs --database-url (a PostgreSQL server the agents' databases go on)"
+        )
+    mode = f"each agent a process on Kafka {kafka} and PostgreSQL"
+    console.print(f"[bold]{mode}[/bold]")
+    with agents_on_kafka(kafka, database_url, state) as ecosystem:
+        _, run_seconds, final, absorbed, event_log = asyncio.run(
+            run_on_kafka(ecosystem, sim.log, state, console)
+        )
+        return _present(
+            sim,
+            params,
+            seconds | run_seconds,
+            final,
+            absorbed,
+            event_log,
+            ecosystem.urls(),
+            out,
+            state,
+            console,
+        )
+
+
+def _present(
+    sim: scenario.Scenario,
+    params: Params,
+    seconds: dict[str, float],
+    final: dict[str, AgentCounts],
+    absorbed: Hiccups | None,
+    event_log: Path,
+    stores: Stores,
+    out: Path,
+    state: Path,
+    console: Console,
+) -> Outcome:
+    """Findings from the agents' stores and the event log, scored; the summary, report and briefing."""
     started = time.perf_counter()
     with console.status("reading the agents' findings and scoring them against the truth …"):
         months_run = months_between(params.start, params.end)
-        findings = collect(state, event_log, months_run, params.currency)
+        findings = collect(stores, event_log, months_run, params.currency)
         _, _, envelopes = read_event_log(event_log)
         outputs = [e for e in envelopes if e.source.startswith("msp.")]
-        scores = scoring.score_all(sim.truth_path, sim.log, state, outputs, findings.renewals_due)
+        scores = scoring.score_all(sim.truth_path, sim.log, stores, outputs, findings.renewals_due)
     seconds["findings"] = time.perf_counter() - started
     data = summary.build(sim, findings, scores, final, absorbed)
     summary_path = out / "summary.json"
@@ -106,12 +169,25 @@ def main_command(
     state: Annotated[
         Path, typer.Option(help="the agents' SQLite files, the simulated log and events.jsonl")
     ] = Path(".demo"),
+    kafka: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of a Kafka cluster: run each agent as its own process on it"),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="with --kafka: a PostgreSQL URL whose role may CREATE DATABASE (one per agent)"),
+    ] = None,
 ) -> None:
-    """Simulate an MSP, run the six agents on it in this process, print a briefing, write a report."""
+    """Simulate an MSP, run the six agents on it (in this process, or as processes on Kafka and
+    PostgreSQL), print a briefing, write a report."""
     logging.basicConfig(level=logging.ERROR)
     # the malformed message is sent on purpose: the briefing reports its dead letter
     logging.getLogger("msp_events.runtime.pump").setLevel(logging.CRITICAL)
-    demo(seed, clients, months, technicians, out, state, Console())
+    if (kafka is None) != (database_url is None):
+        raise typer.BadParameter(
+            "give --kafka and --database-url together (or neither: the embedded default)"
+        )
+    demo(seed, clients, months, technicians, out, state, Console(), kafka=kafka, database_url=database_url)
 
 
 def main() -> None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from msp_events import agents, eventlog
 from msp_events.envelope import Envelope
@@ -84,12 +85,22 @@ class Findings:
 # -- the agents' APIs ------------------------------------------------------------------------------------
 
 
-def api_client(name: str, state_dir: Path) -> httpx.AsyncClient:
-    """An in-process client of one agent's API on its SQLite file, authentication off (the demo reads
-    its own agents on one machine; the runtime warns about it)."""
+Stores = Mapping[str, str]
+"""Agent name -> its database URL: the SQLite files of the embedded run, or the PostgreSQL databases
+of the agents' processes on Kafka. The findings read the same way from either."""
+
+
+def sqlite_stores(state_dir: Path) -> dict[str, str]:
+    """The embedded run's stores: one SQLite file per agent in the state folder."""
+    return {name: f"sqlite:///{state_dir}/{name}.db" for name in agents.installed()}
+
+
+def api_client(name: str, database_url: str) -> httpx.AsyncClient:
+    """An in-process client of one agent's API on its store, authentication off (the demo reads its
+    own agents on one machine; the runtime warns about it)."""
     module = agents.installed()[name].app()
     settings_cls: type[ServiceSettings] = module.Settings
-    settings = settings_cls(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{state_dir}/{name}.db")
+    settings = settings_cls(MSP_TRANSPORT="inprocess", DATABASE_URL=database_url)
     app = module.create_app(settings.model_copy(update={"auth": AuthSettings(mode="off")}))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
 
@@ -116,29 +127,29 @@ def months_between(start: date, end: date) -> list[str]:
     return out
 
 
-async def read_apis(state_dir: Path, months: list[str]) -> dict[str, Any]:
+async def read_apis(stores: Stores, months: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    async with api_client("cpi", state_dir) as cpi:
+    async with api_client("cpi", stores["cpi"]) as cpi:
         out["clients"] = await _get(cpi, "/clients") or []
         out["margins"] = {}
         for client in out["clients"]:
             series = await _get(cpi, f"/clients/{client['client_id']}/profitability")
             out["margins"][client["client_id"]] = series["months"] if series else []
-    async with api_client("spo", state_dir) as spo:
+    async with api_client("spo", stores["spo"]) as spo:
         out["pipeline"] = await _get(spo, "/pipeline/forecast") or {}
-    async with api_client("ram", state_dir) as ram:
+    async with api_client("ram", stores["ram"]) as ram:
         out["utilisation"] = {}
         for month in months:
             first, last = _month_bounds(month)
             answer = await _get(ram, "/technicians/utilization", {"from": first, "to": last})
             out["utilisation"][month] = answer or []
-        busiest = busiest_plan_day(state_dir / "ram.db")
+        busiest = busiest_plan_day(stores["ram"])
         plan = await _get(ram, f"/plans/{busiest}") if busiest else None
-        out["route"] = _with_coordinates(plan, state_dir / "ram.db") if plan else None
-    async with api_client("sli", state_dir) as sli:
+        out["route"] = _with_coordinates(plan, stores["ram"]) if plan else None
+    async with api_client("sli", stores["sli"]) as sli:
         out["licences"] = await _get(sli, "/findings") or []
         out["savings"] = await _get(sli, "/savings") or {}
-    async with api_client("dsa", state_dir) as dsa:
+    async with api_client("dsa", stores["dsa"]) as dsa:
         budgets = await _get(dsa, "/budgets") or []
         out["budgets"] = {}
         years = sorted({int(m[:4]) for m in months})
@@ -149,40 +160,36 @@ async def read_apis(state_dir: Path, months: list[str]) -> dict[str, Any]:
                 rows += [r for r in (budget or {}).get("months", []) if r["category"] is None]
             out["budgets"][department] = rows
         out["anomalies"] = await _get(dsa, "/anomalies") or []
-    async with api_client("vcm", state_dir) as vcm:
+    async with api_client("vcm", stores["vcm"]) as vcm:
         out["contracts"] = await _get(vcm, "/contracts") or []
     return out
 
 
-def busiest_plan_day(ram_db: Path) -> str | None:
+def _rows(database_url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def busiest_plan_day(ram_store: str) -> str | None:
     """The day RAM planned the most on-site stops (ties: the earliest); no API lists plan days."""
-    if not ram_db.exists():
-        return None
-    with sqlite3.connect(ram_db) as db:
-        rows = db.execute("SELECT plan_date, body FROM route_plans ORDER BY plan_date").fetchall()
     best: tuple[int, str] | None = None
-    for day, body in rows:
-        stops = sum(len(r.get("stops", [])) for r in json.loads(body).get("routes", []))
+    for day, body in _rows(ram_store, "SELECT plan_date, body FROM route_plans ORDER BY plan_date"):
+        routes = (json.loads(body) if isinstance(body, str) else body).get("routes", [])
+        stops = sum(len(r.get("stops", [])) for r in routes)
         if best is None or stops > best[0]:
             best = (stops, str(day))
     return best[1] if best else None
 
 
-def _with_coordinates(plan: dict[str, Any], ram_db: Path) -> dict[str, Any]:
-    with sqlite3.connect(ram_db) as db:
-        visits = {
-            v: [lat, lon, client]
-            for v, lat, lon, client in db.execute(
-                "SELECT visit_id, latitude, longitude, client_id FROM visits"
-            )
-        }
-        homes = {
-            t: [lat, lon]
-            for t, lat, lon in db.execute(
-                "SELECT technician_id, home_latitude, home_longitude FROM technicians"
-            )
-            if lat is not None and lon is not None
-        }
+def _with_coordinates(plan: dict[str, Any], ram_store: str) -> dict[str, Any]:
+    visit_rows = _rows(ram_store, "SELECT visit_id, latitude, longitude, client_id FROM visits")
+    home_rows = _rows(ram_store, "SELECT technician_id, home_latitude, home_longitude FROM technicians")
+    visits = {v: [float(lat), float(lon), client] for v, lat, lon, client in visit_rows}
+    homes = {t: [float(lat), float(lon)] for t, lat, lon in home_rows if lat is not None and lon is not None}
     wanted = {s["visit_id"] for r in plan["routes"] for s in r["stops"]} | {
         d["visit_id"] for d in plan["dropped"]
     }
@@ -295,9 +302,9 @@ def cross_agent_chains(envelopes: list[Envelope[Any]], limit: int = MAX_CHAINS) 
     return chains
 
 
-def collect(state_dir: Path, event_log: Path, months: list[str], currency: str) -> Findings:
-    """Everything the briefing, report and summary show, from the agents' state and the log."""
-    apis = asyncio.run(read_apis(state_dir, months))
+def collect(stores: Stores, event_log: Path, months: list[str], currency: str) -> Findings:
+    """Everything the briefing, report and summary show, from the agents' stores and the log."""
+    apis = asyncio.run(read_apis(stores, months))
     counts, agent_events, envelopes = read_event_log(event_log)
     renewals = agent_events.get("contract.renewal.due", [])
     return Findings(

@@ -1,11 +1,15 @@
 """The embedded run: the six agents in this process, the simulated log through them, a progress bar.
 
 The same handlers, topic routing, inbox, outbox and dead-letter path as on Kafka (the embedded
-default: in-process transport, one SQLite file per agent under the state folder). The whole log is
-on the bus at once and event-time alignment hands each agent its inputs in event order, as a
-backlog after an outage would be. The bar counts messages the agents have finished (handled,
-dropped as duplicates or dead-lettered) against everything on their input topics, derived events
-included, so its total grows while the agents publish.
+default: in-process transport, one SQLite file per agent under the state folder). The log goes
+in paced by day, as production meets it: the first day whole, then each midnight (the clock's tick)
+and the rest of that day, each step settled before the next (``msp_ecosystem.runner.paced``). So an
+agent's answer reaches the agent that asked before that agent's next tick, as it would in
+production, where ticks are hours apart; played as one backlog instead, how far an agent has read
+when an answer reaches it would depend on the agents' speeds, and the Kafka run
+(``on_kafka.py``, paced the same way) could find other things. The bar counts the steps and the
+messages the agents have finished (handled, dropped as duplicates or dead-lettered) against
+everything on their input topics, derived events included, so its total grows while they publish.
 
 After the log, three messages show what production meets and the runtime absorbs: a fact
 delivered twice (the inbox drops the copy), an older version of a fact arriving late (newest wins,
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,6 +40,8 @@ from msp_events.runtime.settings import ServiceSettings
 from msp_events.runtime.transport import Outgoing
 from msp_events.types.psa import ClientUpserted
 
+from msp_ecosystem.runner import paced
+
 EVENT_LOG = "events.jsonl"
 """Where the run's event log goes in the state folder: what ``msp-trace --from embedded:DIR`` reads."""
 
@@ -44,8 +50,7 @@ SETTINGS: dict[str, dict[str, Any]] = {"sli": {"SLI_INACTIVE_DAYS": 30}}
 unused after 30 days without a sign-in (SLI's default is 60), so SLI is asked the same question the
 truth answers. Everything else runs as deployed."""
 
-PUBLISH_BATCH = 2000
-POLL_S = 0.25
+COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
 @dataclass
@@ -140,70 +145,30 @@ def progress_of(system: EmbeddedSystem) -> tuple[int, int]:
     return done, total
 
 
-async def publish_log(system: EmbeddedSystem, log: Path, on_batch: Callable[[int], None]) -> int:
-    """Every event of the log on the bus, as the source systems would publish them (ids kept)."""
-    batch: list[Outgoing] = []
-    sent = 0
-    for envelope in eventlog.read(log):
-        batch.append(eventlog.to_outgoing(envelope))
-        if len(batch) >= PUBLISH_BATCH:
-            await system.bus.append(batch)
-            sent += len(batch)
-            on_batch(len(batch))
-            batch = []
-            await asyncio.sleep(0)  # let the agents start on what is there
-    if batch:
-        await system.bus.append(batch)
-        sent += len(batch)
-        on_batch(len(batch))
-    return sent
-
-
-async def settle(system: EmbeddedSystem, on_progress: Callable[[int, int], None], timeout_s: float) -> None:
-    """Wait until every agent has finished its inputs and relayed its outbox, reporting progress."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done, total = progress_of(system)
-        on_progress(done, total)
-        if done == total and all(s.is_idle() for s in system.services):
-            break
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the agents did not settle in {timeout_s:.0f} s ({done:,} of {total:,})")
-        await asyncio.sleep(POLL_S)
-    await system.settle(timeout_s=max(1.0, deadline - time.monotonic()))
-    done, total = progress_of(system)
-    on_progress(done, total)
+def phases_of(log: Path) -> list[list[Envelope[Any]]]:
+    """The log paced by day: the first day, then each midnight and the rest of its day."""
+    return paced(list(eventlog.read(log)), "day")
 
 
 async def run_log(
     system: EmbeddedSystem, log: Path, console: Console, *, timeout_s: float = 3600.0
 ) -> tuple[int, dict[str, float]]:
-    """Publish the simulated log and wait for the agents, with a progress bar on the console."""
+    """Play the simulated log paced by day, each step settled, with a progress bar on the console."""
     seconds: dict[str, float] = {}
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
-        events = eventlog.count(log)
-        publishing = bar.add_task("publishing the simulated facts", total=events)
-        agents_task = bar.add_task("agents: messages finished", total=events)
-        started = time.perf_counter()
-
-        def advance(n: int) -> None:
-            bar.advance(publishing, n)
+    started = time.perf_counter()
+    phases = phases_of(log)
+    with Progress(*COLUMNS, console=console, transient=False) as bar:
+        steps = bar.add_task("simulated days (midnight, then the day)", total=len(phases))
+        agents_task = bar.add_task("agents: messages finished", total=sum(len(p) for p in phases))
+        published = 0
+        for phase in phases:
+            await system.publish(phase)
+            published += len(phase)
+            await system.settle(timeout_s)
             done, total = progress_of(system)
             bar.update(agents_task, completed=done, total=total)
-
-        published = await publish_log(system, log, advance)
-        seconds["publish"] = time.perf_counter() - started
-        started = time.perf_counter()
-        await settle(
-            system, lambda done, total: bar.update(agents_task, completed=done, total=total), timeout_s
-        )
-        seconds["settle"] = time.perf_counter() - started
+            bar.advance(steps)
+    seconds["run"] = time.perf_counter() - started
     return published, seconds
 
 

@@ -25,6 +25,7 @@ import importlib.util
 import json
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -98,12 +99,12 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def score_cpi(truth: Truth, outputs: list[Envelope[Any]], cpi_db: Path, sim_log: Path) -> AgentScore:
+def score_cpi(truth: Truth, outputs: list[Envelope[Any]], cpi_store: str, sim_log: Path) -> AgentScore:
     from cpi.app import ledger_config
     from cpi.settings import Settings
 
     b = bench("cpi")
-    judgements, lines = b.ledger_state(f"sqlite:///{cpi_db}")
+    judgements, lines = b.ledger_state(cpi_store)
     clients, types = b.log_facts(sim_log)
     result = b.score(
         truth, b.alerts_of(outputs), judgements, lines, clients, ledger_config(Settings()).policy, types
@@ -266,7 +267,7 @@ def score_spo() -> AgentScore:
 def score_all(
     truth_path: Path,
     sim_log: Path,
-    state_dir: Path,
+    stores: Mapping[str, str],
     outputs: list[Envelope[Any]],
     renewals_due: list[dict[str, Any]],
 ) -> list[AgentScore]:
@@ -277,7 +278,7 @@ def score_all(
     for envelope in outputs:
         by_agent.setdefault(envelope.source.removeprefix("msp."), []).append(envelope)
     return [
-        score_cpi(truth, by_agent.get("cpi", []), state_dir / "cpi.db", sim_log),
+        score_cpi(truth, by_agent.get("cpi", []), stores["cpi"], sim_log),
         score_spo(),
         score_ram(raw, by_agent.get("ram", [])),
         score_sli(raw, by_agent.get("sli", []), sim_log),

@@ -62,8 +62,8 @@ class Scenario:
         The epilogue adds ``epilogue_days`` ticks after the log's last day.
         """
         log = self.write(directory)
-        paced = directory / f"{log.stem}-{self.pace}"
-        if not paced.exists():
+        folder = directory / f"{log.stem}-{self.pace}"
+        if not folder.exists():
             events = list(eventlog.read(log))
             last = events[-1].time.date()
             ticks = [
@@ -71,13 +71,13 @@ class Scenario:
                                time=utc_midnight(day))
                 for day in (last + timedelta(days=n) for n in range(1, self.epilogue_days + 1))
             ]  # fmt: skip
-            chunks = _paced(events, self.pace) + [[tick] for tick in ticks]
-            tmp = paced.with_suffix(".tmp")
+            chunks = paced(events, self.pace) + [[tick] for tick in ticks]
+            tmp = folder.with_suffix(".tmp")
             tmp.mkdir(parents=True, exist_ok=True)
             for n, chunk in enumerate(chunks):
                 eventlog.write(chunk, tmp / f"{n:05d}.jsonl")
-            tmp.rename(paced)
-        return sorted(paced.glob("*.jsonl"))
+            tmp.rename(folder)
+        return sorted(folder.glob("*.jsonl"))
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ class Outcome:
         return [e for e in self.events if e.type == type_name]
 
 
-def _paced(events: list[Envelope[Any]], pace: str) -> list[list[Envelope[Any]]]:
+def paced(events: list[Envelope[Any]], pace: str) -> list[list[Envelope[Any]]]:
     """``backlog``: one chunk. ``day``: the first day whole, then per day what happens at midnight
     (the tick, with any fact of that very instant: the runtime puts those before the tick), then
     the rest of the day's facts."""

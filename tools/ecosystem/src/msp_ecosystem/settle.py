@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -45,6 +45,14 @@ class Reading:
     """End offset of every partition read, to tell a quiet cluster from a busy one."""
     moved: bool = False
     """Records were produced between the two offset readings."""
+    received: dict[str, int] = field(default_factory=dict)
+    """Per agent: records on its subscribed partitions (committed plus lag), for a progress bar."""
+
+    @property
+    def finished(self) -> tuple[int, int]:
+        """(records committed, records received) over every agent: how far the run is."""
+        total = sum(self.received.values())
+        return total - sum(self.lag.values()), total
 
     @property
     def settled(self) -> bool:
@@ -84,9 +92,15 @@ class SettleWatch:
     async def done(self, agent: str) -> tuple[int, int]:
         """An agent's (records committed, records still to consume) over its subscriptions."""
         lag, ends = await self._offsets()
-        mine = set(subscriptions(agent))
-        total = sum(end for topic, _, end in ends if topic.removeprefix(self.kafka.topic_prefix) in mine)
+        total = self._received(ends)[agent]
         return total - lag[agent], lag[agent]
+
+    def _received(self, ends: tuple[tuple[str, int, int], ...]) -> dict[str, int]:
+        per_topic: dict[str, int] = {}
+        for topic, _, end in ends:
+            name = topic.removeprefix(self.kafka.topic_prefix)
+            per_topic[name] = per_topic.get(name, 0) + end
+        return {agent: sum(per_topic.get(t, 0) for t in subscriptions(agent)) for agent in self.agents}
 
     async def _offsets(self) -> tuple[dict[str, int], tuple[tuple[str, int, int], ...]]:
         assert self._admin is not None and self._consumer is not None
@@ -117,16 +131,27 @@ class SettleWatch:
         lag_again, ends_again = await self._offsets()
         # lag in either reading counts: a commit between them may have added outbox rows unseen
         worst = {agent: max(lag[agent], lag_again[agent]) for agent in lag}
-        return Reading(worst, pending, ends_again, moved=ends_again != ends)
+        return Reading(
+            worst, pending, ends_again, moved=ends_again != ends, received=self._received(ends_again)
+        )
 
-    async def wait(self, timeout_s: float = 600.0, quiet_s: float = 1.0, poll_s: float = 0.2) -> float:
-        """Until a settled reading holds unchanged for ``quiet_s``; returns the seconds waited."""
+    async def wait(
+        self,
+        timeout_s: float = 600.0,
+        quiet_s: float = 1.0,
+        poll_s: float = 0.2,
+        on_reading: Callable[[Reading], None] | None = None,
+    ) -> float:
+        """Until a settled reading holds unchanged for ``quiet_s``; returns the seconds waited.
+        ``on_reading`` sees every reading (a progress bar)."""
         started = time.monotonic()
         deadline = started + timeout_s
         since: float | None = None
         last: Reading | None = None
         while True:
             reading = await self.read()
+            if on_reading is not None:
+                on_reading(reading)
             now = time.monotonic()
             if reading.settled and last is not None and last.settled and reading.ends == last.ends:
                 since = since if since is not None else now

@@ -22,6 +22,10 @@ from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
 
 
+SETTLE_POLL_MIN_S = 0.002
+SETTLE_POLL_MAX_S = 0.05
+
+
 class EmbeddedSystem:
     def __init__(self, bus: InProcessBus, services: Sequence[Service]) -> None:
         self.bus = bus
@@ -60,9 +64,15 @@ class EmbeddedSystem:
         """Wait until every service has consumed everything and relayed its outbox."""
         deadline = time.monotonic() + timeout_s
         quiet_rounds = 0
+        pause = SETTLE_POLL_MIN_S  # short while it is quiet (a paced run settles hundreds of times)
         while quiet_rounds < 3:
             if time.monotonic() > deadline:
                 raise TimeoutError("the embedded system did not settle: a handler may be stuck")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause)
             lag = sum(self.bus.lag(s.name, s.topics) for s in self.services)
-            quiet_rounds = quiet_rounds + 1 if lag == 0 and all(s.is_idle() for s in self.services) else 0
+            if lag == 0 and all(s.is_idle() for s in self.services):
+                quiet_rounds += 1
+                pause = SETTLE_POLL_MIN_S
+            else:
+                quiet_rounds = 0
+                pause = min(pause * 2, SETTLE_POLL_MAX_S)

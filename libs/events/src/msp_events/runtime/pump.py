@@ -92,6 +92,8 @@ class Pump:
             self.idle.clear()
             try:
                 await self.process(records)
+                if await self._caught_up():
+                    self.idle.set()  # without waiting for an empty fetch's timeout
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the batch is rewound and retried after a pause
@@ -125,6 +127,12 @@ class Pump:
         if outcome.emitted:
             self.on_committed()
         return outcome
+
+    async def _caught_up(self) -> bool:
+        """Nothing left to fetch on any assigned partition, as far as the consumer knows without asking
+        the broker (an unknown end is not caught up; records buffered for alignment count as left)."""
+        unfetched = await self.consumer.unfetched(self.consumer.assignment())
+        return all(n is not None and n <= 0 for n in unfetched.values())
 
     async def _rewind(self, records: list[Record]) -> None:
         first: dict[TopicPartition, int] = {}

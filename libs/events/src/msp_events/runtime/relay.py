@@ -107,6 +107,9 @@ class OutboxRelay:
         return not self._exclusive or self._leader is not None
 
     def wake(self) -> None:
+        """Rows were committed: not idle until a drain finds nothing (so a settle check between the
+        commit and the drain cannot mistake the outbox for empty)."""
+        self.idle.clear()
         self._wake.set()
 
     def request_stop(self) -> None:
