@@ -57,7 +57,7 @@ test-unit: install browser ## the fast tests only (no Kafka, no PostgreSQL)
 test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too
 	$(PY) -m pytest -m faults -p no:randomly
 
-demo: install ## a simulated MSP (40 clients x 12 months) through the six agents in one process: briefing, out/demo/report.html (ARGS="--clients 8 --months 4")
+demo: install ## a simulated MSP (40 clients x 12 months) through the six agents in one process: briefing, out/demo/report.html (ARGS="--clients 8 --months 4", or "--kafka HOST:PORT --database-url URL")
 	.venv/bin/msp-demo $(ARGS)
 
 bench-runtime: install infra-up ## raw aiokafka vs the runtime (inbox + outbox + PostgreSQL)
