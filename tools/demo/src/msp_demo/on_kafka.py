@@ -32,7 +32,15 @@ from msp_events.registry import REGISTRY
 from msp_events.runtime.transport import Outgoing
 from msp_events.types.psa import ClientUpserted
 
-from msp_demo.run import COLUMNS, EVENT_LOG, AgentCounts, Hiccups, _first_client_upsert, phases_of
+from msp_demo.run import (
+    COLUMNS,
+    EVENT_LOG,
+    AgentCounts,
+    Hiccups,
+    _first_client_upsert,
+    phases_of,
+    settings_env,
+)
 from msp_ecosystem.launcher import Ecosystem
 from msp_ecosystem.runner import event_topics
 from msp_ecosystem.settle import Reading, SettleWatch
@@ -48,7 +56,7 @@ QUIET_S = 0.3
 def agents_on_kafka(kafka: str, database_url: str, state_dir: Path) -> Iterator[Ecosystem]:
     """Databases and topics for a fresh run (not started yet); processes stopped, databases dropped
     on exit."""
-    ecosystem = Ecosystem(kafka, database_url, state_dir / "agents")
+    ecosystem = Ecosystem(kafka, database_url, state_dir / "agents", extra_env=settings_env())
     asyncio.run(ecosystem.prepare())
     try:
         yield ecosystem

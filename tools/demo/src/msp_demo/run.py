@@ -30,17 +30,17 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from msp_events import agents, eventlog
+from msp_events import eventlog
 from msp_events.envelope import Envelope
 from msp_events.registry import REGISTRY
 from msp_events.runtime.embedded import EmbeddedSystem
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
-from msp_events.runtime.settings import ServiceSettings
 from msp_events.runtime.transport import Outgoing
 from msp_events.types.psa import ClientUpserted
 
 from msp_ecosystem.runner import paced
+from msp_replay.targets import embedded_agents
 
 EVENT_LOG = "events.jsonl"
 """Where the run's event log goes in the state folder: what ``msp-trace --from embedded:DIR`` reads."""
@@ -48,7 +48,13 @@ EVENT_LOG = "events.jsonl"
 SETTINGS: dict[str, dict[str, Any]] = {"sli": {"SLI_INACTIVE_DAYS": 30}}
 """Per-agent settings that differ from the defaults, and why: the simulator's truth calls a licence
 unused after 30 days without a sign-in (SLI's default is 60), so SLI is asked the same question the
-truth answers. Everything else runs as deployed."""
+truth answers. Everything else runs as deployed. On Kafka they are the processes' environment."""
+
+
+def settings_env() -> dict[str, str]:
+    """``SETTINGS`` as environment variables for the agents' processes (each reads only its own)."""
+    return {key: str(value) for per_agent in SETTINGS.values() for key, value in per_agent.items()}
+
 
 COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
@@ -96,21 +102,6 @@ class RunResult:
     event_log: Path
 
 
-def build_agents(bus: InProcessBus, state_dir: Path) -> list[Service]:
-    """Every installed agent on one bus, each with its own SQLite file under ``state_dir``."""
-    services = []
-    for name, agent in agents.installed().items():
-        module = agent.app()
-        settings_cls: type[ServiceSettings] = module.Settings
-        settings = settings_cls(
-            MSP_TRANSPORT="inprocess",
-            DATABASE_URL=f"sqlite:///{state_dir}/{name}.db",
-            **SETTINGS.get(name, {}),
-        )
-        services.append(module.create_service(settings, transport=bus))
-    return services
-
-
 def fresh_state(state_dir: Path) -> None:
     """Remove the agents' databases and the last event log (the simulated log is kept)."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +116,7 @@ async def embedded(state_dir: Path) -> AsyncIterator[EmbeddedSystem]:
     await asyncio.to_thread(fresh_state, state_dir)
     bus = InProcessBus()
     await bus.ensure_topics(REGISTRY.partitions_by_topic())
-    async with EmbeddedSystem(bus, build_agents(bus, state_dir)) as system:
+    async with EmbeddedSystem(bus, embedded_agents(bus, state_dir, SETTINGS)) as system:
         yield system
 
 

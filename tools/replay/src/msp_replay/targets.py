@@ -10,7 +10,7 @@ simulated MSP can be run end to end with nothing installed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,14 +76,21 @@ def kafka_settings(url: str) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=parsed.netloc)
 
 
-def embedded_agents(bus: InProcessBus, state_dir: Path) -> list[Service]:
-    """Every installed agent on one in-process bus, each with its own SQLite file under ``state_dir``."""
+def embedded_agents(
+    bus: InProcessBus, state_dir: Path, overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[Service]:
+    """Every installed agent on one in-process bus, each with its own SQLite file under ``state_dir``;
+    ``overrides`` maps an agent to settings (by their environment names) that differ from its defaults."""
     state_dir.mkdir(parents=True, exist_ok=True)
     services = []
     for name, agent in agents.installed().items():
         module = agent.app()
         settings_cls: type[ServiceSettings] = module.Settings
-        settings = settings_cls(MSP_TRANSPORT="inprocess", DATABASE_URL=f"sqlite:///{state_dir}/{name}.db")
+        settings = settings_cls(
+            MSP_TRANSPORT="inprocess",
+            DATABASE_URL=f"sqlite:///{state_dir}/{name}.db",
+            **(overrides or {}).get(name, {}),
+        )
         services.append(module.create_service(settings, transport=bus))
     return services
 
