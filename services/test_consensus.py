@@ -250,7 +250,7 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
     [proposal] = [e for e in run.published("decision.proposed.v2") if e.data.proposer == "vcm"]
     contract = proposal.data.parameters["contract_id"]
     decision_id = RENEWAL.format(contract=contract)
-    [due] = [e for e in run.published("contract.renewal.due") if e.data.days_to_notice_deadline == 120]
+    [due] = [e for e in run.published("contract.renewal.due.v2") if e.data.days_to_notice_deadline == 120]
     assert proposal.data.decision_id == decision_id and proposal.time == RENEWAL_TICK
     assert proposal.data.evidence_event_ids == [due.id]
     assert (proposal.data.rule, proposal.data.weights) == ("weighted", {"dsa": 2, "sli": 1, "cpi": 1})

@@ -22,7 +22,7 @@ from vcm.store.contracts import ContractRepository
 from vcm.store.tables import ContractRow, RenewalCase, RenewalReminder
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import T0, arrived, document, tick
+from vcm_facts import MSA, T0, arrived, document, tick
 
 
 class Running(RunningService):
@@ -70,7 +70,7 @@ async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_repl
     await vcm.deliver(*[tick(d) for d in days])
     # the same ticks again, and later ones within the same days: nothing new
     await vcm.deliver(*[tick(d) for d in days[1:4]], *[tick(d + timedelta(hours=5)) for d in days[6:8]])
-    due = vcm.published("contract.renewal.due")
+    due = vcm.published("contract.renewal.due.v2")
     first_term = [e for e in due if e.notice_deadline == deadline]
     assert [e.days_to_notice_deadline for e in first_term] == [120, 90, 60, 30, 7]
     assert all(e.renewal_date == date(2027, 2, 28) and e.annual_value.amount == 36000 for e in first_term)
@@ -84,6 +84,21 @@ async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_repl
     ]
     [case] = vcm.cases()
     assert (case.notice_deadline, case.status, case.opened_on) == (deadline, "open", date(2026, 8, 2))
+
+
+async def test_a_contract_of_unknown_value_gets_its_reminders_without_a_value(vcm: Running) -> None:
+    """``contract.renewal.due`` 2.0: the deadline is warned about even when no document states the
+    fee; no consensus is proposed (the threshold needs a value)."""
+    no_fee = MSA.replace("annual fees of USD 36,000.00, invoiced annually in advance", "the fees in each order")
+    await vcm.deliver(arrived(document(text=no_fee)))
+    assert vcm.contract().annual_value is None
+    await vcm.deliver(tick(T0.replace(month=11, day=30) - timedelta(days=120)))
+    [due] = vcm.published("contract.renewal.due.v2")
+    assert (due.days_to_notice_deadline, due.annual_value, due.notice_deadline) == (120, None, date(2026, 11, 30))
+    assert [(r.offset_days, r.outcome) for r in vcm.reminders()] == [(120, "published")]
+    assert vcm.published("decision.proposed.v2") == []
+    [case] = vcm.cases()
+    assert (case.status, case.annual_value) == ("open", None)
 
 
 async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(vcm: Running) -> None:
@@ -116,7 +131,7 @@ async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(
         ("terminate", "pending_approval", "terminated")
     ]
     assert trail[0]["comment"] == "terminated on 2027-02-28: notice of non-renewal sent to Acme"
-    assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due")] == [120]
+    assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due.v2")] == [120]
     assert [r.offset_days for r in vcm.reminders()] == [120]
     assert renewals == [] and card["next_notice_deadline"] is None
     assert card["by_status"] == {"terminated": 1} and card["annual_value"] == []
@@ -141,12 +156,12 @@ async def test_a_termination_before_the_start_is_refused_and_changes_nothing(vcm
 async def test_no_reminder_without_a_tick(vcm: Running) -> None:
     late = T0 + timedelta(days=300)  # the document alone, however late, moves no reminder
     await vcm.deliver(arrived(document(received_at=late)))
-    assert vcm.published("contract.renewal.due") == []
+    assert vcm.published("contract.renewal.due.v2") == []
 
 
 async def test_a_late_registration_gets_the_tightest_reminder_only(vcm: Running) -> None:
     await vcm.deliver(arrived(document()), tick(T0 + timedelta(days=319)))  # 10 days before the deadline
-    [event] = vcm.published("contract.renewal.due")
+    [event] = vcm.published("contract.renewal.due.v2")
     assert event.days_to_notice_deadline == 10
     assert [(r.offset_days, r.outcome) for r in vcm.reminders()] == [
         (30, "published"),

@@ -202,7 +202,6 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
         sent = contracts.reminded(row.contract_id, deadline.notice_deadline)
         for offset in reminders_due(deadline.notice_deadline, today, sent, policy.reminder_offsets):
             money = _money(row.annual_value, row.currency)
-            outcome = "published" if money is not None else "held"
             contracts.add_reminder(
                 RenewalReminder(
                     contract_id=row.contract_id,
@@ -210,7 +209,7 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                     offset_days=offset,
                     term_end=deadline.term_end,
                     on_day=today,
-                    outcome=outcome,
+                    outcome="published",
                 )
             )
             for wider in skipped_by(offset, policy.reminder_offsets):
@@ -226,10 +225,10 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                         )
                     )
             open_renewal_case(contracts, row, deadline.notice_deadline, deadline.term_end, today)
-            if money is not None:
-                due = uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
-                if needs_consensus(money.amount, policy.consensus_threshold):
-                    deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
+            # published with or without a value (2.0): the deadline matters even when the fee is unknown
+            due = uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
+            if money is not None and needs_consensus(money.amount, policy.consensus_threshold):
+                deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
 
 
 def open_renewal_case(
@@ -265,7 +264,7 @@ def outlives_client_agreement(row: ContractRow, term_end: date) -> bool | None:
 
 
 def renewal_due(
-    row: ContractRow, term_end: date, deadline: date, today: date, money: Money
+    row: ContractRow, term_end: date, deadline: date, today: date, money: Money | None
 ) -> ContractRenewalDue:
     days = (deadline - today).days
     action = "opt out of the automatic renewal" if row.auto_renew else "give notice or renew"

@@ -121,7 +121,8 @@ class RenewalReminder(VcmTable, table=True):
     term_end: date
     on_day: date
     outcome: str = Field(max_length=20)
-    """published, skipped (a tighter window fired) or held (the annual value is unknown)."""
+    """published or skipped (a tighter window fired); "held" (an unknown annual value, before
+    `contract.renewal.due` 2.0 made the value optional) is found only in older rows."""
 
 
 class RenewalCase(VcmTable, table=True):
