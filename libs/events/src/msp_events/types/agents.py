@@ -625,7 +625,7 @@ class SpendVendorAnalyzed(EventData):
     )
     annual_value: Money | None = Field(
         default=None,
-        description="the contract's current annual value (from the renewal notice); None when unknown (since 2.0)",
+        description="the contract's annual value (from the renewal notice); None when unknown (since 2.0)",
     )
     recommendation: Literal["renew", "renegotiate", "cancel"] = Field(description="DSA's recommendation")
     reasons: list[str] = Field(description="the rules that decided it, in words")
