@@ -22,7 +22,7 @@ from vcm.store.contracts import ContractRepository
 from vcm.store.tables import ContractRow, RenewalCase, RenewalReminder
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import MSA, T0, arrived, document, tick
+from vcm_facts import MSA, T0, arrived, client_agreement, document, tick
 
 
 class Running(RunningService):
@@ -102,6 +102,37 @@ async def test_a_contract_of_unknown_value_gets_its_reminders_without_a_value(vc
     assert (case.status, case.annual_value) == ("open", None)
 
 
+async def test_the_client_agreement_comes_from_the_psa_and_an_outliving_commitment_warns(
+    vcm: Running,
+) -> None:
+    """The Acme MSA (term to 2027-02-28, renews yearly) backs client C-1's agreement: the renewed
+    term would end 2028-02-29, past an agreement ending 2027-06-30 -> warned; once the PSA extends
+    the agreement to 2029-12-31, not; a second agreement makes the link ambiguous until it is set."""
+    await vcm.deliver(client_agreement("A-1", date(2027, 6, 30)), arrived(document(client_id="C-1")))
+    cid = vcm.contract().contract_id
+    await vcm.deliver(tick(T0.replace(month=11, day=30) - timedelta(days=120)))
+    [due] = vcm.published("contract.renewal.due.v2")
+    assert (due.client_agreement_id, due.outlives_client_agreement) == ("A-1", True)
+    async with vcm.http() as http:
+        before = (await http.get(f"/contracts/{cid}")).json()
+        await vcm.deliver(client_agreement("A-1", date(2029, 12, 31), at=T0 + timedelta(days=30)))
+        extended = (await http.get(f"/contracts/{cid}")).json()
+        await vcm.deliver(client_agreement("A-2", date(2026, 12, 31), at=T0 + timedelta(days=31)))
+        ambiguous = (await http.get(f"/contracts/{cid}")).json()
+        patched = await http.patch(f"/contracts/{cid}", json={"client_agreement_id": "A-2"})
+        cancelled = client_agreement("A-1", None, at=T0 + timedelta(days=40), cancelled=True)
+        await vcm.deliver(cancelled)  # A-2 alone is live now, but the link set by hand holds
+        kept = (await http.get(f"/contracts/{cid}")).json()
+    link = ("client_agreement_id", "client_agreement_end", "outlives_client_agreement")
+    assert [tuple(c[k] for k in link) for c in (before, extended, ambiguous, patched.json(), kept)] == [
+        ("A-1", "2027-06-30", True),
+        ("A-1", "2029-12-31", False),
+        (None, None, None),
+        ("A-2", "2026-12-31", True),
+        ("A-2", "2026-12-31", True),
+    ]
+
+
 async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(vcm: Running) -> None:
     await vcm.deliver(arrived(document()))
     cid = vcm.contract().contract_id
@@ -134,6 +165,7 @@ async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(
     assert trail[0]["comment"] == "terminated on 2027-02-28: notice of non-renewal sent to Acme"
     assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due.v2")] == [120]
     assert [r.offset_days for r in vcm.reminders()] == [120]
+    assert [c.status for c in vcm.cases()] == ["closed"]  # the 120-day reminder's case: nothing to decide
     assert renewals == [] and card["next_notice_deadline"] is None
     assert card["by_status"] == {"terminated": 1} and card["annual_value"] == []
 

@@ -16,6 +16,7 @@ from msp_events.types.contracts import ContractDocumentReceived, ContractTermsEx
 
 from vcm import deciding
 from vcm import terms as columns
+from vcm.client_agreements import BackedAgreement, backed_agreement
 from vcm.domain.consensus import needs_consensus
 from vcm.domain.deadlines import (
     DEFAULT_OFFSETS,
@@ -226,7 +227,10 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                     )
             open_renewal_case(contracts, row, deadline.notice_deadline, deadline.term_end, today)
             # published with or without a value (2.0): the deadline matters even when the fee is unknown
-            due = uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
+            backed = backed_agreement(uow.session, row)
+            due = uow.emit(
+                renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money, backed)
+            )
             if money is not None and needs_consensus(money.amount, policy.consensus_threshold):
                 deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
 
@@ -254,17 +258,27 @@ def open_renewal_case(
     )
 
 
-def outlives_client_agreement(row: ContractRow, term_end: date) -> bool | None:
-    """Whether the renewed vendor term would run past the client agreement it backs."""
-    if row.client_agreement_end is None:
+def outlives_client_agreement(
+    row: ContractRow, term_end: date, backed: BackedAgreement | None
+) -> bool | None:
+    """Whether the renewed vendor term would run past the client agreement it backs (None: no
+    agreement linked; an evergreen client agreement is never outlived)."""
+    if backed is None:
         return None
+    if backed.end is None:
+        return False
     if row.auto_renew and row.renewal_value and row.renewal_unit:
-        return next_term_end(term_end, Period(row.renewal_value, row.renewal_unit)) > row.client_agreement_end
-    return term_end > row.client_agreement_end
+        return next_term_end(term_end, Period(row.renewal_value, row.renewal_unit)) > backed.end
+    return term_end > backed.end
 
 
 def renewal_due(
-    row: ContractRow, term_end: date, deadline: date, today: date, money: Money | None
+    row: ContractRow,
+    term_end: date,
+    deadline: date,
+    today: date,
+    money: Money | None,
+    backed: BackedAgreement | None,
 ) -> ContractRenewalDue:
     days = (deadline - today).days
     action = "opt out of the automatic renewal" if row.auto_renew else "give notice or renew"
@@ -275,6 +289,7 @@ def renewal_due(
         contract_name=row.file_name,
         department=row.department,
         client_id=row.client_id,
+        client_agreement_id=None if backed is None else backed.agreement_id,
         renewal_date=term_end,
         notice_deadline=deadline,
         days_to_notice_deadline=days,
@@ -282,7 +297,7 @@ def renewal_due(
         renewal_term_months=columns.renewal_months(row),
         annual_value=money,
         expected_uplift_pct=cap,
-        outlives_client_agreement=outlives_client_agreement(row, term_end),
+        outlives_client_agreement=outlives_client_agreement(row, term_end, backed),
         recommendation="review",
         summary=f"{row.vendor_name or row.contract_id}: last day to {action} is {deadline.isoformat()} "
         f"({days} days); the term ends {term_end.isoformat()}.",
