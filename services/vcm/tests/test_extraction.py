@@ -139,6 +139,24 @@ def test_notice_period_phrasings(clause: str, value: int, unit: str) -> None:
     assert terms.notice_period.confidence >= 0.6
 
 
+@pytest.mark.parametrize(
+    ("clause", "business"),
+    [
+        ("Either party may opt out of renewal by giving at least thirty (30) business days' notice.", True),
+        ("Either party may opt out of renewal by giving at least 30 working days' notice.", True),
+        ("Either party may opt out of renewal by giving at least 30 calendar days' notice.", False),
+        ("Either party may opt out of renewal by giving at least 30 days' notice.", False),
+    ],
+)
+def test_business_day_notice_is_kept_as_such(clause: str, business: bool) -> None:
+    notice = extract(clause).notice_period
+    assert notice is not None and (notice.value.value, notice.value.unit) == (30, "days")
+    assert notice.value.business is business
+    assert notice.value.to_json() == (
+        {"value": 30, "unit": "days", "business": True} if business else {"value": 30, "unit": "days"}
+    )
+
+
 def test_other_notices_are_not_the_notice_to_stop_renewal() -> None:
     text = (
         "Either party may terminate this Agreement if the other fails to cure a material breach within "

@@ -62,6 +62,17 @@ async def test_a_document_becomes_a_contract_with_its_terms_published(vcm: Runni
     assert event.governing_law == "New York" and event.annual_value.amount == 36000
 
 
+async def test_a_business_day_notice_period_gives_a_weekday_deadline(vcm: Running) -> None:
+    """Term to Sunday 28 Feb 2027, "thirty (30) business days prior": deadline Monday 18 Jan 2027
+    (hand-worked in test_deadlines.py), published as 30 days flagged as business days."""
+    text = MSA.replace("ninety (90) days prior", "thirty (30) business days prior")
+    await vcm.deliver(arrived(document(text=text)))
+    assert (vcm.contract().notice_value, vcm.contract().notice_unit) == (30, "workdays")
+    [event] = vcm.published("contract.terms.extracted")
+    assert (event.notice_period_value, event.notice_period_unit) == (30, "days")
+    assert event.notice_period_business_days is True and event.notice_deadline == date(2027, 1, 18)
+
+
 async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_replayed(vcm: Running) -> None:
     await vcm.deliver(arrived(document()))
     deadline = date(2026, 11, 30)

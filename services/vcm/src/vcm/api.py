@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
@@ -439,6 +439,17 @@ def get_contract(request: Request, contract_id: Annotated[EntityId, Path()]) -> 
 class PeriodIn(BaseModel):
     value: int = Field(ge=1, le=1200)
     unit: Literal["days", "weeks", "months", "years"]
+    business: bool | None = Field(
+        default=None, description="days are business days (Monday to Friday; a notice period only)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _as_extracted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """As the extractor writes a period: ``business`` only when true."""
+        out: dict[str, Any] = handler(self)
+        if not out.get("business"):
+            out.pop("business", None)
+        return out
 
 
 class MoneyIn(BaseModel):

@@ -17,6 +17,7 @@ from msp_events.types.contracts import ContractDocumentReceived, ContractTermsEx
 from vcm import deciding
 from vcm import terms as columns
 from vcm.client_agreements import BackedAgreement, backed_agreement
+from vcm.domain.calendar import BUSINESS_DAYS
 from vcm.domain.consensus import needs_consensus
 from vcm.domain.deadlines import (
     DEFAULT_OFFSETS,
@@ -174,7 +175,8 @@ def terms_event(row: ContractRow, today: date) -> ContractTermsExtracted:
         auto_renew=row.auto_renew,
         renewal_term_months=columns.renewal_months(row),
         notice_period_value=row.notice_value,
-        notice_period_unit=row.notice_unit,  # type: ignore[arg-type]
+        notice_period_unit="days" if row.notice_unit == BUSINESS_DAYS else row.notice_unit,  # type: ignore[arg-type]
+        notice_period_business_days=True if row.notice_unit == BUSINESS_DAYS else None,
         notice_deadline=None if deadline is None else deadline.notice_deadline,
         governing_law=columns.value(terms, "governing_law"),
         termination_for_convenience=columns.value(terms, "termination_for_convenience"),
