@@ -289,6 +289,16 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
         assert case is not None and case.decision == "approved"
     [renewal] = await run.get("vcm", "/renewals")
     assert (renewal["consensus"], renewal["consensus_decision_id"]) == ("approved", decision_id)
+    # rule 3 on the same case: DSA's analysis of the latest reminder, as DSA published it
+    analysis = [e.data for e in run.published("spend.vendor.analyzed.v2") if e.data.contract_id == contract][
+        -1
+    ]
+    shown = renewal["spend_analysis"]
+    assert (shown["recommendation"], Decimal(shown["spend_12m"]), shown["currency"]) == (
+        analysis.recommendation,
+        analysis.spend_12m.amount,
+        analysis.spend_12m.currency,
+    )
 
 
 async def test_repricing_waits_for_a_stopped_voter_and_completes_when_it_restarts(run: Run) -> None:

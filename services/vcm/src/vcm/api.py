@@ -789,6 +789,16 @@ def list_approvals(request: Request, contract_id: Annotated[EntityId, Path()]) -
 # --------------------------------------------------------------------------- renewals and vendors
 
 
+class SpendAnalysisOut(BaseModel):
+    """DSA's spend analysis of the renewal (rule 3, ``spend.vendor.analyzed``), its latest."""
+
+    recommendation: Literal["renew", "renegotiate", "cancel"]
+    spend_12m: Decimal = Field(description="spend with the vendor in the 12 months analysed")
+    currency: str
+    window_end: date = Field(description="last day of the 12 months analysed")
+    price_change_pct: Decimal | None = Field(description="last 3 months against the first 3, %")
+
+
 class RenewalOut(BaseModel):
     contract_id: str
     vendor_name: str | None
@@ -807,6 +817,9 @@ class RenewalOut(BaseModel):
         ),
     )
     consensus_decision_id: str | None = Field(default=None, description="that decision's id")
+    spend_analysis: SpendAnalysisOut | None = Field(
+        default=None, description="DSA's analysis of this renewal, once the case's reminder reached it"
+    )
 
 
 @router.get(
@@ -832,6 +845,9 @@ def list_renewals(
                 continue
             case = repo.case(row.contract_id, deadline.notice_deadline)
             vote = votes.get(renewal_decision_id(row.contract_id, deadline.notice_deadline))
+            spend = vendor_signals.renewal_spend(session, row.contract_id)
+            if case is None or spend is None or spend.reported_at.date() < case.opened_on:
+                spend = None  # none yet, or an earlier term's analysis
             out.append(
                 RenewalOut(
                     contract_id=row.contract_id,
@@ -845,6 +861,15 @@ def list_renewals(
                     case_status=None if case is None else case.status,
                     consensus=None if vote is None else vote.status,  # type: ignore[arg-type]
                     consensus_decision_id=None if vote is None else vote.proposal.decision_id,
+                    spend_analysis=None
+                    if spend is None
+                    else SpendAnalysisOut(
+                        recommendation=spend.recommendation,  # type: ignore[arg-type]
+                        spend_12m=spend.spend_12m,
+                        currency=spend.currency,
+                        window_end=spend.window_end,
+                        price_change_pct=spend.price_change_pct,
+                    ),
                 )
             )
         out.sort(key=lambda r: (r.notice_deadline, r.contract_id))

@@ -242,9 +242,11 @@ def open_renewal_case(
 ) -> None:
     """The renewal decision for this term, opened by its first reminder.
 
-    Hook for the ecosystem issue: DSA's ``spend.vendor.analyzed`` (rule 3, VCM a planned consumer)
-    attaches its spend analysis to this case, and a consensus vote (rule 4) decides cases above
-    the value threshold; until then a person decides through the API."""
+    The reminder (``contract.renewal.due``) makes DSA analyse the vendor's spend (rule 3): its
+    ``spend.vendor.analyzed`` is shown with this case in ``GET /renewals``; above the value
+    threshold the same reminder proposes the renewal to DSA, SLI and CPI (rule 4,
+    ``deciding.propose_renewal``) and the outcome is recorded here (``decision``). Terminating the
+    contract closes the case."""
     if contracts.case(row.contract_id, deadline) is not None:
         return
     contracts.add_case(
