@@ -63,6 +63,23 @@ def test_the_slope_is_least_squares() -> None:
     assert slope([D(2), D(2)]) == 0
 
 
+def renewal_notice(**changes: Any) -> Envelope[ContractRenewalDue]:
+    """VCM's reminder, 31 days before the notice deadline of a term renewing on 1 March 2026."""
+    fields: dict[str, Any] = {
+        "contract_id": "K-KB4",
+        "vendor": "KnowBe4",
+        "renewal_date": date(2026, 3, 1),
+        "notice_deadline": date(2026, 2, 1),
+        "days_to_notice_deadline": 31,
+        "auto_renew": True,
+        "summary": "the renewal on 2026-03-01",
+        **changes,
+    }
+    return Envelope.build(
+        ContractRenewalDue(**fields), source="msp.vcm", time=datetime(2026, 1, 1, 6, tzinfo=UTC)
+    )
+
+
 @pytest.mark.parametrize("stated", [True, False], ids=["with-value", "without-value"])
 async def test_a_renewal_notice_gets_the_vendor_analysis(tmp_path: Path, stated: bool) -> None:
     usd = lambda a: Money(amount=Decimal(a), currency="USD")  # noqa: E731
@@ -96,19 +113,8 @@ async def test_a_renewal_notice_gets_the_vendor_analysis(tmp_path: Path, stated:
                 time=datetime(2025, m, 5, 18, tzinfo=UTC),
             )
         )
-    due = ContractRenewalDue(
-        contract_id="K-KB4",
-        vendor="KnowBe4",
-        department="Service Delivery",
-        renewal_date=date(2026, 3, 1),
-        notice_deadline=date(2026, 2, 1),
-        days_to_notice_deadline=31,
-        auto_renew=True,
-        annual_value=usd("12000") if stated else None,
-        expected_uplift_pct=Decimal("4"),
-        summary="KnowBe4 renews on 2026-03-01",
-    )
-    events.append(Envelope.build(due, source="msp.vcm", time=datetime(2026, 1, 1, 6, tzinfo=UTC)))
+    value = usd("12000") if stated else None
+    events.append(renewal_notice(department="Service Delivery", annual_value=value, expected_uplift_pct=D(4)))
     result = await replay(
         create_service, Settings(MSP_TRANSPORT="inprocess"), events, database_url=f"sqlite:///{tmp_path}/d.db"
     )
@@ -127,16 +133,7 @@ async def test_a_renewal_notice_gets_the_vendor_analysis(tmp_path: Path, stated:
 
 async def test_a_renewal_of_unknown_value_and_no_spend_or_budget_is_not_analysed(tmp_path: Path) -> None:
     """No value, no spend booked with the vendor, no department budget: no currency, nothing to say."""
-    due = ContractRenewalDue(
-        contract_id="K-X",
-        vendor="Nobody Ltd",
-        renewal_date=date(2026, 3, 1),
-        notice_deadline=date(2026, 2, 1),
-        days_to_notice_deadline=31,
-        auto_renew=True,
-        summary="Nobody Ltd renews on 2026-03-01",
-    )
-    events = [Envelope.build(due, source="msp.vcm", time=datetime(2026, 1, 1, 6, tzinfo=UTC))]
+    events = [renewal_notice(contract_id="K-X", vendor="Nobody Ltd")]
     result = await replay(
         create_service, Settings(MSP_TRANSPORT="inprocess"), events, database_url=f"sqlite:///{tmp_path}/d.db"
     )
