@@ -16,7 +16,7 @@ TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:9092
 export DATABASE_URL ?= postgresql+psycopg://msp:msp@127.0.0.1:5432/msp
 
-.PHONY: help install browser infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo bench-ecosystem clean
+.PHONY: help install browser ocr infra-up infra-down lint typecheck contracts test test-unit test-faults demo bench-runtime bench-data-in bench-cpi bench-sli bench-dsa bench-ram bench-vcm bench-spo bench-ecosystem clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ install: ## install uv and the workspace (.venv) from uv.lock
 
 browser: ## Debian chromium for the demo report's headless browser test (installs it if needed)
 	tools/demo/install-chromium.sh >/dev/null
+
+ocr: ## Debian tesseract-ocr for VCM's scanned-contract test (installs it if needed)
+	services/vcm/install-tesseract.sh >/dev/null
 
 infra-up: ## start Kafka (KRaft, Maven jars) and PostgreSQL on 127.0.0.1 (installs them if needed)
 	PYTHON=$(PY) tools/infra/infra-up.sh
@@ -47,11 +50,11 @@ contracts: install ## schema snapshots, catalog and AsyncAPI documents agree wit
 	.venv/bin/msp-events schemas check
 	.venv/bin/msp-events catalog --check
 
-test: install infra-up browser lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
+test: install infra-up browser ocr lint typecheck contracts ## everything CI checks, against real Kafka and PostgreSQL
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not faults"
 	$(PY) -m pytest -m faults -p no:randomly
 
-test-unit: install browser ## the fast tests only (no Kafka, no PostgreSQL)
+test-unit: install browser ocr ## the fast tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not integration"
 
 test-faults: install infra-up ## fault tests alone (SIGKILL, a private PostgreSQL or Kafka restarted under the services); `make test` runs them too

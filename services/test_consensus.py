@@ -250,7 +250,7 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
     [proposal] = [e for e in run.published("decision.proposed.v2") if e.data.proposer == "vcm"]
     contract = proposal.data.parameters["contract_id"]
     decision_id = RENEWAL.format(contract=contract)
-    [due] = [e for e in run.published("contract.renewal.due") if e.data.days_to_notice_deadline == 120]
+    [due] = [e for e in run.published("contract.renewal.due.v2") if e.data.days_to_notice_deadline == 120]
     assert proposal.data.decision_id == decision_id and proposal.time == RENEWAL_TICK
     assert proposal.data.evidence_event_ids == [due.id]
     assert (proposal.data.rule, proposal.data.weights) == ("weighted", {"dsa": 2, "sli": 1, "cpi": 1})
@@ -289,6 +289,16 @@ async def test_a_renewal_above_the_threshold_is_decided_by_dsa_sli_and_cpi(run: 
         assert case is not None and case.decision == "approved"
     [renewal] = await run.get("vcm", "/renewals")
     assert (renewal["consensus"], renewal["consensus_decision_id"]) == ("approved", decision_id)
+    # rule 3 on the same case: DSA's analysis of the latest reminder, as DSA published it
+    analysis = [e.data for e in run.published("spend.vendor.analyzed.v2") if e.data.contract_id == contract][
+        -1
+    ]
+    shown = renewal["spend_analysis"]
+    assert (shown["recommendation"], Decimal(shown["spend_12m"]), shown["currency"]) == (
+        analysis.recommendation,
+        analysis.spend_12m.amount,
+        analysis.spend_12m.currency,
+    )
 
 
 async def test_repricing_waits_for_a_stopped_voter_and_completes_when_it_restarts(run: Run) -> None:

@@ -112,6 +112,17 @@ async def test_review_correction_trail_approval_and_export(vcm: Running) -> None
     assert [a["action"] for a in approvals] == ["approve"]
 
 
+async def test_a_notice_period_corrected_to_business_days(vcm: Running) -> None:
+    """The MSA's term ends Sunday 28 Feb 2027: 30 business days before is Monday 18 Jan 2027."""
+    async with vcm.http() as http:
+        cid = (await http.post("/contracts", json=upload())).json()["contract_id"]
+        business = {"value": 30, "unit": "days", "business": True}
+        patched = await http.patch(f"/contracts/{cid}", json={"set": {"notice_period": business}})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["terms"]["notice_period"]["value"] == business
+    assert patched.json()["deadline"]["notice_deadline"] == "2027-01-18"
+
+
 async def test_a_value_above_the_threshold_needs_an_owner(vcm: Running) -> None:
     async with vcm.http(token=None) as anonymous:
         assert (await anonymous.get("/contracts")).status_code == 401

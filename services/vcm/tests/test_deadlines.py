@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from vcm.domain.calendar import BUSINESS_DAYS
 from vcm.domain.deadlines import (
     Deadline,
     Period,
@@ -49,6 +50,32 @@ def test_notice_deadline_is_the_end_less_the_period_as_stated(
     term_end: date, notice: Period, deadline: date
 ) -> None:
     assert notice_deadline(term_end, notice) == deadline
+
+
+@pytest.mark.parametrize(
+    ("term_end", "business_days", "deadline"),
+    [
+        # Sunday 28 Feb 2027 less 30 business days: Fri 26 .. Mon 22 Feb (5), 19-15 (10), 12-8 (15),
+        # 5-1 Feb (20), 29-25 Jan (25), Fri 22 .. Mon 18 Jan (30); 30 calendar days would be 29 Jan
+        (date(2027, 2, 28), 30, date(2027, 1, 18)),
+        (date(2026, 6, 5), 5, date(2026, 5, 29)),  # a Friday less a working week: the Friday before
+        (date(2026, 6, 6), 1, date(2026, 6, 5)),  # a Saturday less one: the Friday
+        (date(2026, 6, 8), 1, date(2026, 6, 5)),  # a Monday less one: the Friday, over the weekend
+        # Monday 4 Jan 2027 less 3: Fri 1 Jan (a public holiday, counted: holidays are not known),
+        # Thu 31 Dec, Wed 30 Dec
+        (date(2027, 1, 4), 3, date(2026, 12, 30)),
+    ],
+)
+def test_business_days_count_back_weekdays_only(term_end: date, business_days: int, deadline: date) -> None:
+    assert notice_deadline(term_end, Period(business_days, BUSINESS_DAYS)) == deadline
+    assert deadline.weekday() < 5
+
+
+def test_an_evergreen_term_in_business_days_rolls_forward() -> None:
+    terms = RenewalTerms(date(2027, 2, 28), True, Period(1, "years"), Period(30, BUSINESS_DAYS))
+    assert current_deadline(terms, date(2027, 1, 18)) == Deadline(date(2027, 2, 28), date(2027, 1, 18), 0)
+    # a day late: the next term ends Tue 29 Feb 2028; 30 weekdays back is Tue 18 Jan 2028
+    assert current_deadline(terms, date(2027, 1, 19)) == Deadline(date(2028, 2, 29), date(2028, 1, 18), 1)
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,24 @@ def test_notice_period_phrasings(clause: str, value: int, unit: str) -> None:
     assert terms.notice_period.confidence >= 0.6
 
 
+@pytest.mark.parametrize(
+    ("clause", "business"),
+    [
+        ("Either party may opt out of renewal by giving at least thirty (30) business days' notice.", True),
+        ("Either party may opt out of renewal by giving at least 30 working days' notice.", True),
+        ("Either party may opt out of renewal by giving at least 30 calendar days' notice.", False),
+        ("Either party may opt out of renewal by giving at least 30 days' notice.", False),
+    ],
+)
+def test_business_day_notice_is_kept_as_such(clause: str, business: bool) -> None:
+    notice = extract(clause).notice_period
+    assert notice is not None and (notice.value.value, notice.value.unit) == (30, "days")
+    assert notice.value.business is business
+    assert notice.value.to_json() == (
+        {"value": 30, "unit": "days", "business": True} if business else {"value": 30, "unit": "days"}
+    )
+
+
 def test_other_notices_are_not_the_notice_to_stop_renewal() -> None:
     text = (
         "Either party may terminate this Agreement if the other fails to cure a material breach within "
@@ -300,6 +318,78 @@ def test_contract_value(clause: str, amount: str, currency: str, period: str) ->
     terms = extract(clause)
     assert terms.contract_value is not None
     assert terms.contract_value.value.to_json() == {"amount": amount, "currency": currency, "period": period}
+
+
+@pytest.mark.parametrize(
+    ("clause", "amount", "currency"),
+    [
+        ("The annual fees are NZ$48,000.", "48000.00", "NZD"),
+        ("The annual fees are NZ $48,000.", "48000.00", "NZD"),
+        ("Customer shall pay annual fees of A$12,000.", "12000.00", "AUD"),
+        ("Customer shall pay annual fees of AU$12,000.", "12000.00", "AUD"),
+        ("Customer shall pay annual fees of C$9,500.50.", "9500.50", "CAD"),
+        ("Customer shall pay annual fees of CA$9,500.", "9500.00", "CAD"),
+        ("Customer shall pay annual fees of US$20,000.", "20000.00", "USD"),
+        ("Customer shall pay annual fees of S$15,000.", "15000.00", "SGD"),
+        ("Customer shall pay annual fees of HK$80,000.", "80000.00", "HKD"),
+        ("Customer shall pay annual fees of ¥1,200,000.", "1200000.00", "JPY"),
+        ("The annual fee is £7,250.", "7250.00", "GBP"),
+        ("The annual fee is USD 1,000.", "1000.00", "USD"),
+        ("The annual fee is 1,000 EUR.", "1000.00", "EUR"),
+        ("The annual fee is 1.000,00 €.", "1000.00", "EUR"),
+        ("The annual fee is 12 500,50 €.", "12500.50", "EUR"),
+        ("The annual fee is EUR 12.500,50.", "12500.50", "EUR"),
+        ("The annual fee is $50,000 (NZD).", "50000.00", "NZD"),
+        ("The annual fee is $50,000 CAD.", "50000.00", "CAD"),
+        ("The annual fee is 50,000 New Zealand dollars.", "50000.00", "NZD"),
+        ("The annual fee is 9,000 pounds sterling.", "9000.00", "GBP"),
+        ("The annual fee is 12,000 euros.", "12000.00", "EUR"),
+        ("The annual fee is US$ 1.2 million.", "1200000.00", "USD"),
+    ],
+)
+def test_contract_value_currency_as_written(clause: str, amount: str, currency: str) -> None:
+    value = extract(clause).contract_value
+    assert value is not None
+    assert (str(value.value.amount), value.value.currency) == (amount, currency)
+    assert value.confidence == 0.85  # the currency is stated at the amount: only the period limits it
+
+
+_FEE = "Customer shall pay annual fees of $30,000. "
+
+
+@pytest.mark.parametrize(
+    ("rest", "currency", "confidence", "reviewed"),
+    [
+        ("All amounts in this Agreement are in New Zealand dollars.", "NZD", 0.85, False),
+        ("Currency: AUD", "AUD", 0.85, False),
+        ("This Agreement is governed by the laws of New Zealand.", "NZD", 0.7, True),
+        ("This Agreement is governed by the laws of New South Wales.", "AUD", 0.7, True),
+        ("This Agreement is governed by the laws of the Province of Ontario.", "CAD", 0.7, True),
+        ("This Agreement is governed by the laws of Singapore.", "SGD", 0.7, True),
+        ("This Agreement is governed by the laws of the State of New York.", "USD", 0.75, False),
+        ("This Agreement is governed by the laws of England and Wales.", "USD", 0.6, True),
+        ("", "USD", 0.6, True),
+    ],
+)
+def test_a_bare_dollar_takes_the_documents_evidence(
+    rest: str, currency: str, confidence: float, reviewed: bool
+) -> None:
+    """A bare "$": the document's statement of its currency, else a dollar country's governing law,
+    else USD, each with less confidence (below 0.75 the field is reviewed)."""
+    terms = extract(_FEE + rest)
+    assert terms.contract_value is not None
+    assert (terms.contract_value.value.currency, terms.contract_value.confidence) == (currency, confidence)
+    assert ("contract_value" in terms.for_review()) is reviewed
+
+
+def test_a_currency_stated_at_the_amount_beats_the_governing_law() -> None:
+    terms = extract("Customer shall pay annual fees of US$30,000. Governed by the laws of New Zealand.")
+    assert terms.contract_value is not None and terms.contract_value.value.currency == "USD"
+
+
+def test_words_and_codes_that_are_not_money() -> None:
+    assert extract("Customer shall pay ALL 30 invoices within NET 30 days.").contract_value is None
+    assert extract("A $500 set-up fee is payable.").contract_value.value.currency == "USD"  # type: ignore[union-attr]
 
 
 def test_a_unit_price_is_not_the_contract_value() -> None:

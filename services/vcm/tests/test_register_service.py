@@ -22,7 +22,7 @@ from vcm.store.contracts import ContractRepository
 from vcm.store.tables import ContractRow, RenewalCase, RenewalReminder
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import T0, arrived, document, tick
+from vcm_facts import MSA, T0, arrived, client_agreement, document, tick
 
 
 class Running(RunningService):
@@ -62,6 +62,17 @@ async def test_a_document_becomes_a_contract_with_its_terms_published(vcm: Runni
     assert event.governing_law == "New York" and event.annual_value.amount == 36000
 
 
+async def test_a_business_day_notice_period_gives_a_weekday_deadline(vcm: Running) -> None:
+    """Term to Sunday 28 Feb 2027, "thirty (30) business days prior": deadline Monday 18 Jan 2027
+    (hand-worked in test_deadlines.py), published as 30 days flagged as business days."""
+    text = MSA.replace("ninety (90) days prior", "thirty (30) business days prior")
+    await vcm.deliver(arrived(document(text=text)))
+    assert (vcm.contract().notice_value, vcm.contract().notice_unit) == (30, "workdays")
+    [event] = vcm.published("contract.terms.extracted")
+    assert (event.notice_period_value, event.notice_period_unit) == (30, "days")
+    assert event.notice_period_business_days is True and event.notice_deadline == date(2027, 1, 18)
+
+
 async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_replayed(vcm: Running) -> None:
     await vcm.deliver(arrived(document()))
     deadline = date(2026, 11, 30)
@@ -70,7 +81,7 @@ async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_repl
     await vcm.deliver(*[tick(d) for d in days])
     # the same ticks again, and later ones within the same days: nothing new
     await vcm.deliver(*[tick(d) for d in days[1:4]], *[tick(d + timedelta(hours=5)) for d in days[6:8]])
-    due = vcm.published("contract.renewal.due")
+    due = vcm.published("contract.renewal.due.v2")
     first_term = [e for e in due if e.notice_deadline == deadline]
     assert [e.days_to_notice_deadline for e in first_term] == [120, 90, 60, 30, 7]
     assert all(e.renewal_date == date(2027, 2, 28) and e.annual_value.amount == 36000 for e in first_term)
@@ -84,6 +95,53 @@ async def test_reminders_fire_on_the_clock_once_each_even_when_the_clock_is_repl
     ]
     [case] = vcm.cases()
     assert (case.notice_deadline, case.status, case.opened_on) == (deadline, "open", date(2026, 8, 2))
+
+
+async def test_a_contract_of_unknown_value_gets_its_reminders_without_a_value(vcm: Running) -> None:
+    """``contract.renewal.due`` 2.0: the deadline is warned about even when no document states the
+    fee; no consensus is proposed (the threshold needs a value)."""
+    no_fee = MSA.replace("annual fees of USD 36,000.00, invoiced annually", "the fees in each order")
+    await vcm.deliver(arrived(document(text=no_fee)))
+    assert vcm.contract().annual_value is None
+    await vcm.deliver(tick(T0.replace(month=11, day=30) - timedelta(days=120)))
+    [due] = vcm.published("contract.renewal.due.v2")
+    assert (due.days_to_notice_deadline, due.notice_deadline) == (120, date(2026, 11, 30))
+    assert due.annual_value is None
+    assert [(r.offset_days, r.outcome) for r in vcm.reminders()] == [(120, "published")]
+    assert vcm.published("decision.proposed.v2") == []
+    [case] = vcm.cases()
+    assert (case.status, case.annual_value) == ("open", None)
+
+
+async def test_the_client_agreement_comes_from_the_psa_and_an_outliving_commitment_warns(
+    vcm: Running,
+) -> None:
+    """The Acme MSA (term to 2027-02-28, renews yearly) backs client C-1's agreement: the renewed
+    term would end 2028-02-29, past an agreement ending 2027-06-30 -> warned; once the PSA extends
+    the agreement to 2029-12-31, not; a second agreement makes the link ambiguous until it is set."""
+    await vcm.deliver(client_agreement("A-1", date(2027, 6, 30)), arrived(document(client_id="C-1")))
+    cid = vcm.contract().contract_id
+    await vcm.deliver(tick(T0.replace(month=11, day=30) - timedelta(days=120)))
+    [due] = vcm.published("contract.renewal.due.v2")
+    assert (due.client_agreement_id, due.outlives_client_agreement) == ("A-1", True)
+    async with vcm.http() as http:
+        before = (await http.get(f"/contracts/{cid}")).json()
+        await vcm.deliver(client_agreement("A-1", date(2029, 12, 31), at=T0 + timedelta(days=30)))
+        extended = (await http.get(f"/contracts/{cid}")).json()
+        await vcm.deliver(client_agreement("A-2", date(2026, 12, 31), at=T0 + timedelta(days=31)))
+        ambiguous = (await http.get(f"/contracts/{cid}")).json()
+        patched = await http.patch(f"/contracts/{cid}", json={"client_agreement_id": "A-2"})
+        cancelled = client_agreement("A-1", None, at=T0 + timedelta(days=40), cancelled=True)
+        await vcm.deliver(cancelled)  # A-2 alone is live now, but the link set by hand holds
+        kept = (await http.get(f"/contracts/{cid}")).json()
+    link = ("client_agreement_id", "client_agreement_end", "outlives_client_agreement")
+    assert [tuple(c[k] for k in link) for c in (before, extended, ambiguous, patched.json(), kept)] == [
+        ("A-1", "2027-06-30", True),
+        ("A-1", "2029-12-31", False),
+        (None, None, None),
+        ("A-2", "2026-12-31", True),
+        ("A-2", "2026-12-31", True),
+    ]
 
 
 async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(vcm: Running) -> None:
@@ -116,8 +174,9 @@ async def test_a_terminated_contract_gets_no_more_reminders_and_keeps_the_trail(
         ("terminate", "pending_approval", "terminated")
     ]
     assert trail[0]["comment"] == "terminated on 2027-02-28: notice of non-renewal sent to Acme"
-    assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due")] == [120]
+    assert [e.days_to_notice_deadline for e in vcm.published("contract.renewal.due.v2")] == [120]
     assert [r.offset_days for r in vcm.reminders()] == [120]
+    assert [c.status for c in vcm.cases()] == ["closed"]  # the 120-day reminder's case: nothing to decide
     assert renewals == [] and card["next_notice_deadline"] is None
     assert card["by_status"] == {"terminated": 1} and card["annual_value"] == []
 
@@ -141,12 +200,12 @@ async def test_a_termination_before_the_start_is_refused_and_changes_nothing(vcm
 async def test_no_reminder_without_a_tick(vcm: Running) -> None:
     late = T0 + timedelta(days=300)  # the document alone, however late, moves no reminder
     await vcm.deliver(arrived(document(received_at=late)))
-    assert vcm.published("contract.renewal.due") == []
+    assert vcm.published("contract.renewal.due.v2") == []
 
 
 async def test_a_late_registration_gets_the_tightest_reminder_only(vcm: Running) -> None:
     await vcm.deliver(arrived(document()), tick(T0 + timedelta(days=319)))  # 10 days before the deadline
-    [event] = vcm.published("contract.renewal.due")
+    [event] = vcm.published("contract.renewal.due.v2")
     assert event.days_to_notice_deadline == 10
     assert [(r.offset_days, r.outcome) for r in vcm.reminders()] == [
         (30, "published"),

@@ -24,7 +24,7 @@ from vcm.app import create_service
 from vcm.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vcm_facts import MSA, T0
+from vcm_facts import MSA, T0, tick
 
 
 class Running(RunningService):
@@ -160,3 +160,26 @@ async def test_the_scorecard_attributes_anomalies_findings_and_observed_price_ch
     assert card["licence_exposure_monthly"] == [{"currency": "USD", "amount": "75.00"}]  # 45 + 30
     assert card["observed_price_change_pct"] == {cid: "10.00"}
     assert card["max_price_increase_pct"] == "5.0000"  # the contract's cap, beside the observed 10 %
+
+
+async def test_the_renewal_shows_dsas_analysis_of_this_term_only(vcm: Running) -> None:
+    """GET /renewals attaches DSA's latest analysis to the renewal case once it is of this case
+    (analysed on or after the day the case opened), never an earlier term's."""
+    upload = {"file_name": "acme.txt", "media_type": "text/plain", "text": MSA, "vendor_name": "Acme Backup"}
+    async with vcm.http() as http:
+        cid = (await http.post("/contracts", json=upload)).json()["contract_id"]
+    monthly = ["3000"] * 12
+    await vcm.deliver(at(analysed(cid, monthly, "0.00"), 100))  # before any case: an earlier term's
+    await vcm.deliver(tick(T0.replace(month=8, day=2)))  # 120 days before 30 Nov 2026: the case opens
+    async with vcm.http() as http:
+        [before] = (await http.get("/renewals", params={"within_days": 120})).json()
+        await vcm.deliver(at(analysed(cid, monthly, "10.00"), 209))  # 2 Aug 2026, with the reminder
+        [after] = (await http.get("/renewals", params={"within_days": 120})).json()
+    assert (before["case_status"], before["spend_analysis"]) == ("open", None)
+    assert after["spend_analysis"] == {
+        "recommendation": "renegotiate",
+        "spend_12m": "36000.00",
+        "currency": "USD",
+        "window_end": "2026-10-31",
+        "price_change_pct": "10.00",
+    }

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from msp_events import Envelope
+from msp_events import Envelope, Money
 from msp_events.types.contracts import ContractDocumentReceived
 from msp_events.types.platform import ClockTicked
+from msp_events.types.psa import AgreementUpserted
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -57,6 +59,24 @@ def pdf_document(content: bytes, **changes: Any) -> ContractDocumentReceived:
 
 def arrived(data: ContractDocumentReceived) -> Envelope[ContractDocumentReceived]:
     return Envelope.build(data, source="vcm.mailbox", time=data.received_at)
+
+
+def client_agreement(
+    agreement_id: str, end: date | None, at: datetime = T0, **changes: Any
+) -> Envelope[AgreementUpserted]:
+    """A PSA client agreement of client C-1 (the side a vendor contract backs)."""
+    data = AgreementUpserted(
+        agreement_id=agreement_id,
+        client_id="C-1",
+        name="Managed Services",
+        agreement_type="managed_services",
+        start_date=date(2025, 1, 1),
+        end_date=end,
+        billing_cycle="monthly",
+        bill_amount=Money(amount=Decimal("4000"), currency="USD"),
+        **changes,
+    )
+    return Envelope.build(data, source="psa.connectwise", time=at)
 
 
 def tick(now: datetime) -> Envelope[ClockTicked]:

@@ -1,7 +1,12 @@
 """Rule 3 in the service: on ``contract.renewal.due`` analyse the last 12 complete months of spend
 with the vendor (in the contract's department, or every department when it has none) and publish
 ``spend.vendor.analyzed``. The window ends with the month before the service clock's, so the
-answer depends on the stored facts and the clock only."""
+answer depends on the stored facts and the clock only.
+
+A renewal of unknown value (``contract.renewal.due`` 2.0 without ``annual_value``) is analysed on
+its spend alone, in the currency the vendor's spend is booked in (the most lines, ties by code),
+else the department budget's; with neither there is nothing to measure and nothing is published.
+The ROI ledger books renewal advice only with a value (its baseline for a cancelled contract)."""
 
 from __future__ import annotations
 
@@ -25,16 +30,21 @@ def analyse_renewal(uow: UnitOfWork, due: ContractRenewalDue) -> None:
     this_month = uow.now.date().replace(day=1)
     months = [_add(this_month, -k) for k in range(12, 0, -1)]
     start, end = months[0], this_month - timedelta(days=1)
-    currency = due.annual_value.currency
     query = select(SpendLineRow).where(SpendLineRow.day >= start, SpendLineRow.day <= end)
     if due.department:
         query = query.where(SpendLineRow.department == due.department)
     vendor = due.vendor.casefold()
-    lines = [r for r in uow.session.exec(query) if r.vendor.casefold() == vendor and r.currency == currency]
+    vendor_lines = [r for r in uow.session.exec(query) if r.vendor.casefold() == vendor]
+    budgets = (
+        BudgetRepository(uow.session).list(department=due.department, limit=1000) if due.department else []
+    )
+    currency = _currency(due, [r.currency for r in vendor_lines], [b.planned.currency for b in budgets])
+    if currency is None:
+        return
+    lines = [r for r in vendor_lines if r.currency == currency]
     monthly = [sum((r.amount for r in lines if r.day.replace(day=1) == m), Decimal(0)) for m in months]
     budget = None
     if due.department:
-        budgets = BudgetRepository(uow.session).list(department=due.department, limit=1000)
         planned = sum(
             (
                 planned_in(b, m)
@@ -55,7 +65,7 @@ def analyse_renewal(uow: UnitOfWork, due: ContractRenewalDue) -> None:
     ]
     result = analyse(
         monthly,
-        due.annual_value.amount,
+        due.annual_value.amount if due.annual_value else None,
         uplift_pct=due.expected_uplift_pct,
         term_months=due.renewal_term_months or 12,
         budget=budget,
@@ -78,19 +88,43 @@ def analyse_renewal(uow: UnitOfWork, due: ContractRenewalDue) -> None:
         annual_value=due.annual_value,
         recommendation=result.recommendation,
         reasons=list(result.reasons),
-        summary=_summary(due, result.total, result.forecast_next_term, result.recommendation, result.reasons),
+        summary=_summary(
+            due, currency, result.total, result.forecast_next_term, result.recommendation, result.reasons
+        ),
     )
     uow.emit(analysis)
-    roi_runs.record_renewal_advice(uow, due, analysis)  # the ROI ledger measures it over the next term
+    if due.annual_value is not None:
+        roi_runs.record_renewal_advice(uow, due, analysis)  # the ROI ledger measures it over the next term
+
+
+def _currency(
+    due: ContractRenewalDue, line_currencies: list[str], budget_currencies: list[str]
+) -> str | None:
+    """The contract's currency; without a value, the vendor's spend's, else the budget's (see above)."""
+    if due.annual_value is not None:
+        return due.annual_value.currency
+    for found in (line_currencies, budget_currencies):
+        if found:
+            return min(set(found), key=lambda c: (-found.count(c), c))
+    return None
 
 
 def _summary(
-    due: ContractRenewalDue, total: Decimal, forecast: Decimal, recommendation: str, reasons: tuple[str, ...]
+    due: ContractRenewalDue,
+    currency: str,
+    total: Decimal,
+    forecast: Decimal,
+    recommendation: str,
+    reasons: tuple[str, ...],
 ) -> str:
+    against = (
+        f"{due.annual_value.amount} a year on contract"
+        if due.annual_value is not None
+        else "no contract value stated"
+    )
     return (
-        f"{due.vendor}: {total} {due.annual_value.currency} in 12 months against "
-        f"{due.annual_value.amount} a year on contract; next term {forecast}; {recommendation} "
-        f"({'; '.join(reasons)})"
+        f"{due.vendor}: {total} {currency} in 12 months against {against}; next term {forecast}; "
+        f"{recommendation} ({'; '.join(reasons)})"
     )
 
 

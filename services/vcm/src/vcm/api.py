@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
@@ -34,6 +34,7 @@ from msp_events.types.contracts import ContractDocumentReceived, MediaType
 from vcm import services, vendor_signals
 from vcm import terms as columns
 from vcm.accuracy import SCORED
+from vcm.client_agreements import backed_agreement
 from vcm.domain.consensus import renewal_decision_id
 from vcm.domain.deadlines import Deadline, current_deadline, term_end_on
 from vcm.domain.documents import ReceivedDocument
@@ -167,8 +168,15 @@ class ContractOut(BaseModel):
     annual_value: Decimal | None
     currency: str | None
     deadline: DeadlineOut | None
-    client_agreement_end: date | None
-    outlives_client_agreement: bool | None
+    client_agreement_id: str | None = Field(
+        default=None, description="the PSA client agreement it backs (set, or the client's only one)"
+    )
+    client_agreement_end: date | None = Field(
+        description="that agreement's last day (from the PSA; else as set by PATCH)"
+    )
+    outlives_client_agreement: bool | None = Field(
+        description="the renewed vendor term would run past the client agreement: a warning"
+    )
     terminated_on: date | None = Field(default=None, description="the day a terminated contract ends")
     termination_reason: str | None = None
     terms: dict[str, TermOut | None]
@@ -237,8 +245,10 @@ def _deadline(row: ContractRow, today: date) -> Deadline | None:
     return current_deadline(columns.renewal_terms(row), today)
 
 
-def _out(row: ContractRow, today: date) -> ContractOut:
+def _out(session: Session, row: ContractRow) -> ContractOut:
+    today = _today(session)
     deadline = _deadline(row, today)
+    backed = backed_agreement(session, row)
     terms = json.loads(row.terms_json)
     return ContractOut(
         contract_id=row.contract_id,
@@ -262,10 +272,11 @@ def _out(row: ContractRow, today: date) -> ContractOut:
             notice_deadline=deadline.notice_deadline,
             days_left=(deadline.notice_deadline - today).days,
         ),
-        client_agreement_end=row.client_agreement_end,
+        client_agreement_id=None if backed is None else backed.agreement_id,
+        client_agreement_end=None if backed is None else backed.end,
         outlives_client_agreement=None
         if deadline is None
-        else services.outlives_client_agreement(row, deadline.term_end),
+        else services.outlives_client_agreement(row, deadline.term_end, backed),
         terminated_on=row.terminated_on,
         termination_reason=row.termination_reason,
         terms={name: None if terms.get(name) is None else TermOut(**terms[name]) for name in CATEGORIES},
@@ -358,7 +369,7 @@ def upload_contract(request: Request, upload: ContractUpload) -> ContractOut:
             session.add(row)
         append_outbox(session, uow.emitted)
         session.commit()
-        return _out(row, _today(session))
+        return _out(session, row)
 
 
 @router.get(
@@ -422,12 +433,23 @@ def search_contracts(
 )
 def get_contract(request: Request, contract_id: Annotated[EntityId, Path()]) -> ContractOut:
     with Session(request.app.state.service.engine) as session:
-        return _out(_contract(session, contract_id), _today(session))
+        return _out(session, _contract(session, contract_id))
 
 
 class PeriodIn(BaseModel):
     value: int = Field(ge=1, le=1200)
     unit: Literal["days", "weeks", "months", "years"]
+    business: bool | None = Field(
+        default=None, description="days are business days (Monday to Friday; a notice period only)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _as_extracted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """As the extractor writes a period: ``business`` only when true."""
+        out: dict[str, Any] = handler(self)
+        if not out.get("business"):
+            out.pop("business", None)
+        return out
 
 
 class MoneyIn(BaseModel):
@@ -467,7 +489,10 @@ class ContractPatch(BaseModel):
     department: Name | None = None
     owner: Name | None = None
     client_agreement_end: date | None = Field(
-        default=None, description="end of the client agreement it backs"
+        default=None, description="end of the client agreement it backs, when the PSA does not say"
+    )
+    client_agreement_id: EntityId | None = Field(
+        default=None, description="the PSA client agreement it backs (psa.agreement.upserted)"
     )
 
 
@@ -547,14 +572,14 @@ def patch_contract(
             )
         row.state = new_state
         row.terms_json, row.needs_review = json.dumps(terms, sort_keys=True), json.dumps(review)
-        for attr in ("vendor_name", "department", "owner", "client_agreement_end"):
+        for attr in ("vendor_name", "department", "owner", "client_agreement_end", "client_agreement_id"):
             if attr in patch.model_fields_set:
                 setattr(row, attr, getattr(patch, attr))
         columns.apply(row, terms)
         row.updated_at = at
         session.add(row)
         session.commit()
-        return _out(row, _today(session))
+        return _out(session, row)
 
 
 class CorrectionOut(BaseModel):
@@ -660,7 +685,7 @@ def _step(
     row.state, row.updated_at = new_state, at
     session.add(row)
     session.commit()
-    return _out(row, _today(session))
+    return _out(session, row)
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -723,6 +748,7 @@ def terminate_contract(
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         row.terminated_on, row.termination_reason = termination.terminated_on, termination.reason
+        ContractRepository(session).close_cases(row.contract_id)  # no renewal left to decide
         comment = f"terminated on {termination.terminated_on.isoformat()}: {termination.reason}"
         return _step(session, row, ("terminate", who, roles), new_state, comment, at)
 
@@ -763,6 +789,16 @@ def list_approvals(request: Request, contract_id: Annotated[EntityId, Path()]) -
 # --------------------------------------------------------------------------- renewals and vendors
 
 
+class SpendAnalysisOut(BaseModel):
+    """DSA's spend analysis of the renewal (rule 3, ``spend.vendor.analyzed``), its latest."""
+
+    recommendation: Literal["renew", "renegotiate", "cancel"]
+    spend_12m: Decimal = Field(description="spend with the vendor in the 12 months analysed")
+    currency: str
+    window_end: date = Field(description="last day of the 12 months analysed")
+    price_change_pct: Decimal | None = Field(description="last 3 months against the first 3, %")
+
+
 class RenewalOut(BaseModel):
     contract_id: str
     vendor_name: str | None
@@ -781,6 +817,9 @@ class RenewalOut(BaseModel):
         ),
     )
     consensus_decision_id: str | None = Field(default=None, description="that decision's id")
+    spend_analysis: SpendAnalysisOut | None = Field(
+        default=None, description="DSA's analysis of this renewal, once the case's reminder reached it"
+    )
 
 
 @router.get(
@@ -806,6 +845,9 @@ def list_renewals(
                 continue
             case = repo.case(row.contract_id, deadline.notice_deadline)
             vote = votes.get(renewal_decision_id(row.contract_id, deadline.notice_deadline))
+            spend = vendor_signals.renewal_spend(session, row.contract_id)
+            if case is None or spend is None or spend.reported_at.date() < case.opened_on:
+                spend = None  # none yet, or an earlier term's analysis
             out.append(
                 RenewalOut(
                     contract_id=row.contract_id,
@@ -819,6 +861,15 @@ def list_renewals(
                     case_status=None if case is None else case.status,
                     consensus=None if vote is None else vote.status,  # type: ignore[arg-type]
                     consensus_decision_id=None if vote is None else vote.proposal.decision_id,
+                    spend_analysis=None
+                    if spend is None
+                    else SpendAnalysisOut(
+                        recommendation=spend.recommendation,  # type: ignore[arg-type]
+                        spend_12m=spend.spend_12m,
+                        currency=spend.currency,
+                        window_end=spend.window_end,
+                        price_change_pct=spend.price_change_pct,
+                    ),
                 )
             )
         out.sort(key=lambda r: (r.notice_deadline, r.contract_id))

@@ -14,8 +14,9 @@ from msp_events.types.agents import LicenseComplianceViolation, SpendAnomalyDete
 from msp_events.types.contracts import ContractDocumentReceived
 from msp_events.types.licensing import SubscriptionUpserted
 from msp_events.types.platform import ClockTicked
+from msp_events.types.psa import AgreementUpserted
 
-from vcm import deciding, services, vendor_signals
+from vcm import client_agreements, deciding, services, vendor_signals
 from vcm.services import Policy
 
 
@@ -51,6 +52,10 @@ def build_router(policy: Policy) -> HandlerRouter:
     @router.handles(SpendVendorAnalyzed)
     def on_renewal_spend(uow: UnitOfWork, event: Envelope[SpendVendorAnalyzed]) -> None:
         vendor_signals.record_renewal_spend(uow, event.data)
+
+    @router.handles(AgreementUpserted)
+    def on_client_agreement(uow: UnitOfWork, event: Envelope[AgreementUpserted]) -> None:
+        client_agreements.record_agreement(uow, event.data)
 
     deciding.CONSENSUS.wire(router)
     return router

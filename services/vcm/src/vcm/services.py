@@ -16,6 +16,8 @@ from msp_events.types.contracts import ContractDocumentReceived, ContractTermsEx
 
 from vcm import deciding
 from vcm import terms as columns
+from vcm.client_agreements import BackedAgreement, backed_agreement
+from vcm.domain.calendar import BUSINESS_DAYS
 from vcm.domain.consensus import needs_consensus
 from vcm.domain.deadlines import (
     DEFAULT_OFFSETS,
@@ -173,7 +175,8 @@ def terms_event(row: ContractRow, today: date) -> ContractTermsExtracted:
         auto_renew=row.auto_renew,
         renewal_term_months=columns.renewal_months(row),
         notice_period_value=row.notice_value,
-        notice_period_unit=row.notice_unit,  # type: ignore[arg-type]
+        notice_period_unit="days" if row.notice_unit == BUSINESS_DAYS else row.notice_unit,  # type: ignore[arg-type]
+        notice_period_business_days=True if row.notice_unit == BUSINESS_DAYS else None,
         notice_deadline=None if deadline is None else deadline.notice_deadline,
         governing_law=columns.value(terms, "governing_law"),
         termination_for_convenience=columns.value(terms, "termination_for_convenience"),
@@ -202,7 +205,6 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
         sent = contracts.reminded(row.contract_id, deadline.notice_deadline)
         for offset in reminders_due(deadline.notice_deadline, today, sent, policy.reminder_offsets):
             money = _money(row.annual_value, row.currency)
-            outcome = "published" if money is not None else "held"
             contracts.add_reminder(
                 RenewalReminder(
                     contract_id=row.contract_id,
@@ -210,7 +212,7 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                     offset_days=offset,
                     term_end=deadline.term_end,
                     on_day=today,
-                    outcome=outcome,
+                    outcome="published",
                 )
             )
             for wider in skipped_by(offset, policy.reminder_offsets):
@@ -226,10 +228,13 @@ def on_clock(uow: UnitOfWork, policy: Policy) -> None:
                         )
                     )
             open_renewal_case(contracts, row, deadline.notice_deadline, deadline.term_end, today)
-            if money is not None:
-                due = uow.emit(renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money))
-                if needs_consensus(money.amount, policy.consensus_threshold):
-                    deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
+            # published with or without a value (2.0): the deadline matters even when the fee is unknown
+            backed = backed_agreement(uow.session, row)
+            due = uow.emit(
+                renewal_due(row, deadline.term_end, deadline.notice_deadline, today, money, backed)
+            )
+            if money is not None and needs_consensus(money.amount, policy.consensus_threshold):
+                deciding.propose_renewal(uow, due.data, due.id, policy.consensus_vote_days)
 
 
 def open_renewal_case(
@@ -237,9 +242,11 @@ def open_renewal_case(
 ) -> None:
     """The renewal decision for this term, opened by its first reminder.
 
-    Hook for the ecosystem issue: DSA's ``spend.vendor.analyzed`` (rule 3, VCM a planned consumer)
-    attaches its spend analysis to this case, and a consensus vote (rule 4) decides cases above
-    the value threshold; until then a person decides through the API."""
+    The reminder (``contract.renewal.due``) makes DSA analyse the vendor's spend (rule 3): its
+    ``spend.vendor.analyzed`` is shown with this case in ``GET /renewals``; above the value
+    threshold the same reminder proposes the renewal to DSA, SLI and CPI (rule 4,
+    ``deciding.propose_renewal``) and the outcome is recorded here (``decision``). Terminating the
+    contract closes the case."""
     if contracts.case(row.contract_id, deadline) is not None:
         return
     contracts.add_case(
@@ -255,17 +262,27 @@ def open_renewal_case(
     )
 
 
-def outlives_client_agreement(row: ContractRow, term_end: date) -> bool | None:
-    """Whether the renewed vendor term would run past the client agreement it backs."""
-    if row.client_agreement_end is None:
+def outlives_client_agreement(
+    row: ContractRow, term_end: date, backed: BackedAgreement | None
+) -> bool | None:
+    """Whether the renewed vendor term would run past the client agreement it backs (None: no
+    agreement linked; an evergreen client agreement is never outlived)."""
+    if backed is None:
         return None
+    if backed.end is None:
+        return False
     if row.auto_renew and row.renewal_value and row.renewal_unit:
-        return next_term_end(term_end, Period(row.renewal_value, row.renewal_unit)) > row.client_agreement_end
-    return term_end > row.client_agreement_end
+        return next_term_end(term_end, Period(row.renewal_value, row.renewal_unit)) > backed.end
+    return term_end > backed.end
 
 
 def renewal_due(
-    row: ContractRow, term_end: date, deadline: date, today: date, money: Money
+    row: ContractRow,
+    term_end: date,
+    deadline: date,
+    today: date,
+    money: Money | None,
+    backed: BackedAgreement | None,
 ) -> ContractRenewalDue:
     days = (deadline - today).days
     action = "opt out of the automatic renewal" if row.auto_renew else "give notice or renew"
@@ -276,6 +293,7 @@ def renewal_due(
         contract_name=row.file_name,
         department=row.department,
         client_id=row.client_id,
+        client_agreement_id=None if backed is None else backed.agreement_id,
         renewal_date=term_end,
         notice_deadline=deadline,
         days_to_notice_deadline=days,
@@ -283,7 +301,7 @@ def renewal_due(
         renewal_term_months=columns.renewal_months(row),
         annual_value=money,
         expected_uplift_pct=cap,
-        outlives_client_agreement=outlives_client_agreement(row, term_end),
+        outlives_client_agreement=outlives_client_agreement(row, term_end, backed),
         recommendation="review",
         summary=f"{row.vendor_name or row.contract_id}: last day to {action} is {deadline.isoformat()} "
         f"({days} days); the term ends {term_end.isoformat()}.",

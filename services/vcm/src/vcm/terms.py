@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from vcm.domain.calendar import BUSINESS_DAYS
 from vcm.domain.deadlines import Period, RenewalTerms
 from vcm.store.tables import ContractRow
 
@@ -28,7 +29,10 @@ def _date(raw: Any) -> date | None:
 
 
 def _period(raw: Any) -> tuple[int | None, str | None]:
+    """``{"value", "unit"}`` -> register columns; ``"business": true`` days are ``workdays``."""
     if isinstance(raw, dict) and isinstance(raw.get("value"), int) and raw.get("unit") in UNITS:
+        if raw["unit"] == "days" and raw.get("business") is True:
+            return raw["value"], BUSINESS_DAYS
         return raw["value"], raw["unit"]
     return None, None
 

@@ -105,6 +105,11 @@ def record_renewal_spend(uow: UnitOfWork, s: SpendVendorAnalyzed) -> None:
     )
 
 
+def renewal_spend(session: Session, contract_id: str) -> RenewalSpend | None:
+    """DSA's latest analysis of the contract's renewal (the case it belongs to is the caller's)."""
+    return session.get(RenewalSpend, contract_id)
+
+
 @dataclass
 class VendorSignals:
     """The scorecard's view of one vendor: open anomalies and findings, money per currency."""
@@ -162,6 +167,7 @@ __all__ = [
     "record_finding",
     "record_renewal_spend",
     "record_subscription",
+    "renewal_spend",
     "signals",
     "vendor_key",
 ]

@@ -104,7 +104,8 @@ def actions(findings: Findings) -> list[Action]:
             Action(
                 "vcm",
                 f"{r['vendor']}: notice deadline {r['notice_deadline']}",
-                (money(r["annual_value"]) / 12).quantize(CENT),
+                # contract.renewal.due 2.0 may have no value: at stake unknown, listed at 0 a month
+                (money(r.get("annual_value")) / 12).quantize(CENT),
                 r["summary"],
             )
         )

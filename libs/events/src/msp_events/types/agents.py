@@ -544,13 +544,18 @@ class SpendAnomalyDetected(EventData):
         return self
 
 
-@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=("dsa",))
+@event("contract.renewal.due", owner="vcm", key="contract_id", consumers=("dsa",), major=2)
 class ContractRenewalDue(EventData):
-    """A vendor contract's renewal notice deadline is inside a reminder window (120/90/60/30/14 days).
+    """A vendor contract's renewal notice deadline is inside a reminder window (120/90/60/30/7 days).
 
     DSA books the renewal in the owning department's budget forecast (with the expected uplift)
     and warns if it does not fit. After the notice deadline an auto-renewing contract can no
     longer be stopped, so the deadline, not the end date, is what the window counts down to.
+
+    Version history: major 2 (topic ``contract.renewal.due.v2``) makes ``annual_value`` optional:
+    a contract whose value its documents do not state still has a deadline to warn about, and a
+    1.0 reader (DSA's rule 3) would have failed on the missing value, so it is not a compatible
+    minor. Topic ``contract.renewal.due`` (1.0) is no longer written: drain it before upgrading.
     """
 
     contract_id: str = Field(description="vendor contract id")
@@ -565,7 +570,9 @@ class ContractRenewalDue(EventData):
     days_to_notice_deadline: int = Field(description="days from the clock's today to notice_deadline")
     auto_renew: bool = Field(description="renews unless notice is given (tacit renewal)")
     renewal_term_months: int | None = Field(default=None, ge=1, description="length of the next term")
-    annual_value: Money = Field(description="current annual contract value")
+    annual_value: Money | None = Field(
+        default=None, description="current annual contract value; None when no document states it (since 2.0)"
+    )
     expected_uplift_pct: Decimal | None = Field(
         default=None, description="expected price increase at renewal, %"
     )
@@ -584,12 +591,16 @@ class ContractRenewalDue(EventData):
         return self
 
 
-@event("spend.vendor.analyzed", owner="dsa", key="contract_id", consumers=("vcm",))
+@event("spend.vendor.analyzed", owner="dsa", key="contract_id", consumers=("vcm",), major=2)
 class SpendVendorAnalyzed(EventData):
     """DSA's analysis of 12 months of spend with a vendor whose contract renewal is due (rule 3).
 
     VCM weighs it with the contract's terms: spend falling to nothing argues for cancelling,
     rising prices or spend above the contract's value for renegotiating.
+
+    Version history: major 2 (topic ``spend.vendor.analyzed.v2``) makes ``annual_value`` optional,
+    with ``contract.renewal.due`` 2.0: a renewal of a contract of unknown value is analysed on its
+    spend alone (a 1.0 reader would fail on the missing value).
     """
 
     contract_id: str = Field(description="the contract whose renewal is due")
@@ -612,7 +623,10 @@ class SpendVendorAnalyzed(EventData):
     forecast_next_term: Money = Field(
         description="next term's cost: the last 3 months' run rate x term months x (1 + expected uplift)"
     )
-    annual_value: Money = Field(description="the contract's current annual value (from the renewal notice)")
+    annual_value: Money | None = Field(
+        default=None,
+        description="the contract's annual value (from the renewal notice); None when unknown (since 2.0)",
+    )
     recommendation: Literal["renew", "renegotiate", "cancel"] = Field(description="DSA's recommendation")
     reasons: list[str] = Field(description="the rules that decided it, in words")
     summary: str = Field(description="one sentence with the numbers")

@@ -68,7 +68,7 @@ NoticeUnit = Literal["days", "weeks", "months", "years"]
 ReadStatus = Literal["ok", "needs_ocr", "encrypted", "unreadable", "empty", "unsupported"]
 
 
-@event("contract.terms.extracted", owner="vcm", key="contract_id", planned=("dsa",))
+@event("contract.terms.extracted", owner="vcm", key="contract_id", planned=("dsa",), minor=1)
 class ContractTermsExtracted(EventData):
     """VCM read a contract document and extracted (or could not read) its key terms.
 
@@ -95,6 +95,10 @@ class ContractTermsExtracted(EventData):
     renewal_term_months: int | None = Field(default=None, ge=1, description="length of each renewal term")
     notice_period_value: int | None = Field(default=None, ge=1, description="notice to stop renewal, amount")
     notice_period_unit: NoticeUnit | None = Field(default=None, description="notice to stop renewal, unit")
+    notice_period_business_days: bool | None = Field(
+        default=None,
+        description="the notice period's days are business days, Monday to Friday (since 1.1)",
+    )
     notice_deadline: date | None = Field(
         default=None, description="last day to give notice for the running term (rolled forward if evergreen)"
     )

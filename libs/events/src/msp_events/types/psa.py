@@ -115,8 +115,8 @@ class Addition(BaseModel):
     "psa.agreement.upserted",
     owner="source",
     key="agreement_id",
-    consumers=("cpi", "sli", "spo"),
-    planned=("ram", "vcm"),
+    consumers=("cpi", "sli", "spo", "vcm"),
+    planned=("ram",),
 )
 class AgreementUpserted(EventData):
     """A client agreement (contract) was created or changed; the payload is its full state.

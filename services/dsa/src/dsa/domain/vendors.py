@@ -4,8 +4,9 @@ A controller reads four things before a renewal: is the service still used (spen
 quarter), is it getting dearer (last quarter against the first, and the monthly trend), is it
 bigger than the contract says (run rate against the annual value), and was it anomalous. The
 rules, in order: no spend in the last 3 months -> cancel; a price rise above 10 %, a trend above
-2 % a month, a run rate 10 % above the contract's annual value, an expected uplift above 5 % or any
-anomaly -> renegotiate; else renew. Pure: the numbers come in, the decision goes out.
+2 % a month, a run rate 10 % above the contract's annual value (only when the renewal notice
+states one), an expected uplift above 5 % or any anomaly -> renegotiate; else renew. Pure: the
+numbers come in, the decision goes out.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def slope(values: list[Decimal]) -> Decimal:
 
 def analyse(
     monthly: list[Decimal],
-    annual_value: Decimal,
+    annual_value: Decimal | None,
     *,
     uplift_pct: Decimal | None,
     term_months: int,
@@ -65,7 +66,7 @@ def analyse(
         reasons.append(f"the last 3 months cost {price} % more than the first 3")
     if trend is not None and trend > 2:
         reasons.append(f"spend rises {trend} % of its mean a month")
-    if annual_value > 0 and last * 12 > annual_value * Decimal("1.1"):
+    if annual_value is not None and annual_value > 0 and last * 12 > annual_value * Decimal("1.1"):
         reasons.append(f"the run rate ({(last * 12).quantize(PCT)}) is over 110 % of the annual value")
     if uplift > 5:
         reasons.append(f"the expected uplift is {uplift} %")

@@ -3,8 +3,9 @@
 The notice deadline is the end of the running term less the notice period (for an auto-renewing
 contract, the last day to opt out). Periods are read as the contract states them: days are
 calendar days, months calendar months (31 May less three months is 28 February, 29 in a leap
-year). An evergreen contract whose deadline has passed has renewed: its term rolls forward by the
-renewal term until the deadline is today or later, so there is always a next deadline to warn of.
+year), business days weekdays (public holidays not excluded, see ``calendar``). An evergreen
+contract whose deadline has passed has renewed: its term rolls forward by the renewal term until
+the deadline is today or later, so there is always a next deadline to warn of.
 
 Reminders fire at fixed offsets before the deadline (120, 90, 60, 30 and 7 days by default), each
 once per deadline. A contract registered late (say 20 days before its deadline) gets only the
@@ -25,7 +26,7 @@ DEFAULT_OFFSETS = (120, 90, 60, 30, 7)
 class Period:
     value: int
     unit: str
-    """"days", "weeks", "months" or "years"."""
+    """"days", "weeks", "months", "years" or "workdays" (business days, notice periods only)."""
 
 
 @dataclass(frozen=True, slots=True)

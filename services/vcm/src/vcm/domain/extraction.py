@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from vcm.domain.calendar import add_months
+from vcm.domain.currency import amounts, document_currency, resolve
 from vcm.domain.text import Duration, Sentence, dates, durations, normalize, sentences, words_to_int
 
 T = TypeVar("T")
@@ -456,21 +457,6 @@ def termination_for_convenience(sents: list[Sentence]) -> Term[bool] | None:
     return None
 
 
-_MONEY = re.compile(
-    r"(?P<sym>US\$|CA\$|C\$|A\$|AU\$|\$|£|€|\b(?:USD|GBP|EUR|CAD|AUD))\s?"
-    r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(?:\s*\((?P<code>[A-Z]{3})\))?"
-    r"|(?P<amount2>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s+(?P<code2>USD|GBP|EUR|CAD|AUD)\b"
-)
-_SYMBOLS = {
-    "$": "USD",
-    "US$": "USD",
-    "£": "GBP",
-    "€": "EUR",
-    "CA$": "CAD",
-    "C$": "CAD",
-    "A$": "AUD",
-    "AU$": "AUD",
-}
 _VALUE_SENTENCE = re.compile(
     r"fees?\b|contract\s+value|total\s+value|consideration|subscription\s+fee|charges|pay\b", re.IGNORECASE
 )
@@ -489,28 +475,23 @@ _TOTAL = re.compile(
 )
 
 
-def contract_value(sents: list[Sentence]) -> Term[Money] | None:
+def contract_value(sents: list[Sentence], *, stated: str | None, law: str | None) -> Term[Money] | None:
+    """The first fee sentence's amount; its currency by ``currency.resolve`` (``stated``: the
+    document's own statement of its currency, ``law``: the governing law, for a bare "$")."""
     for s in sents:
         if not _VALUE_SENTENCE.search(s.text) or _NOT_VALUE.search(s.text):
             continue
-        m = _MONEY.search(s.text)
-        if m is None:
+        found = amounts(s.text)
+        if not found:
             continue
-        raw = (m.group("amount") or m.group("amount2")).replace(",", "")
-        try:
-            amount = Decimal(raw).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            continue
-        sym = m.group("sym")
-        currency = m.group("code") or m.group("code2") or (_SYMBOLS.get(sym, sym) if sym else None)
-        if currency is None:
-            continue
+        amount = found[0]
+        currency, currency_confidence = resolve(amount, stated=stated, law=law)
         period = "total" if _TOTAL.search(s.text) else "year" if _ANNUAL.search(s.text) else None
         if period is None and _MONTHLY.search(s.text):
             period = "month"
-        sure = m.group("code") or m.group("code2") or (sym and sym not in ("$",))
-        confidence = 0.85 if sure and period else (0.75 if period else 0.6)
-        return Term(Money(amount, currency, period), _evidence(s), confidence)
+        confidence = min(currency_confidence, 0.85 if period else 0.6)
+        money = Money(amount.amount.quantize(Decimal("0.01")), currency, period)
+        return Term(money, _evidence(s), confidence)
     return None
 
 
@@ -628,7 +609,7 @@ def extract(raw_text: str) -> ContractTerms:
         notice_period=notice_period(sents),
         termination_for_convenience=termination_for_convenience(sents),
         governing_law=law,
-        contract_value=contract_value(sents),
+        contract_value=contract_value(sents, stated=document_currency(text), law=law.value if law else None),
         payment_terms=payment_terms(sents),
         price_restrictions=price_restrictions(sents),
     )

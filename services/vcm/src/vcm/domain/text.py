@@ -127,7 +127,11 @@ class Duration:
         return None
 
     def to_json(self) -> dict[str, object]:
-        return {"value": self.value, "unit": self.unit}
+        """``business`` only when set ("30 business days"), so calendar periods read as before."""
+        out: dict[str, object] = {"value": self.value, "unit": self.unit}
+        if self.business and self.unit == "days":
+            out["business"] = True
+        return out
 
 
 def words_to_int(words: str) -> int | None:

@@ -117,6 +117,15 @@ class ContractRepository:
     def add_case(self, row: RenewalCase) -> None:
         self.session.add(row)
 
+    def close_cases(self, contract_id: str) -> None:
+        """A terminated contract has no renewal to decide: its open cases are closed."""
+        query = select(RenewalCase).where(
+            RenewalCase.contract_id == contract_id, RenewalCase.status == "open"
+        )
+        for case in self.session.exec(query):
+            case.status = "closed"
+            self.session.add(case)
+
     def cases(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[RenewalCase]:
         query = (
             select(RenewalCase)

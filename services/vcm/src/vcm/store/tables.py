@@ -71,6 +71,9 @@ class ContractRow(VcmTable, table=True):
     currency: str | None = Field(default=None, max_length=3)
     price_cap_pct: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 4))
     client_agreement_end: date | None = None
+    """Set by hand (PATCH): the fallback when no PSA agreement is linked (``client_agreements``)."""
+    client_agreement_id: str | None = Field(default=None, max_length=64)
+    """The PSA client agreement this contract backs (PATCH); without it, the client's only one."""
     terminated_on: date | None = None
     """The day a terminated contract ends (reminders stop at once: there is no renewal to decide)."""
     termination_reason: str | None = Field(default=None, max_length=2000)
@@ -121,7 +124,8 @@ class RenewalReminder(VcmTable, table=True):
     term_end: date
     on_day: date
     outcome: str = Field(max_length=20)
-    """published, skipped (a tighter window fired) or held (the annual value is unknown)."""
+    """published or skipped (a tighter window fired); "held" (an unknown annual value, before
+    `contract.renewal.due` 2.0 made the value optional) is found only in older rows."""
 
 
 class RenewalCase(VcmTable, table=True):
@@ -185,6 +189,21 @@ class LicenceFinding(VcmTable, table=True):
     seats_affected: int
     monthly_exposure: Decimal = Field(sa_type=ExactNumeric(18, 2))
     currency: str = Field(max_length=3)
+    reported_at: datetime = Field(sa_type=UtcDateTime)
+    digest: str = Field(max_length=64)
+
+
+class ClientAgreement(VcmTable, table=True):
+    """The PSA's latest state of a client agreement (``psa.agreement.upserted``): when the client
+    side a vendor contract backs ends (its cancellation date, else its end date; None: evergreen)."""
+
+    __tablename__ = "client_agreements"
+
+    agreement_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64, index=True)
+    end_date: date | None = None
+    cancelled: bool = False
+    cancelled_date: date | None = None
     reported_at: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
 
