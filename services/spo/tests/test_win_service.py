@@ -148,10 +148,10 @@ async def test_margin_reports_from_cpi_and_the_clients_industry_become_features(
     opportunity = deal(300, client_id="C-1", prospect_name=None, created_on=date(2026, 1, 1))
     await spo.deliver(env(report, T0, "spo.test"), env(client, T0, "psa.connectwise"), env(opportunity, T0))
     with spo.session() as session:
-        signals = SignalRepository(session).get("C-1")
+        history = SignalRepository(session).histories(["C-1"])["C-1"]
         row = OpportunityRepository(session).get("OPP-300")
-    assert signals is not None and row is not None
-    cells = features(row, signals, date(2026, 1, 5))
+    assert row is not None
+    cells = features(row, history.at(T0), date(2026, 1, 5))
     assert (cells["client_margin_pct"], cells["client_margin_band"]) == ("12.5", "critical")
     assert (cells["client_industry"], cells["client_size"], cells["existing_client"]) == (
         "Legal",

@@ -30,14 +30,23 @@ def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config:
     return True
 
 
-def record_margin(uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str) -> None:
+def record_margin(
+    uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str, config: WinConfig
+) -> None:
+    """Keep CPI's margin reading (in force from this event's time, not the clock's) and
+    re-feature the client's deals it reached late."""
     winning.flush_held(uow)
-    SignalRepository(uow.session).margin(client_id, period, pct, band)
+    SignalRepository(uow.session).margin(client_id, uow.cause.time, period, pct, band)
+    winning.refeature(uow.session, client_id, uow.cause.time, config)
 
 
-def record_churn_risk(uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal) -> None:
+def record_churn_risk(
+    uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal, config: WinConfig
+) -> None:
+    """Keep CPI's churn reading (in force from this event's time, not the clock's), as ``record_margin``."""
     winning.flush_held(uow)
-    SignalRepository(uow.session).churn(client_id, as_of, probability)
+    SignalRepository(uow.session).churn(client_id, uow.cause.time, as_of, probability)
+    winning.refeature(uow.session, client_id, uow.cause.time, config)
 
 
 def on_clock(uow: UnitOfWork, config: WinConfig) -> None:

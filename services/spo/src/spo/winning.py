@@ -26,12 +26,12 @@ from sqlmodel import Session
 from msp_events.runtime.uow import UnitOfWork
 
 from spo.domain.opportunities import OpportunityVersion
+from spo.domain.signals import SignalHistory, seen_at
 from spo.domain.winprob import (
     FEATURES,
     METHOD_BASE_RATE,
     METHOD_MODEL,
     TARGET,
-    ClientSignals,
     base_rate,
     features,
     outcome,
@@ -120,12 +120,11 @@ def score_at(
             )
         return changed
     assert latest is not None
-    signals = SignalRepository(session)
-    known: dict[str | None, ClientSignals | None] = {}
-    for o, _ in open_deals:
-        if o.client_id not in known:
-            known[o.client_id] = signals.get(o.client_id)
-    rows = [features(o, known[o.client_id], at.date()) for o, at in open_deals]
+    known = SignalRepository(session).histories(o.client_id for o, _ in open_deals)
+    rows = [
+        features(o, _client(known, o).at(seen_at(o, at)) if o.client_id else None, at.date())
+        for o, at in open_deals
+    ]
     for (o, at), e in zip(open_deals, model.explain(_table(rows)), strict=True):
         reasons = json.dumps(
             [{"feature": r.column, "value": r.value, "contribution": r.contribution} for r in e.reasons]
@@ -168,6 +167,34 @@ def flush_held(uow: UnitOfWork) -> None:
     uow.batch.flush(uow.session, DEFERRED_SCORES)
 
 
+NO_HISTORY = SignalHistory()
+
+
+def _client(known: dict[str, SignalHistory], o: OpportunityVersion) -> SignalHistory:
+    return known.get(o.client_id or "", NO_HISTORY)
+
+
+def refeature(session: Session, client_id: str, observed_at: datetime, config: WinConfig) -> int:
+    """A reading of ``client_id`` known from ``observed_at`` arrived: rescore, as of the time their
+    current score was taken, the client's open deals scored at or after it (the reading was in
+    force for them but arrived later); deals scored before it and closed deals are not affected
+    (closed deals are featured from the history when the model is trained)."""
+    deals = OpportunityRepository(session).scored_since(client_id, observed_at)
+    return score_at(session, deals, config) if deals else 0
+
+
+def training_rows(
+    session: Session, now: datetime, closed: list[OpportunityVersion] | None = None
+) -> tuple[list[OpportunityVersion], list[dict[str, str]], list[str]]:
+    """Every closed deal (or ``closed``), its features as it stood when it closed (the readings
+    in force then) and its label."""
+    if closed is None:
+        closed = OpportunityRepository(session).closed()
+    known = SignalRepository(session).histories()
+    rows = [features(o, _client(known, o).at(seen_at(o, now)), now.date()) for o in closed]
+    return closed, rows, [outcome(o) or "" for o in closed]
+
+
 def retrain(session: Session, now: datetime, config: WinConfig) -> WinModelRow:
     """Train the model of ``now``'s month from every closed deal; base rates while too few."""
     closed = OpportunityRepository(session).closed()
@@ -183,9 +210,7 @@ def retrain(session: Session, now: datetime, config: WinConfig) -> WinModelRow:
     )
     if len(closed) < config.min_closed_deals:
         return models.add(base)
-    signals = SignalRepository(session).all()
-    rows = [features(o, signals.get(o.client_id or "", ClientSignals()), now.date()) for o in closed]
-    labels = [outcome(o) or "" for o in closed]
+    closed, rows, labels = training_rows(session, now, closed)
     try:
         model, _ = train(_table(rows, labels), TARGET, None, None, None, seed=config.seed)
     except InputError as err:

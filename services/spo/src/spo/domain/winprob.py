@@ -3,7 +3,8 @@
 Features are the attributes a CRM has (stage reached, source, type, rating, recurring and
 one-time value, term, age, days since the last activity) plus, for an existing client, its
 industry and size (``psa.client.upserted``), what CPI knows of its margin (gross margin and band,
-``client.profitability.changed``) and its churn risk (``client.churn.risk.changed``). They are
+``client.profitability.changed``) and its churn risk (``client.churn.risk.changed``), each as it
+stood when the deal is seen (``domain/signals.py``: the as-of join). They are
 text cells, exactly as a CRM export would hold them, so the service and ``msp-spo train`` read
 them through one code path and score alike.
 
@@ -14,11 +15,11 @@ the moment its outcome was decided and is asked about deals at the moment they a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from spo.domain.opportunities import OpportunityVersion
+from spo.domain.signals import ClientSignals
 
 STAGE_BASE_RATES: dict[str, Decimal] = {
     "identified": Decimal("0.05"),
@@ -50,17 +51,6 @@ FEATURES = (
 )
 METHOD_BASE_RATE = "stage_base_rate"
 METHOD_MODEL = "model"
-
-
-@dataclass(frozen=True)
-class ClientSignals:
-    """What the other agents last said about a client."""
-
-    margin_pct: Decimal | None = None
-    margin_band: str | None = None
-    churn_probability: Decimal | None = None
-    industry: str | None = None
-    employees: int | None = None
 
 
 def features(o: OpportunityVersion, signals: ClientSignals | None, today: date) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from msp_events.money import Money
 
@@ -52,6 +53,20 @@ class OpportunityRepository:
         if status is not None:
             query = query.where(Opportunity.status == status)
         return [_to_domain(row) for row in self.session.exec(query)]
+
+    def scored_since(self, client_id: str, since: datetime) -> list[tuple[OpportunityVersion, datetime]]:
+        """The client's open deals whose current score was taken at or after ``since``, each with
+        that time."""
+        query = (
+            select(Opportunity)
+            .where(
+                Opportunity.client_id == client_id,
+                Opportunity.status == "open",
+                col(Opportunity.scored_at) >= since,
+            )
+            .order_by(Opportunity.opportunity_id)
+        )
+        return [(_to_domain(row), row.scored_at) for row in self.session.exec(query) if row.scored_at]
 
     def closed(self) -> list[OpportunityVersion]:
         query = select(Opportunity).where(Opportunity.status != "open").order_by(Opportunity.opportunity_id)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from spo.domain.winprob import ClientSignals
-from spo.store.tables import ClientFact, ClientSignal, Opportunity, OpportunityScore, WinModelRow
+from spo.domain.signals import ChurnReading, MarginReading, SignalHistory
+from spo.store.tables import (
+    ClientFact,
+    ClientSignal,
+    ClientSignalReading,
+    Opportunity,
+    OpportunityScore,
+    WinModelRow,
+)
 
 
 class ScoreRepository:
@@ -103,43 +111,80 @@ class ModelRepository:
 
 
 class SignalRepository:
+    """CPI's readings of clients: the history the win model's features join as of a deal's time,
+    and the latest churn risk SPO votes with (``client_signals``)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, client_id: str | None) -> ClientSignals | None:
-        if client_id is None:
-            return None
-        row = self.session.get(ClientSignal, client_id)
-        client = self.session.get(ClientFact, client_id)
-        if row is None and client is None:
-            return None
-        return _signals(row, client)
+    def histories(self, client_ids: Iterable[str | None] | None = None) -> dict[str, SignalHistory]:
+        """Every reading and the master data of these clients (all clients when None), in two
+        queries; a client SPO knows nothing of is absent."""
+        readings = select(ClientSignalReading).order_by(
+            col(ClientSignalReading.client_id),
+            col(ClientSignalReading.kind),
+            col(ClientSignalReading.observed_at),
+            col(ClientSignalReading.ref),
+        )
+        clients = select(ClientFact)
+        if client_ids is not None:
+            wanted = sorted({c for c in client_ids if c is not None})
+            if not wanted:
+                return {}
+            readings = readings.where(col(ClientSignalReading.client_id).in_(wanted))
+            clients = clients.where(col(ClientFact.client_id).in_(wanted))
+        margins: dict[str, list[MarginReading]] = {}
+        churn: dict[str, list[ChurnReading]] = {}
+        for r in self.session.exec(readings):
+            if r.kind == MARGIN:
+                margins.setdefault(r.client_id, []).append(
+                    MarginReading(r.observed_at, r.ref, r.value, r.band or "")
+                )
+            else:
+                churn.setdefault(r.client_id, []).append(
+                    ChurnReading(r.observed_at, date.fromisoformat(r.ref), r.value)
+                )
+        facts = {c.client_id: c for c in self.session.exec(clients)}
+        return {
+            k: SignalHistory(
+                margins=tuple(margins.get(k, ())),
+                churn=tuple(churn.get(k, ())),
+                industry=facts[k].industry if k in facts else None,
+                employees=facts[k].employee_count if k in facts else None,
+            )
+            for k in sorted(set(margins) | set(churn) | set(facts))
+        }
 
-    def all(self) -> dict[str, ClientSignals]:
-        rows = {r.client_id: r for r in self.session.exec(select(ClientSignal))}
-        clients = {c.client_id: c for c in self.session.exec(select(ClientFact))}
-        return {k: _signals(rows.get(k), clients.get(k)) for k in sorted(set(rows) | set(clients))}
-
-    def margin(self, client_id: str, period: str, pct: Decimal, band: str) -> None:
+    def margin(self, client_id: str, observed_at: datetime, period: str, pct: Decimal, band: str) -> None:
+        self._reading(client_id, MARGIN, observed_at, period, pct, band)
         row = self.session.get(ClientSignal, client_id) or ClientSignal(client_id=client_id)
         if row.margin_period is not None and row.margin_period > period:
             return  # a late report of an older month does not replace the newer one
         row.margin_pct, row.margin_band, row.margin_period = pct, band, period
         self.session.add(row)
 
-    def churn(self, client_id: str, as_of: date, probability: Decimal) -> None:
+    def churn(self, client_id: str, observed_at: datetime, as_of: date, probability: Decimal) -> None:
+        self._reading(client_id, CHURN, observed_at, as_of.isoformat(), probability, None)
         row = self.session.get(ClientSignal, client_id) or ClientSignal(client_id=client_id)
         if row.churn_as_of is not None and row.churn_as_of > as_of:
             return
         row.churn_probability, row.churn_as_of = probability, as_of
         self.session.add(row)
 
+    def _reading(
+        self, client_id: str, kind: str, observed_at: datetime, ref: str, value: Decimal, band: str | None
+    ) -> None:
+        """Keep the reading; two different ones with the same key keep the greater values, so the
+        stored one does not depend on which arrived last."""
+        key = (client_id, kind, observed_at, ref)
+        row = self.session.get(ClientSignalReading, key)
+        if row is not None and (row.value, row.band or "") >= (value, band or ""):
+            return
+        row = row or ClientSignalReading(
+            client_id=client_id, kind=kind, observed_at=observed_at, ref=ref, value=value
+        )
+        row.value, row.band = value, band
+        self.session.add(row)
 
-def _signals(row: ClientSignal | None, client: ClientFact | None) -> ClientSignals:
-    return ClientSignals(
-        margin_pct=None if row is None else row.margin_pct,
-        margin_band=None if row is None else row.margin_band,
-        churn_probability=None if row is None else row.churn_probability,
-        industry=None if client is None else client.industry,
-        employees=None if client is None else client.employee_count,
-    )
+
+MARGIN, CHURN = "margin", "churn"

@@ -95,6 +95,20 @@ class ClientSignal(SpoTable, table=True):
     churn_as_of: date | None = None
 
 
+class ClientSignalReading(SpoTable, table=True):
+    """Every margin and churn reading of a client with its event time: the win model's features
+    are taken as of the deal's time (``domain/signals.py``), so none is replaced."""
+
+    __tablename__ = "client_signal_history"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=8, description="margin or churn")
+    observed_at: datetime = Field(primary_key=True, sa_type=UtcDateTime, description="the event's time")
+    ref: str = Field(primary_key=True, max_length=10, description="margin: the period; churn: as-of date")
+    value: Decimal = Field(sa_type=ExactNumeric(12, 6), description="margin % or churn probability")
+    band: str | None = Field(default=None, max_length=16)
+
+
 class ClientFact(SpoTable, table=True):
     """A client's industry and size (peers for whitespace) from ``psa.client.upserted``."""
 
