@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from msp_events.runtime.uow import UnitOfWork
 
 from spo import winning
-from spo.domain.opportunities import OpportunityVersion, further, supersedes
-from spo.store.repository import OpportunityRepository
+from spo.domain.opportunities import OpportunityVersion
 from spo.store.scores import SignalRepository
 from spo.winning import WinConfig
 
 
-def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> bool:
-    """Keep the opportunity's latest state and score it; False for a stale (older) or repeated version."""
-    opportunities = OpportunityRepository(uow.session)
-    current = opportunities.get(opportunity.opportunity_id)
-    furthest = further(opportunity.stage, current.furthest_stage if current else None)
-    if not supersedes(opportunity, current):
-        if current is not None and furthest != current.furthest_stage:
-            opportunities.save(replace(current, furthest_stage=furthest))  # a late, further version
-        return False
-    opportunity = replace(opportunity, furthest_stage=furthest)
-    opportunities.save(opportunity)
+def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> None:
+    """Keep the opportunity's latest state and score it (a stale or repeated version changes
+    nothing but the furthest stage reached): with the batch's other deals (``winning.hold``)."""
     winning.hold(uow, opportunity, config)
-    return True
 
 
 def record_margin(

@@ -16,7 +16,7 @@ the scores flushes the held ones first (``flush_held``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from msp_events.runtime.uow import UnitOfWork
 
-from spo.domain.opportunities import OpportunityVersion
+from spo.domain.opportunities import OpportunityVersion, further, supersedes
 from spo.domain.signals import SignalHistory, seen_at
 from spo.domain.winprob import (
     FEATURES,
@@ -109,8 +109,7 @@ def score_at(
     latest = ModelRepository(session).latest()
     model = _model(session, latest)
     scores = ScoreRepository(session)
-    if len(open_deals) > 1:
-        scores.load([(o.opportunity_id, at) for o, at in open_deals])
+    scores.load(o.opportunity_id for o, _ in open_deals)
     changed = 0
     if model is None:
         for o, at in open_deals:
@@ -118,6 +117,7 @@ def score_at(
             changed += scores.record(
                 o.opportunity_id, at, rate.quantize(PROBABILITY_SCALE), METHOD_BASE_RATE, None, why, "[]"
             )
+        scores.write()
         return changed
     assert latest is not None
     known = SignalRepository(session).histories(o.client_id for o, _ in open_deals)
@@ -133,6 +133,7 @@ def score_at(
         changed += scores.record(
             o.opportunity_id, at, probability, METHOD_MODEL, latest.version, e.why, reasons
         )
+    scores.write()
     return changed
 
 
@@ -140,25 +141,54 @@ DEFERRED_SCORES = "spo.scores"
 
 
 @dataclass
-class _HeldScores:
-    """The deals a batch's messages changed, each with its message's time, scored at the commit."""
+class _HeldDeals:
+    """The deal versions a batch's messages brought, each with its message's time: recorded and
+    scored set-wise before the batch commits (``record``)."""
 
     config: WinConfig
-    deals: list[tuple[OpportunityVersion, datetime]]
+    versions: list[tuple[OpportunityVersion, datetime]]
 
     def flush(self, session: Session) -> None:
-        deals, self.deals = self.deals, []
-        score_at(session, deals, self.config)
+        versions, self.versions = self.versions, []
+        record(session, versions, self.config)
+
+
+def record(session: Session, versions: list[tuple[OpportunityVersion, datetime]], config: WinConfig) -> None:
+    """Keep each deal's latest version and score the ones that changed, as of their message's time.
+
+    One read of the stored versions, then the versions in message order against them in memory
+    (a stale or repeated version changes nothing but the furthest stage reached), one upsert of
+    the changed rows and one scoring call: the same rows and scores as one message at a time."""
+    if not versions:
+        return
+    opportunities = OpportunityRepository(session)
+    current = opportunities.load(v.opportunity_id for v, _ in versions)
+    changed: dict[str, OpportunityVersion] = {}
+    deals: list[tuple[OpportunityVersion, datetime]] = []
+    for v, at in versions:
+        stored = current.get(v.opportunity_id)
+        furthest = further(v.stage, stored.furthest_stage if stored else None)
+        if not supersedes(v, stored):
+            if stored is not None and furthest != stored.furthest_stage:
+                current[v.opportunity_id] = changed[v.opportunity_id] = replace(
+                    stored, furthest_stage=furthest
+                )
+            continue
+        v = replace(v, furthest_stage=furthest)
+        current[v.opportunity_id] = changed[v.opportunity_id] = v
+        deals.append((v, at))
+    opportunities.upsert(changed[k] for k in sorted(changed))
+    score_at(session, deals, config)
 
 
 def hold(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> None:
-    """Score ``opportunity`` as of this message's time: with the batch's other deals before it
-    commits when the batch defers, else at once."""
-    held = uow.batch.deferred(DEFERRED_SCORES, lambda: _HeldScores(config, []))
+    """Record and score ``opportunity`` as of this message's time: with the batch's other deals
+    before it commits when the batch defers, else at once."""
+    held = uow.batch.deferred(DEFERRED_SCORES, lambda: _HeldDeals(config, []))
     if held is None:
-        score(uow.session, [opportunity], uow.now, config)
+        record(uow.session, [(opportunity, uow.now)], config)
         return
-    held.deals.append((opportunity, uow.now))
+    held.versions.append((opportunity, uow.now))
 
 
 def flush_held(uow: UnitOfWork) -> None:
@@ -239,12 +269,11 @@ def on_tick(session: Session, now: datetime, config: WinConfig) -> None:
     retrained = latest is None or latest.trained_for < now.strftime("%Y-%m")
     if retrained:
         retrain(session, now, config)
-    scores = ScoreRepository(session)
-    stale = []
-    for o in OpportunityRepository(session).all(status="open"):
-        current = scores.current(o.opportunity_id)
-        if retrained or current is None or current.scored_at is None or current.scored_at.date() < now.date():
-            stale.append(o)
+    stale = [
+        o
+        for o, scored_at in OpportunityRepository(session).with_scored_at(status="open")
+        if retrained or scored_at is None or scored_at.date() < now.date()
+    ]
     score(session, stale, now, config)
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+
+from msp_events.runtime.store import insert_for
 
 from spo.domain.signals import ChurnReading, MarginReading, SignalHistory
 from spo.store.tables import (
@@ -21,33 +25,31 @@ from spo.store.tables import (
 
 
 class ScoreRepository:
+    """The current score of each opportunity (its ``win_*`` columns) and the history of changes.
+
+    Set-wise: ``load`` reads the current scores of a batch's deals with one query, ``record``
+    compares and collects in memory, and ``write`` stores what changed with one UPDATE (many rows)
+    and one upsert of history rows, instead of an ORM object, a read and a write per deal.
+    """
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        # history rows read ahead by ``load`` (None: known absent), so recording a batch's scores
-        # costs two reads instead of two per deal
-        self._history: dict[tuple[str, datetime], OpportunityScore | None] = {}
-        # and the opportunities, held here: the session's identity map keeps clean rows weakly
-        self._rows: dict[str, Opportunity] = {}
+        self._current: dict[str, tuple[Decimal | None, str | None, str | None] | None] = {}
+        self._updates: dict[str, dict[str, Any]] = {}
+        self._history: dict[tuple[str, datetime], dict[str, Any]] = {}
 
-    def load(self, keys: list[tuple[str, datetime]]) -> None:
-        """Read the opportunities and score history rows that ``record`` will touch, in two queries."""
-        ids = sorted({k for k, _ in keys})
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk : chunk + 500]
-            query = select(Opportunity).where(col(Opportunity.opportunity_id).in_(part))
-            self._rows.update((r.opportunity_id, r) for r in self.session.exec(query))
-            found = {
-                (r.opportunity_id, r.scored_at): r
-                for r in self.session.exec(
-                    select(OpportunityScore).where(col(OpportunityScore.opportunity_id).in_(part))
-                )
-            }
-            for key in keys:
-                if key[0] in part:
-                    self._history[key] = found.get(key)
-
-    def current(self, opportunity_id: str) -> Opportunity | None:
-        return self.session.get(Opportunity, opportunity_id)
+    def load(self, opportunity_ids: Iterable[str]) -> None:
+        """Read the current scores of these opportunities (one query per 500); absent: None."""
+        ids = sorted(set(opportunity_ids) - set(self._current))
+        t = OPPORTUNITIES
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            self._current.update(dict.fromkeys(part))
+            query = select(t.c.opportunity_id, t.c.win_probability, t.c.win_method, t.c.win_why).where(
+                t.c.opportunity_id.in_(part)
+            )
+            for opportunity_id, probability, method, why in self.session.execute(query):
+                self._current[opportunity_id] = (probability, method, why)
 
     def record(
         self,
@@ -59,25 +61,57 @@ class ScoreRepository:
         why: str,
         reasons: str,
     ) -> bool:
-        """Keep the score on the opportunity; a changed score also goes into its history."""
-        row = self._rows.get(opportunity_id) or self.session.get(Opportunity, opportunity_id)
-        if row is None:
+        """Keep the score on the opportunity; a changed score also goes into its history (``write``
+        stores both)."""
+        if opportunity_id not in self._current:
+            self.load([opportunity_id])
+        current = self._current[opportunity_id]
+        if current is None:
+            return False  # not a stored opportunity
+        if current == (probability, method, why):
             return False
-        if row.win_probability == probability and row.win_method == method and row.win_why == why:
-            return False
-        row.win_probability, row.win_method, row.win_why = probability, method, why
-        row.win_reasons, row.scored_at = reasons, at
-        self.session.add(row)
-        key = (opportunity_id, at)
-        existing = self._history[key] if key in self._history else self.session.get(OpportunityScore, key)
-        history = existing or OpportunityScore(
-            opportunity_id=opportunity_id, scored_at=at, probability=probability, method=method, why=why
-        )
-        history.probability, history.method, history.why = probability, method, why
-        history.model_version = model_version
-        self.session.add(history)
-        self._history[key] = history
+        self._current[opportunity_id] = (probability, method, why)
+        self._updates[opportunity_id] = {
+            "key": opportunity_id,
+            "win_probability": probability,
+            "win_method": method,
+            "win_why": why,
+            "win_reasons": reasons,
+            "scored_at": at,
+        }
+        self._history[(opportunity_id, at)] = {
+            "opportunity_id": opportunity_id,
+            "scored_at": at,
+            "probability": probability,
+            "method": method,
+            "model_version": model_version,
+            "why": why,
+        }
         return True
+
+    def write(self) -> None:
+        """Store the recorded scores: current ones in one UPDATE, history rows in one upsert."""
+        if not self._updates:
+            return
+        t = OPPORTUNITIES
+        update = (
+            t.update()
+            .where(t.c.opportunity_id == bindparam("key"))
+            .values(
+                {
+                    c: bindparam(c)
+                    for c in ("win_probability", "win_method", "win_why", "win_reasons", "scored_at")
+                }
+            )
+        )
+        self.session.connection().execute(update, list(self._updates.values()))
+        insert = insert_for(self.session.get_bind().dialect.name, HISTORY)
+        statement = insert.on_conflict_do_update(
+            index_elements=["opportunity_id", "scored_at"],
+            set_={c: insert.excluded[c] for c in ("probability", "method", "model_version", "why")},
+        )
+        self.session.connection().execute(statement, list(self._history.values()))
+        self._updates, self._history = {}, {}
 
     def history(self, opportunity_id: str) -> list[OpportunityScore]:
         query = (
@@ -86,6 +120,11 @@ class ScoreRepository:
             .order_by(col(OpportunityScore.scored_at))
         )
         return list(self.session.exec(query))
+
+
+SCORE_COLUMNS = ("win_probability", "win_method", "win_why", "win_reasons", "scored_at")
+OPPORTUNITIES: Table = Opportunity.__table__  # type: ignore[attr-defined]
+HISTORY: Table = OpportunityScore.__table__  # type: ignore[attr-defined]
 
 
 class ModelRepository:
