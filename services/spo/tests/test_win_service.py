@@ -205,3 +205,37 @@ async def test_the_forecast_api_weights_the_pipeline_and_flags_hygiene(spo: Runn
         ("OPP-500", "no_activity_escalate")
     ]
     assert bad.status_code == 422
+
+
+async def test_a_prospects_industry_and_size_and_the_products_quoted_are_learned(spo: Running) -> None:
+    """``crm.opportunity.upserted`` 1.1: prospects in legal mostly win, in retail mostly lose."""
+    r = random.Random(3)
+    closed = []
+    for i in range(40):
+        legal = i % 2 == 0
+        won = r.random() < (0.85 if legal else 0.15)
+        at = T0 - timedelta(days=60 - i)
+        closed.append(
+            env(
+                deal(i, prospect_industry="Legal" if legal else "Retail", prospect_employee_count=20 + i,
+                     products=["backup", "m365"] if i % 3 else ["m365"], status="won" if won else "lost",
+                     closed_on=at.date(), last_activity_at=at, updated_at=at),
+                at,
+            )
+        )  # fmt: skip
+    legal, retail = (
+        env(deal(600 + k, prospect_industry=industry, prospect_employee_count=45, products=["m365", "backup"],
+                 last_activity_at=T0), T0)
+        for k, industry in enumerate(("Legal", "Retail"))
+    )  # fmt: skip
+    await spo.feed(*closed, tick(T0), legal, retail)
+    async with spo.http() as http:
+        ranked = (await http.get("/opportunities", params={"status": "open", "sort": "probability"})).json()
+    with spo.session() as session:
+        row = OpportunityRepository(session).get("OPP-600")
+    assert row is not None
+    cells = features(row, None, date(2026, 1, 5))
+    assert (cells["client_industry"], cells["client_size"], cells["existing_client"]) == ("Legal", "45", "no")
+    assert (cells["products"], cells["product_count"]) == ("backup;m365", "2")
+    assert [o["opportunity_id"] for o in ranked] == ["OPP-600", "OPP-601"]
+    assert ranked[0]["method"] == "model" and "client_industry Legal" in ranked[0]["why"]

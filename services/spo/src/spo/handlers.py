@@ -111,4 +111,7 @@ def opportunity_version(o: OpportunityUpserted, time: datetime) -> OpportunityVe
         rating=o.rating,
         created_on=o.created_on,
         pipeline_change_date=o.pipeline_change_date,
+        prospect_industry=o.prospect_industry,
+        prospect_employees=o.prospect_employee_count,
+        products=None if o.products is None else tuple(sorted(set(o.products))),
     )

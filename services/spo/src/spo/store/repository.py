@@ -9,6 +9,7 @@ other's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -48,6 +49,9 @@ CRM_COLUMNS = (
     "created_on",
     "pipeline_change_date",
     "furthest_stage",
+    "prospect_industry",
+    "prospect_employee_count",
+    "products",
 )
 CHUNK = 500
 
@@ -159,6 +163,9 @@ def _columns(o: OpportunityVersion) -> dict[str, Any]:
         "created_on": o.created_on,
         "pipeline_change_date": o.pipeline_change_date,
         "furthest_stage": o.furthest_stage,
+        "prospect_industry": o.prospect_industry,
+        "prospect_employee_count": o.prospect_employees,
+        "products": None if o.products is None else json.dumps(list(o.products)),
     }
 
 
@@ -186,4 +193,7 @@ def _to_domain(row: Any) -> OpportunityVersion:
         created_on=row.created_on,
         pipeline_change_date=row.pipeline_change_date,
         furthest_stage=row.furthest_stage,
+        prospect_industry=row.prospect_industry,
+        prospect_employees=row.prospect_employee_count,
+        products=None if row.products is None else tuple(json.loads(row.products)),
     )

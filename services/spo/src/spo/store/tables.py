@@ -46,6 +46,9 @@ class Opportunity(SpoTable, table=True):
     created_on: date | None = None
     pipeline_change_date: date | None = None
     furthest_stage: str | None = Field(default=None, max_length=32)
+    prospect_industry: str | None = Field(default=None, max_length=128)
+    prospect_employee_count: int | None = None
+    products: str | None = Field(default=None, sa_type=Text, description="JSON list, sorted; null: not said")
     win_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(7, 4))
     win_method: str | None = Field(default=None, max_length=32)
     win_why: str | None = Field(default=None, sa_type=Text)
