@@ -233,6 +233,7 @@ class Proposal(SpoTable, table=True):
     status: str = Field(max_length=16, description="pending (waiting for SLI) or generated")
     wait_until: date | None = None
     payload: str | None = Field(default=None, sa_type=Text, description="sales.proposal.generated data, JSON")
+    generated_at: datetime | None = Field(default=None, sa_type=UtcDateTime, description="SPO's time then")
 
 
 class LicenceCheck(SpoTable, table=True):
