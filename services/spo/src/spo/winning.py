@@ -4,13 +4,15 @@ Runs inside the unit of work of the event that asked (an opportunity change, a t
 time of that event: the model of the month is trained from the deals closed by then, seeded, so a
 replay trains the same model and writes the same scores. Scores are state, never events.
 
-Within a runtime batch that defers (``UnitOfWork.batch``), a changed deal's score is held and the
-batch's deals are scored together, with one model call, before the commit (``hold``): scoring one
-row costs a design matrix and one occlusion per column, so a batch pays that once instead of per
-message. The held scores are recorded in message order, each at its own message's time, and every
-row scores alone (see ``WinModel.raw``), so the stored scores and their history are the same byte
-for byte; a message that changes what scoring reads (client signals, the model, the clock) or reads
-the scores flushes the held ones first (``flush_held``).
+Within a runtime batch that defers (``UnitOfWork.batch``), a deal change is held (``hold``) and
+the batch's changes are recorded set-wise before the commit (``record``): one read of the stored
+versions, the versions applied in message order in memory, one upsert, and the changed deals
+scored together with one model call (scoring one row costs a design matrix and one occlusion per
+column, so a batch pays that once instead of per message). The scores are recorded in message
+order, each at its own message's time, and every row scores alone (see ``WinModel.raw``), so the
+stored deals, scores and history are the same byte for byte; a message that changes what scoring
+reads (client signals, the model, the clock) or reads the deals or scores (a vote, the rules)
+flushes the held ones first (``flush_held``).
 """
 
 from __future__ import annotations
