@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import permutations
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from msp_events import Envelope
 from msp_events.types.agents import ClientChurnRiskChanged, ClientProfitabilityChanged
@@ -23,8 +20,9 @@ from spo.domain.signals import ChurnReading, MarginReading, SignalHistory, seen_
 from spo.winning import training_rows
 
 sys.path.insert(0, str(Path(__file__).parent))
-from spo_facts import start_service, tick, usd
-from test_win_service import Running, deal, env
+from spo_facts import tick, usd
+from test_win_service import Running, deal, env, start
+from test_win_service import spo as spo  # the fixture: SPO alone on SQLite
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -135,17 +133,6 @@ def history() -> list[Envelope[Any]]:
     return [*out, tick(T0)]
 
 
-async def start(db: Path) -> AsyncIterator[Running]:
-    async for running in start_service(db, Running):
-        yield running
-
-
-@pytest.fixture
-async def spo(tmp_path: Path) -> AsyncIterator[Running]:
-    async for running in start(tmp_path / "spo.db"):
-        yield running
-
-
 async def test_training_features_each_closed_deal_with_the_readings_known_then(spo: Running) -> None:
     await spo.feed(*history())
     with spo.session() as session:
@@ -156,15 +143,21 @@ async def test_training_features_each_closed_deal_with_the_readings_known_then(s
     assert cells["OPP-1"]["client_margin_band"] == "critical"
 
 
+def open_deal(i: int) -> Envelope[Any]:
+    """Client X's deal, changed at T0 + 3 h (X has no reading before)."""
+    at = T0 + timedelta(hours=3)
+    return env(
+        deal(
+            i, client_id="X", prospect_name=None, source="Existing client", last_activity_at=T0, updated_at=at
+        ),
+        at,
+    )
+
+
 async def test_a_late_reading_rescores_the_deals_it_reaches_as_if_it_had_come_in_time(tmp_path: Path) -> None:
-    open_deal = env(
-        deal(90, client_id="X", prospect_name=None, source="Existing client", last_activity_at=T0,
-             updated_at=T0 + timedelta(hours=3)),
-        T0 + timedelta(hours=3),
-    )  # fmt: skip
     late = cpi(report("X", "2025-12", "3", "critical"), T0 + timedelta(hours=2))
     seen = []
-    for name, order in (("in_time", (late, open_deal)), ("late", (open_deal, late))):
+    for name, order in (("in_time", (late, open_deal(90))), ("late", (open_deal(90), late))):
         async for running in start(tmp_path / f"{name}.db"):
             await running.feed(*history())
             async with running.http() as http:
@@ -181,12 +174,7 @@ async def test_a_late_reading_rescores_the_deals_it_reaches_as_if_it_had_come_in
 
 
 async def test_a_reading_after_a_deal_was_scored_leaves_its_score(spo: Running) -> None:
-    open_deal = env(
-        deal(91, client_id="X", prospect_name=None, source="Existing client", last_activity_at=T0,
-             updated_at=T0 + timedelta(hours=3)),
-        T0 + timedelta(hours=3),
-    )  # fmt: skip
-    await spo.feed(*history(), open_deal)
+    await spo.feed(*history(), open_deal(91))
     async with spo.http() as http:
         before = (await http.get("/opportunities/OPP-91")).json()
         await spo.deliver(cpi(report("X", "2025-12", "3", "critical"), T0 + timedelta(hours=4)))
