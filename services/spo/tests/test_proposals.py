@@ -20,7 +20,7 @@ from msp_events.testing.service import RunningService
 from msp_events.types.agents import LicenseComplianceChecked, LicenseComplianceViolation
 from msp_events.types.psa import AgreementUpserted
 
-from spo import rendering
+from spo import proposing, rendering
 from spo.domain.proposals import Line, lines_for, totals
 from spo.proposing import template
 
@@ -199,3 +199,24 @@ async def test_a_bedrock_writer_words_the_proposal_and_made_up_figures_fall_back
     assert "You keep the service your team already relies on." in worded
     assert "2,500.00 USD + tax 10 % (250.00) = **2,750.00 USD a month**" in worded  # numbers from the event
     assert invented == rendering.as_markdown(proposal, rendering.default_writer())  # 30 is not a fact
+
+
+async def test_the_pdf_prints_any_script_and_is_the_same_bytes_every_time(spo: Running) -> None:
+    await spo.deliver(renewal_agreement(), tick(T0 + timedelta(hours=2)))
+    pid = (await suggestions(spo))["renewal"]["proposal_id"]
+    async with spo.http() as http:
+        pdf_accept = {"Accept": "application/pdf"}
+        served = [(await http.get(f"/proposals/{pid}", headers=pdf_accept)).content for _ in (1, 2)]
+    assert served[0] == served[1]
+    with spo.session() as session:
+        found = proposing.load_dated(session, pid)
+    assert found is not None
+    proposal, generated_at = found
+    assert generated_at == T0 + timedelta(hours=2)
+    title = "Zürich Łódź Αθήνα Москва \u2013 €"  # Latin, Greek, Cyrillic, an en dash and the euro
+    named = proposal.model_copy(update={"title": f"Renewal for {title}"})
+    pdf = rendering.as_pdf(named, generated_at)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert title in reader.pages[0].extract_text()
+    assert reader.metadata is not None and reader.metadata.creation_date == generated_at
+    assert pdf == rendering.as_pdf(named, generated_at)

@@ -2,11 +2,12 @@
 
 A history of closed deals (referrals mostly won), a tick that trains the model, then a burst of
 open deals: new logos and existing clients, a deal changed twice in the burst, a margin report and
-a client's new size between deals (which change what the next deals score), a second day's tick
-(which rescores everything) and more deals after it. The log goes through SPO twice on the
+a client's new size between deals (which change what the next deals score), the same version
+again and an older one arriving after the newer (only its stage counts, as the furthest reached),
+a second day's tick (which rescores everything) and more deals after it. The log goes through SPO twice on the
 in-process transport: one message per batch (each deal scored alone, at once) and 500 per batch
 (the batch's deals scored with one model call before it commits). Both runs must publish the same
-events and end with the same scores and score history, byte for byte; the model must have
+events and end with the same opportunities, scores and score history, byte for byte; the model must have
 scored (not the base rates), and the 500 run must have scored deals together (one ``score_at``
 call for many deals), so that the batched path is the one compared. (On this transport a batch
 holds one topic's messages, so the margin report and the client change fall between deal batches;
@@ -111,6 +112,9 @@ def scenario() -> list[Envelope[Any]]:
         log.append(deal(i, at, r))
         at += minute
     log.append(deal(105, at, r, stage="verbal", client_id="C-1", prospect_name=None))  # changed twice
+    log.append(deal(105, at, r, stage="verbal", client_id="C-1", prospect_name=None))  # and the same again
+    stale = deal(106, T0, r, stage="verbal")  # an older version, after the newer: only its stage counts
+    log.append(Envelope.build(stale.data, source="crm.connectwise", time=at))
     log.append(margin("C-2", "2025-12", "8.5", "critical", at + minute))  # the next C-2 deals score with it
     log.append(client("C-1", 260, at + 2 * minute))  # and C-1's with the new size
     at += 3 * minute
@@ -125,15 +129,11 @@ def scenario() -> list[Envelope[Any]]:
     return log
 
 
-def scores(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def scores(url: str) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """Every opportunity row (CRM and score columns) and the score history."""
     engine = create_engine(url)
     with engine.connect() as c:
-        current = c.execute(
-            text(
-                "SELECT opportunity_id, win_probability, win_method, win_why, win_reasons, scored_at"
-                " FROM opportunities ORDER BY opportunity_id"
-            )
-        ).all()
+        current = c.execute(text("SELECT * FROM opportunities ORDER BY opportunity_id")).all()
         history = c.execute(
             text(
                 "SELECT opportunity_id, scored_at, probability, method, why, model_version"
@@ -141,7 +141,7 @@ def scores(url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             )
         ).all()
     engine.dispose()
-    return [tuple(row) for row in current], [tuple(row) for row in history]
+    return list(current), [tuple(row) for row in history]
 
 
 async def test_batched_and_one_by_one_scoring_give_the_same_events_and_scores(
@@ -170,7 +170,9 @@ async def test_batched_and_one_by_one_scoring_give_the_same_events_and_scores(
         monkeypatch.undo()
     one, many = runs[1], runs[500]
     current, history = one[1]
-    model_scored = [row for row in current if row[2] == "model"]
+    model_scored = [row for row in current if row.win_method == "model"]
+    furthest = {row.opportunity_id: (row.stage, row.furthest_stage) for row in current}
+    assert furthest["OPP-106"][1] == "verbal" and furthest["OPP-106"][0] != "verbal"
     assert len(model_scored) >= 60, f"only {len(model_scored)} open deals scored by the model"
     assert len(history) > len(model_scored)  # the second day and the changed deal added history
     # one call per deal message (and one per tick) against one per batch

@@ -148,10 +148,10 @@ async def test_margin_reports_from_cpi_and_the_clients_industry_become_features(
     opportunity = deal(300, client_id="C-1", prospect_name=None, created_on=date(2026, 1, 1))
     await spo.deliver(env(report, T0, "spo.test"), env(client, T0, "psa.connectwise"), env(opportunity, T0))
     with spo.session() as session:
-        signals = SignalRepository(session).get("C-1")
+        history = SignalRepository(session).histories(["C-1"])["C-1"]
         row = OpportunityRepository(session).get("OPP-300")
-    assert signals is not None and row is not None
-    cells = features(row, signals, date(2026, 1, 5))
+    assert row is not None
+    cells = features(row, history.at(T0), date(2026, 1, 5))
     assert (cells["client_margin_pct"], cells["client_margin_band"]) == ("12.5", "critical")
     assert (cells["client_industry"], cells["client_size"], cells["existing_client"]) == (
         "Legal",
@@ -205,3 +205,37 @@ async def test_the_forecast_api_weights_the_pipeline_and_flags_hygiene(spo: Runn
         ("OPP-500", "no_activity_escalate")
     ]
     assert bad.status_code == 422
+
+
+async def test_a_prospects_industry_and_size_and_the_products_quoted_are_learned(spo: Running) -> None:
+    """``crm.opportunity.upserted`` 1.1: prospects in legal mostly win, in retail mostly lose."""
+    r = random.Random(3)
+    closed = []
+    for i in range(40):
+        legal = i % 2 == 0
+        won = r.random() < (0.85 if legal else 0.15)
+        at = T0 - timedelta(days=60 - i)
+        closed.append(
+            env(
+                deal(i, prospect_industry="Legal" if legal else "Retail", prospect_employee_count=20 + i,
+                     products=["backup", "m365"] if i % 3 else ["m365"], status="won" if won else "lost",
+                     closed_on=at.date(), last_activity_at=at, updated_at=at),
+                at,
+            )
+        )  # fmt: skip
+    legal, retail = (
+        env(deal(600 + k, prospect_industry=industry, prospect_employee_count=45, products=["m365", "backup"],
+                 last_activity_at=T0), T0)
+        for k, industry in enumerate(("Legal", "Retail"))
+    )  # fmt: skip
+    await spo.feed(*closed, tick(T0), legal, retail)
+    async with spo.http() as http:
+        ranked = (await http.get("/opportunities", params={"status": "open", "sort": "probability"})).json()
+    with spo.session() as session:
+        row = OpportunityRepository(session).get("OPP-600")
+    assert row is not None
+    cells = features(row, None, date(2026, 1, 5))
+    assert (cells["client_industry"], cells["client_size"], cells["existing_client"]) == ("Legal", "45", "no")
+    assert (cells["products"], cells["product_count"]) == ("backup;m365", "2")
+    assert [o["opportunity_id"] for o in ranked] == ["OPP-600", "OPP-601"]
+    assert ranked[0]["method"] == "model" and "client_industry Legal" in ranked[0]["why"]

@@ -372,10 +372,11 @@ def list_suggestions(
 )
 def get_proposal(request: Request, proposal_id: Annotated[EntityId, Path()]) -> Response:
     with Session(request.app.state.service.engine) as session:
-        proposal = proposing.load(session, proposal_id)
-    if proposal is None:
+        found = proposing.load_dated(session, proposal_id)
+    if found is None:
         raise HTTPException(404, f"no generated proposal {proposal_id!r}")
+    proposal, generated_at = found
     writer = getattr(request.app.state, "text_writer", None)
     if "application/pdf" in request.headers.get("accept", ""):
-        return Response(rendering.as_pdf(proposal, writer), media_type="application/pdf")
+        return Response(rendering.as_pdf(proposal, generated_at, writer), media_type="application/pdf")
     return Response(rendering.as_markdown(proposal, writer), media_type="text/markdown; charset=utf-8")

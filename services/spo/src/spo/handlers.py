@@ -44,7 +44,7 @@ def build_router(
     @router.handles(ClientProfitabilityChanged)
     def on_profitability(uow: UnitOfWork, event: Envelope[ClientProfitabilityChanged]) -> None:
         p = event.data
-        services.record_margin(uow, p.client_id, str(p.period), p.gross_margin_pct, p.band)
+        services.record_margin(uow, p.client_id, str(p.period), p.gross_margin_pct, p.band, config)
         facts.record_margin(uow.session, p)
 
     @router.handles(ClientUpserted)
@@ -70,7 +70,7 @@ def build_router(
     @router.handles(ClientChurnRiskChanged)
     def on_churn_risk(uow: UnitOfWork, event: Envelope[ClientChurnRiskChanged]) -> None:
         c = event.data
-        services.record_churn_risk(uow, c.client_id, c.as_of, c.probability)
+        services.record_churn_risk(uow, c.client_id, c.as_of, c.probability, config)
 
     @router.handles(ClockTicked)
     def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
@@ -111,4 +111,7 @@ def opportunity_version(o: OpportunityUpserted, time: datetime) -> OpportunityVe
         rating=o.rating,
         created_on=o.created_on,
         pipeline_change_date=o.pipeline_change_date,
+        prospect_industry=o.prospect_industry,
+        prospect_employees=o.prospect_employee_count,
+        products=None if o.products is None else tuple(sorted(set(o.products))),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -131,13 +131,20 @@ def _generate(uow: UnitOfWork, row: Proposal, s: Suggestion, config: ProposalCon
         act_by=s.act_by,
         summary=s.summary,
     )
-    row.status, row.payload = "generated", data.model_dump_json()
+    row.status, row.payload, row.generated_at = "generated", data.model_dump_json(), uow.now
     uow.session.add(row)
     uow.emit(data)
 
 
 def load(session: Session, pid: str) -> SalesProposalGenerated | None:
+    found = load_dated(session, pid)
+    return None if found is None else found[0]
+
+
+def load_dated(session: Session, pid: str) -> tuple[SalesProposalGenerated, datetime] | None:
+    """The generated proposal and when SPO generated it (its PDF's creation date)."""
     row = session.get(Proposal, pid)
     if row is None or row.payload is None:
         return None
-    return SalesProposalGenerated.model_validate_json(row.payload)
+    generated = row.generated_at or datetime(1970, 1, 1, tzinfo=UTC)  # generated before spo_0007
+    return SalesProposalGenerated.model_validate_json(row.payload), generated

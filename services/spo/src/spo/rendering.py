@@ -7,9 +7,12 @@ writer by default, a language-model writer later behind the same protocol).
 
 from __future__ import annotations
 
+import importlib.util
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -19,6 +22,7 @@ from msp_events.types.agents import SalesProposalGenerated
 from spo.domain.proposals import Line, Totals, markdown
 
 NARRATIVE_KIND = "proposal"
+FONT = "DejaVuSans"
 
 
 @cache
@@ -64,30 +68,48 @@ def as_markdown(p: SalesProposalGenerated, writer: TextWriter | None = None) -> 
     )
 
 
-def _latin1(text: str) -> str:
-    """The PDF core fonts speak Latin-1: anything else is shown as '?' rather than failing."""
-    return text.replace("**", "").encode("latin-1", "replace").decode("latin-1")
+def _plain(text: str) -> str:
+    return text.replace("**", "")
 
 
-def as_pdf(p: SalesProposalGenerated, writer: TextWriter | None = None) -> bytes:
-    """The Markdown's content laid out as a one-table PDF (fpdf2)."""
+@cache
+def font_dir() -> Path:
+    """DejaVu Sans as matplotlib ships it (a locked PyPI dependency, so every install has the same
+    font file): a Unicode TrueType font, so client names and narratives in any Latin, Greek or
+    Cyrillic script print as written, where the PDF core fonts speak only Latin-1. Found without
+    importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("matplotlib (the DejaVu Sans font) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+
+
+def as_pdf(p: SalesProposalGenerated, created: datetime, writer: TextWriter | None = None) -> bytes:
+    """The Markdown's content laid out as a one-table PDF (fpdf2), byte for byte the same for the
+    same proposal: ``created`` (when SPO generated it) is its creation date, and the file id
+    fpdf2 derives from the content and that date."""
     narrative = (writer or default_writer()).write(narrative_request(p)).text
     cur = p.recurring_monthly_total.currency
     pdf = FPDF()
+    pdf.set_creation_date(created)
+    pdf.set_producer("msp-spo")
+    fonts = font_dir()
+    pdf.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, _latin1(p.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 6, _latin1(f"Client: {p.client_id}    Currency: {cur}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 16)
+    pdf.multi_cell(0, 9, _plain(p.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
+    pdf.multi_cell(0, 6, _plain(f"Client: {p.client_id}    Currency: {cur}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.multi_cell(0, 5, _latin1(narrative), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _plain(narrative), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (70, 24, 14, 28, 20, 30)
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_font(FONT, "B", 9)
     for w, head in zip(widths, ("Item", "Billing", "Qty", "Unit price", "Discount", "Total"), strict=True):
         pdf.cell(w, 7, head, border=1)
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     for x in p.lines:
         cells = (
             x.description[:45],
@@ -98,7 +120,7 @@ def as_pdf(p: SalesProposalGenerated, writer: TextWriter | None = None) -> bytes
             f"{x.total.amount:,.2f}",
         )
         for w, text in zip(widths, cells, strict=True):
-            pdf.cell(w, 7, _latin1(text), border=1)
+            pdf.cell(w, 7, _plain(text), border=1)
         pdf.ln()
     pdf.ln(3)
     for text in (
@@ -107,7 +129,7 @@ def as_pdf(p: SalesProposalGenerated, writer: TextWriter | None = None) -> bytes
         f"One-time: {_m(p.one_time_total.amount)} + tax {_m(p.one_time_tax.amount)} {cur}",
         *([] if p.licence_check == "not_needed" else [f"Licence check (SLI): {p.licence_check_summary}"]),
     ):
-        pdf.multi_cell(0, 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, _plain(text), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

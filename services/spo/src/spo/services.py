@@ -2,42 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from msp_events.runtime.uow import UnitOfWork
 
 from spo import winning
-from spo.domain.opportunities import OpportunityVersion, further, supersedes
-from spo.store.repository import OpportunityRepository
+from spo.domain.opportunities import OpportunityVersion
 from spo.store.scores import SignalRepository
 from spo.winning import WinConfig
 
 
-def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> bool:
-    """Keep the opportunity's latest state and score it; False for a stale (older) or repeated version."""
-    opportunities = OpportunityRepository(uow.session)
-    current = opportunities.get(opportunity.opportunity_id)
-    furthest = further(opportunity.stage, current.furthest_stage if current else None)
-    if not supersedes(opportunity, current):
-        if current is not None and furthest != current.furthest_stage:
-            opportunities.save(replace(current, furthest_stage=furthest))  # a late, further version
-        return False
-    opportunity = replace(opportunity, furthest_stage=furthest)
-    opportunities.save(opportunity)
+def record_opportunity(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> None:
+    """Keep the opportunity's latest state and score it (a stale or repeated version changes
+    nothing but the furthest stage reached): with the batch's other deals (``winning.hold``)."""
     winning.hold(uow, opportunity, config)
-    return True
 
 
-def record_margin(uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str) -> None:
+def record_margin(
+    uow: UnitOfWork, client_id: str, period: str, pct: Decimal, band: str, config: WinConfig
+) -> None:
+    """Keep CPI's margin reading (in force from this event's time, not the clock's) and
+    re-feature the client's deals it reached late."""
     winning.flush_held(uow)
-    SignalRepository(uow.session).margin(client_id, period, pct, band)
+    SignalRepository(uow.session).margin(client_id, uow.cause.time, period, pct, band)
+    winning.refeature(uow.session, client_id, uow.cause.time, config)
 
 
-def record_churn_risk(uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal) -> None:
+def record_churn_risk(
+    uow: UnitOfWork, client_id: str, as_of: date, probability: Decimal, config: WinConfig
+) -> None:
+    """Keep CPI's churn reading (in force from this event's time, not the clock's), as ``record_margin``."""
     winning.flush_held(uow)
-    SignalRepository(uow.session).churn(client_id, as_of, probability)
+    SignalRepository(uow.session).churn(client_id, uow.cause.time, as_of, probability)
+    winning.refeature(uow.session, client_id, uow.cause.time, config)
 
 
 def on_clock(uow: UnitOfWork, config: WinConfig) -> None:

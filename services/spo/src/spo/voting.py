@@ -12,6 +12,7 @@ from msp_events.runtime.consensus import Consensus, consumed_about
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.consensus import DecisionProposed
 
+from spo import winning
 from spo.domain.voting import ClientOutlook, vote_on_repricing
 from spo.store.tables import ClientFact, ClientSignal, Opportunity
 
@@ -20,6 +21,7 @@ def vote(uow: UnitOfWork, proposal: DecisionProposed) -> VoteChoice:
     client_id = proposal.parameters.get("client_id")
     if proposal.action != "raise_client_price" or client_id is None:
         return VoteChoice("abstain", f"SPO has no view on {proposal.action}", Decimal(0))
+    winning.flush_held(uow)  # the batch's held deal changes are the open deals this vote reads
     session = uow.session
     signal = session.get(ClientSignal, client_id)
     deals = session.exec(

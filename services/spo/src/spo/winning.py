@@ -4,19 +4,21 @@ Runs inside the unit of work of the event that asked (an opportunity change, a t
 time of that event: the model of the month is trained from the deals closed by then, seeded, so a
 replay trains the same model and writes the same scores. Scores are state, never events.
 
-Within a runtime batch that defers (``UnitOfWork.batch``), a changed deal's score is held and the
-batch's deals are scored together, with one model call, before the commit (``hold``): scoring one
-row costs a design matrix and one occlusion per column, so a batch pays that once instead of per
-message. The held scores are recorded in message order, each at its own message's time, and every
-row scores alone (see ``WinModel.raw``), so the stored scores and their history are the same byte
-for byte; a message that changes what scoring reads (client signals, the model, the clock) or reads
-the scores flushes the held ones first (``flush_held``).
+Within a runtime batch that defers (``UnitOfWork.batch``), a deal change is held (``hold``) and
+the batch's changes are recorded set-wise before the commit (``record``): one read of the stored
+versions, the versions applied in message order in memory, one upsert, and the changed deals
+scored together with one model call (scoring one row costs a design matrix and one occlusion per
+column, so a batch pays that once instead of per message). The scores are recorded in message
+order, each at its own message's time, and every row scores alone (see ``WinModel.raw``), so the
+stored deals, scores and history are the same byte for byte; a message that changes what scoring
+reads (client signals, the model, the clock) or reads the deals or scores (a vote, the rules)
+flushes the held ones first (``flush_held``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,13 +27,13 @@ from sqlmodel import Session
 
 from msp_events.runtime.uow import UnitOfWork
 
-from spo.domain.opportunities import OpportunityVersion
+from spo.domain.opportunities import OpportunityVersion, further, supersedes
+from spo.domain.signals import SignalHistory, seen_at
 from spo.domain.winprob import (
     FEATURES,
     METHOD_BASE_RATE,
     METHOD_MODEL,
     TARGET,
-    ClientSignals,
     base_rate,
     features,
     outcome,
@@ -109,8 +111,7 @@ def score_at(
     latest = ModelRepository(session).latest()
     model = _model(session, latest)
     scores = ScoreRepository(session)
-    if len(open_deals) > 1:
-        scores.load([(o.opportunity_id, at) for o, at in open_deals])
+    scores.load(o.opportunity_id for o, _ in open_deals)
     changed = 0
     if model is None:
         for o, at in open_deals:
@@ -118,14 +119,14 @@ def score_at(
             changed += scores.record(
                 o.opportunity_id, at, rate.quantize(PROBABILITY_SCALE), METHOD_BASE_RATE, None, why, "[]"
             )
+        scores.write()
         return changed
     assert latest is not None
-    signals = SignalRepository(session)
-    known: dict[str | None, ClientSignals | None] = {}
-    for o, _ in open_deals:
-        if o.client_id not in known:
-            known[o.client_id] = signals.get(o.client_id)
-    rows = [features(o, known[o.client_id], at.date()) for o, at in open_deals]
+    known = SignalRepository(session).histories(o.client_id for o, _ in open_deals)
+    rows = [
+        features(o, _client(known, o).at(seen_at(o, at)) if o.client_id else None, at.date())
+        for o, at in open_deals
+    ]
     for (o, at), e in zip(open_deals, model.explain(_table(rows)), strict=True):
         reasons = json.dumps(
             [{"feature": r.column, "value": r.value, "contribution": r.contribution} for r in e.reasons]
@@ -134,6 +135,7 @@ def score_at(
         changed += scores.record(
             o.opportunity_id, at, probability, METHOD_MODEL, latest.version, e.why, reasons
         )
+    scores.write()
     return changed
 
 
@@ -141,31 +143,88 @@ DEFERRED_SCORES = "spo.scores"
 
 
 @dataclass
-class _HeldScores:
-    """The deals a batch's messages changed, each with its message's time, scored at the commit."""
+class _HeldDeals:
+    """The deal versions a batch's messages brought, each with its message's time: recorded and
+    scored set-wise before the batch commits (``record``)."""
 
     config: WinConfig
-    deals: list[tuple[OpportunityVersion, datetime]]
+    versions: list[tuple[OpportunityVersion, datetime]]
 
     def flush(self, session: Session) -> None:
-        deals, self.deals = self.deals, []
-        score_at(session, deals, self.config)
+        versions, self.versions = self.versions, []
+        record(session, versions, self.config)
+
+
+def record(session: Session, versions: list[tuple[OpportunityVersion, datetime]], config: WinConfig) -> None:
+    """Keep each deal's latest version and score the ones that changed, as of their message's time.
+
+    One read of the stored versions, then the versions in message order against them in memory
+    (a stale or repeated version changes nothing but the furthest stage reached), one upsert of
+    the changed rows and one scoring call: the same rows and scores as one message at a time."""
+    if not versions:
+        return
+    opportunities = OpportunityRepository(session)
+    current = opportunities.load(v.opportunity_id for v, _ in versions)
+    changed: dict[str, OpportunityVersion] = {}
+    deals: list[tuple[OpportunityVersion, datetime]] = []
+    for v, at in versions:
+        stored = current.get(v.opportunity_id)
+        furthest = further(v.stage, stored.furthest_stage if stored else None)
+        if not supersedes(v, stored):
+            if stored is not None and furthest != stored.furthest_stage:
+                current[v.opportunity_id] = changed[v.opportunity_id] = replace(
+                    stored, furthest_stage=furthest
+                )
+            continue
+        v = replace(v, furthest_stage=furthest)
+        current[v.opportunity_id] = changed[v.opportunity_id] = v
+        deals.append((v, at))
+    opportunities.upsert(changed[k] for k in sorted(changed))
+    score_at(session, deals, config)
 
 
 def hold(uow: UnitOfWork, opportunity: OpportunityVersion, config: WinConfig) -> None:
-    """Score ``opportunity`` as of this message's time: with the batch's other deals before it
-    commits when the batch defers, else at once."""
-    held = uow.batch.deferred(DEFERRED_SCORES, lambda: _HeldScores(config, []))
+    """Record and score ``opportunity`` as of this message's time: with the batch's other deals
+    before it commits when the batch defers, else at once."""
+    held = uow.batch.deferred(DEFERRED_SCORES, lambda: _HeldDeals(config, []))
     if held is None:
-        score(uow.session, [opportunity], uow.now, config)
+        record(uow.session, [(opportunity, uow.now)], config)
         return
-    held.deals.append((opportunity, uow.now))
+    held.versions.append((opportunity, uow.now))
 
 
 def flush_held(uow: UnitOfWork) -> None:
     """Record the scores held so far in this batch: before a message that changes what scoring
     reads (signals, the model, the clock) or reads the scores."""
     uow.batch.flush(uow.session, DEFERRED_SCORES)
+
+
+NO_HISTORY = SignalHistory()
+
+
+def _client(known: dict[str, SignalHistory], o: OpportunityVersion) -> SignalHistory:
+    return known.get(o.client_id or "", NO_HISTORY)
+
+
+def refeature(session: Session, client_id: str, observed_at: datetime, config: WinConfig) -> int:
+    """A reading of ``client_id`` known from ``observed_at`` arrived: rescore, as of the time their
+    current score was taken, the client's open deals scored at or after it (the reading was in
+    force for them but arrived later); deals scored before it and closed deals are not affected
+    (closed deals are featured from the history when the model is trained)."""
+    deals = OpportunityRepository(session).scored_since(client_id, observed_at)
+    return score_at(session, deals, config) if deals else 0
+
+
+def training_rows(
+    session: Session, now: datetime, closed: list[OpportunityVersion] | None = None
+) -> tuple[list[OpportunityVersion], list[dict[str, str]], list[str]]:
+    """Every closed deal (or ``closed``), its features as it stood when it closed (the readings
+    in force then) and its label."""
+    if closed is None:
+        closed = OpportunityRepository(session).closed()
+    known = SignalRepository(session).histories()
+    rows = [features(o, _client(known, o).at(seen_at(o, now)), now.date()) for o in closed]
+    return closed, rows, [outcome(o) or "" for o in closed]
 
 
 def retrain(session: Session, now: datetime, config: WinConfig) -> WinModelRow:
@@ -183,9 +242,7 @@ def retrain(session: Session, now: datetime, config: WinConfig) -> WinModelRow:
     )
     if len(closed) < config.min_closed_deals:
         return models.add(base)
-    signals = SignalRepository(session).all()
-    rows = [features(o, signals.get(o.client_id or "", ClientSignals()), now.date()) for o in closed]
-    labels = [outcome(o) or "" for o in closed]
+    closed, rows, labels = training_rows(session, now, closed)
     try:
         model, _ = train(_table(rows, labels), TARGET, None, None, None, seed=config.seed)
     except InputError as err:
@@ -214,12 +271,11 @@ def on_tick(session: Session, now: datetime, config: WinConfig) -> None:
     retrained = latest is None or latest.trained_for < now.strftime("%Y-%m")
     if retrained:
         retrain(session, now, config)
-    scores = ScoreRepository(session)
-    stale = []
-    for o in OpportunityRepository(session).all(status="open"):
-        current = scores.current(o.opportunity_id)
-        if retrained or current is None or current.scored_at is None or current.scored_at.date() < now.date():
-            stale.append(o)
+    stale = [
+        o
+        for o, scored_at in OpportunityRepository(session).with_scored_at(status="open")
+        if retrained or scored_at is None or scored_at.date() < now.date()
+    ]
     score(session, stale, now, config)
 
 

@@ -19,13 +19,15 @@ OpportunityStage = Literal["identified", "qualified", "assessment", "proposed", 
 LostReason = Literal["no_response", "chose_competitor", "price", "timing", "no_budget", "not_a_fit", "other"]
 
 
-@event("crm.opportunity.upserted", owner="source", key="opportunity_id", consumers=("spo",))
+@event("crm.opportunity.upserted", owner="source", key="opportunity_id", consumers=("spo",), minor=1)
 class OpportunityUpserted(EventData):
     """A sales opportunity was created or changed; the payload is its full state.
 
     SPO scores win probability from stage, source, rating and history, weights the pipeline
     (recurring monthly and one-time value kept apart, never summed), and flags deals going quiet
-    (from last_activity_at) or with a past close date.
+    (from last_activity_at) or with a past close date. Since 1.1 a prospect's industry and size and
+    the products quoted are carried too: the win model learns from them (an existing client's
+    industry and size come from ``psa.client.upserted``).
     """
 
     opportunity_id: str = Field(description="CRM opportunity id (CW Opportunity.id, AT OpportunityID)")
@@ -69,6 +71,19 @@ class OpportunityUpserted(EventData):
     lost_to: str | None = Field(default=None, description="competitor that won, if known")
     updated_at: AwareDatetime | None = Field(
         default=None, description="last change in the CRM (CW _info.lastUpdated); newer wins"
+    )
+    prospect_industry: str | None = Field(
+        default=None, description="(1.1) the prospect's industry as the CRM holds it (CW company market)"
+    )
+    prospect_employee_count: int | None = Field(
+        default=None,
+        ge=0,
+        description="(1.1) the prospect's number of employees (CW company numberOfEmployees)",
+    )
+    products: list[str] | None = Field(
+        default=None,
+        description="(1.1) catalog products or service categories quoted on the opportunity (CW forecast "
+        "items' catalog ids, Alga opportunity products); None when the CRM does not say",
     )
 
     @model_validator(mode="after")

@@ -44,6 +44,10 @@ class OpportunityVersion:
     created_on: date | None = None
     pipeline_change_date: date | None = None
     furthest_stage: str | None = None
+    prospect_industry: str | None = None
+    prospect_employees: int | None = None
+    products: tuple[str, ...] | None = None
+    """catalog products or service categories quoted (sorted, unique); None = the CRM did not say"""
     """the furthest stage any version reached (the current one behind it is a stage regression);
     a maximum, so it does not depend on the order versions arrive in"""
 

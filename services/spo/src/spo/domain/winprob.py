@@ -1,9 +1,12 @@
 """What the win model sees of an opportunity, and the stage base rates used until it can learn.
 
 Features are the attributes a CRM has (stage reached, source, type, rating, recurring and
-one-time value, term, age, days since the last activity) plus, for an existing client, its
-industry and size (``psa.client.upserted``), what CPI knows of its margin (gross margin and band,
-``client.profitability.changed``) and its churn risk (``client.churn.risk.changed``). They are
+one-time value, term, age, days since the last activity, the products quoted: all of them as one
+category, and how many) plus the company's industry and size (an existing client's from
+``psa.client.upserted``, a prospect's from the CRM, ``crm.opportunity.upserted`` 1.1), and for an
+existing client what CPI knows of its margin (gross margin and band,
+``client.profitability.changed``) and its churn risk (``client.churn.risk.changed``), each as it
+stood when the deal is seen (``domain/signals.py``: the as-of join). They are
 text cells, exactly as a CRM export would hold them, so the service and ``msp-spo train`` read
 them through one code path and score alike.
 
@@ -14,11 +17,11 @@ the moment its outcome was decided and is asked about deals at the moment they a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from spo.domain.opportunities import OpportunityVersion
+from spo.domain.signals import ClientSignals
 
 STAGE_BASE_RATES: dict[str, Decimal] = {
     "identified": Decimal("0.05"),
@@ -47,20 +50,11 @@ FEATURES = (
     "client_churn_probability",
     "client_industry",
     "client_size",
+    "products",
+    "product_count",
 )
 METHOD_BASE_RATE = "stage_base_rate"
 METHOD_MODEL = "model"
-
-
-@dataclass(frozen=True)
-class ClientSignals:
-    """What the other agents last said about a client."""
-
-    margin_pct: Decimal | None = None
-    margin_band: str | None = None
-    churn_probability: Decimal | None = None
-    industry: str | None = None
-    employees: int | None = None
 
 
 def features(o: OpportunityVersion, signals: ClientSignals | None, today: date) -> dict[str, str]:
@@ -85,8 +79,10 @@ def features(o: OpportunityVersion, signals: ClientSignals | None, today: date) 
         "client_margin_pct": _num(s.margin_pct),
         "client_margin_band": s.margin_band or "",
         "client_churn_probability": _num(s.churn_probability),
-        "client_industry": s.industry or "",
-        "client_size": "" if s.employees is None else str(s.employees),
+        "client_industry": s.industry or o.prospect_industry or "",
+        "client_size": _int(s.employees if s.employees is not None else o.prospect_employees),
+        "products": "" if o.products is None else ";".join(o.products),
+        "product_count": "" if o.products is None else str(len(o.products)),
     }
 
 
@@ -103,6 +99,10 @@ def base_rate(stage: str, rates: dict[str, Decimal] | None = None) -> tuple[Deci
         f"fewer than {MIN_CLOSED_DEALS} closed deals to learn from yet."
     )
     return rate, why
+
+
+def _int(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _num(value: Decimal | None) -> str:

@@ -46,6 +46,9 @@ class Opportunity(SpoTable, table=True):
     created_on: date | None = None
     pipeline_change_date: date | None = None
     furthest_stage: str | None = Field(default=None, max_length=32)
+    prospect_industry: str | None = Field(default=None, max_length=128)
+    prospect_employee_count: int | None = None
+    products: str | None = Field(default=None, sa_type=Text, description="JSON list, sorted; null: not said")
     win_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(7, 4))
     win_method: str | None = Field(default=None, max_length=32)
     win_why: str | None = Field(default=None, sa_type=Text)
@@ -93,6 +96,20 @@ class ClientSignal(SpoTable, table=True):
     margin_period: str | None = Field(default=None, max_length=7)
     churn_probability: Decimal | None = Field(default=None, sa_type=ExactNumeric(9, 6))
     churn_as_of: date | None = None
+
+
+class ClientSignalReading(SpoTable, table=True):
+    """Every margin and churn reading of a client with its event time: the win model's features
+    are taken as of the deal's time (``domain/signals.py``), so none is replaced."""
+
+    __tablename__ = "client_signal_history"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=8, description="margin or churn")
+    observed_at: datetime = Field(primary_key=True, sa_type=UtcDateTime, description="the event's time")
+    ref: str = Field(primary_key=True, max_length=10, description="margin: the period; churn: as-of date")
+    value: Decimal = Field(sa_type=ExactNumeric(12, 6), description="margin % or churn probability")
+    band: str | None = Field(default=None, max_length=16)
 
 
 class ClientFact(SpoTable, table=True):
@@ -216,6 +233,7 @@ class Proposal(SpoTable, table=True):
     status: str = Field(max_length=16, description="pending (waiting for SLI) or generated")
     wait_until: date | None = None
     payload: str | None = Field(default=None, sa_type=Text, description="sales.proposal.generated data, JSON")
+    generated_at: datetime | None = Field(default=None, sa_type=UtcDateTime, description="SPO's time then")
 
 
 class LicenceCheck(SpoTable, table=True):
