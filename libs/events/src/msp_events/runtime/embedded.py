@@ -21,7 +21,6 @@ from msp_events.eventlog import to_outgoing
 from msp_events.runtime.inprocess import InProcessBus
 from msp_events.runtime.service import Service
 
-
 SETTLE_POLL_MIN_S = 0.002
 SETTLE_POLL_MAX_S = 0.05
 
