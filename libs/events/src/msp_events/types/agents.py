@@ -384,16 +384,37 @@ class AllocationMove(BaseModel):
     hours: Decimal = Field(ge=0, description="hours of work moved")
     monthly_saving: Money = Field(description="cost saved per month by this move")
     reason: str = Field(description="one sentence: why this technician")
+    travel_minutes_saved: int | None = Field(
+        default=None, ge=0, description="a remote move: the trip's minutes the route no longer drives (1.1)"
+    )
+    travel_km_saved: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="a remote move: the trip's kilometres the route no longer drives (1.1)",
+    )
+    travel_saving: Money | None = Field(
+        default=None,
+        description="a remote move: what the trip cost (its time at the technician's rate plus the "
+        "kilometres), part of monthly_saving (1.1)",
+    )
 
 
-@event("resource.allocation.recommended", owner="ram", key="client_id", consumers=("dsa",), planned=("cpi",))
+@event(
+    "resource.allocation.recommended",
+    owner="ram",
+    key="client_id",
+    consumers=("dsa",),
+    planned=("cpi",),
+    minor=1,
+)
 class ResourceAllocationRecommended(EventData):
     """RAM's answer to a client's falling margin (rule 1): the same work, cheaper qualified hands.
 
     On ``client.profitability.changed`` with direction down, RAM re-plans the client's open and
     upcoming tickets and visits towards lower-cost qualified technicians and remote slots, and
     publishes the moves with the monthly saving they are expected to bring. A recommendation, not
-    a dispatch: the service manager applies it.
+    a dispatch: the service manager applies it. Since 1.1 a move to a remote slot says what travel
+    it saves (minutes, kilometres and their cost).
     """
 
     client_id: str = Field(description="client whose margin fell")
@@ -405,7 +426,11 @@ class ResourceAllocationRecommended(EventData):
 
     @model_validator(mode="after")
     def _currency(self) -> Self:
-        require_one_currency(self.monthly_saving, *(m.monthly_saving for m in self.moves))
+        require_one_currency(
+            self.monthly_saving,
+            *(m.monthly_saving for m in self.moves),
+            *(m.travel_saving for m in self.moves if m.travel_saving is not None),
+        )
         return self
 
 

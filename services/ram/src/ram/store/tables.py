@@ -112,6 +112,8 @@ class Visit(RamTable, table=True):
     status: str = Field(max_length=16)
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+    remote_possible: bool = Field(default=False)
+    """The work can be done remotely (rule 1 may recommend a remote slot instead of the trip)."""
 
 
 class UtilisationEvaluation(RamTable, table=True):
