@@ -217,10 +217,11 @@ def forecast_on_tick(uow: UnitOfWork, bands: Bands, under_lookahead_days: int) -
     published again if the projection enters the band again.
     """
     session, today = uow.session, uow.now.date()
+    # booked once up to the later period end; each period's projection takes its own days
+    booked = booked_work(session, today, max(period_of(g, today).end for g in GRANULARITIES))
     for granularity in GRANULARITIES:
         period = period_of(granularity, today)
         logged = facts.entries(session, period.start, period.end)
-        booked = booked_work(session, today, period.end)
         subjects: list[Subject] = []
         teams: dict[str, tuple[Measure, list[Entry], list[Booked]]] = {}
         idle: dict[str, tuple[str, Measure]] = {}  # what a subject without data projects to
