@@ -54,7 +54,7 @@ def own_open_work(
     tick); a ticket someone now holds in the PSA is theirs, not RAM's.
     """
     tickets = (
-        select(Assignment.technician_id, Assignment.hours, Ticket)
+        select(col(Assignment.technician_id), col(Assignment.hours), Ticket)
         .join(Ticket, col(Ticket.ticket_id) == col(Assignment.work_id))
         .where(
             col(Assignment.kind) == "ticket",
@@ -65,7 +65,7 @@ def own_open_work(
         .order_by(col(Ticket.ticket_id))
     )
     visits = (
-        select(Assignment.technician_id, Assignment.hours, Visit)
+        select(col(Assignment.technician_id), col(Assignment.hours), Visit)
         .join(Visit, col(Visit.visit_id) == col(Assignment.work_id))
         .where(
             col(Assignment.kind) != "ticket",
