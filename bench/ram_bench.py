@@ -43,10 +43,8 @@ from ram.assign.flow import flow_assignment
 from ram.assign.generate import generate_assignment
 from ram.domain.assignment import evaluate, greedy
 from ram.routing.generate import generate
-from ram.routing.indexed import IndexedProblem
-from ram.routing.plan import RouteChoice, assemble
 from ram.routing.solve import solve
-from ram.routing.vrplib_instance import best_known, distance_units, read_vrptw
+from ram.routing.vrplib_instance import best_known, best_known_plan, distance_units, read_vrptw
 
 INSTANCES = Path(__file__).parents[1] / "services" / "ram" / "bench" / "instances"
 
@@ -121,12 +119,7 @@ def report_routing(size: int, runs: list[Run]) -> None:
 def public_instance(path: Path, limits: list[float], seeds: int) -> None:
     problem = read_vrptw(path)
     stated, routes = best_known(path.with_suffix(".sol"))
-    reference = assemble(
-        IndexedProblem(problem),
-        [RouteChoice(tech=k, visits=tuple(c - 1 for c in r)) for k, r in enumerate(routes)],
-        "pyvrp",
-        "best known",
-    )
+    reference = best_known_plan(problem, routes)
     assert reference.check.feasible, reference.check.violations
     ref = distance_units(reference.distance_m)
     print(

@@ -20,7 +20,7 @@ from ram.routing.plan import Plan, RouteChoice, assemble, parse_clock, schedule
 from ram.routing.problem import RoutingProblem, Visit
 from ram.routing.replan import CannotReplan, replan_problem, started_stops
 from ram.routing.solve import NoFeasiblePlan, SolverCannotExpress, solve
-from ram.routing.vrplib_instance import best_known, distance_units, read_vrptw
+from ram.routing.vrplib_instance import best_known, best_known_plan, distance_units, read_vrptw
 
 CASES = Path(__file__).parent / "routing_cases"
 
@@ -259,12 +259,7 @@ def test_a_public_solomon_instance_reads_faithfully_and_its_best_known_plan_pass
     problem = read_vrptw(INSTANCES / "RC208.vrp")
     bks, routes = best_known(INSTANCES / "RC208.sol")
     assert (len(problem.visits), len(problem.technicians), bks) == (100, 25, 776.1)
-    plan = assemble(
-        IndexedProblem(problem),
-        [RouteChoice(tech=k, visits=tuple(c - 1 for c in r)) for k, r in enumerate(routes)],
-        "pyvrp",
-        "best known",
-    )
+    plan = best_known_plan(problem, routes)
     assert plan.check.feasible, plan.check.violations
     assert sum(len(r.stops) for r in plan.routes) == 100 and not plan.dropped
     # the instance's Euclidean legs, summed exactly (776.1 truncates each leg to one decimal)

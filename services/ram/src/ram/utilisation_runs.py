@@ -39,7 +39,6 @@ from ram.domain.utilisation import (
     spread,
     summary,
     transitions,
-    withdrawal_summary,
 )
 from ram.planning import stored_plan
 from ram.store import facts
@@ -276,7 +275,9 @@ def _withdraw(
         if m.available_hours > 0 and bands.of(m.utilisation_pct) == kind:
             continue
         ahead = _ahead(period, booked)
-        text = withdrawal_summary(who, period, kind, m, sum((b.hours for b in ahead), Decimal(0)))
+        text = forecast_summary(
+            who, period, kind, m, sum((b.hours for b in ahead), Decimal(0)), withdrawn=True
+        )
         prev = _previous(session, alert.subject, period)
         entries = entries + [Entry(b.work_date, b.hours, False, True, client_id=b.client_id) for b in ahead]
         uow.emit(

@@ -252,19 +252,15 @@ def forecast_band(
     return band
 
 
-def withdrawal_summary(who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal) -> str:
+def forecast_summary(
+    who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal, *, withdrawn: bool = False
+) -> str:
+    """The forecast's sentence; ``withdrawn``: the booking changed and the projection left the band."""
     name = {"under": "the under-used band", "over": "the burnout-risk band"}[band]
+    what = "is no longer projected" if withdrawn else "is projected"
+    why = "the booked work changed, " if withdrawn else ""
     return (
-        f"{who} is no longer projected to enter {name} in {period.label}: the booked work changed, "
-        f"{m.utilisation_pct} % billable utilisation with {booked_hours} h of booked work still ahead, "
-        f"{m.billable_hours} billable of {m.available_hours} available hours."
-    )
-
-
-def forecast_summary(who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal) -> str:
-    name = {"under": "the under-used band", "over": "the burnout-risk band"}[band]
-    return (
-        f"{who} is projected to enter {name} in {period.label}: {m.utilisation_pct} % billable "
+        f"{who} {what} to enter {name} in {period.label}: {why}{m.utilisation_pct} % billable "
         f"utilisation with {booked_hours} h of booked work still ahead, {m.billable_hours} billable "
         f"of {m.available_hours} available hours."
     )

@@ -22,6 +22,8 @@ from typing import Any
 
 import vrplib
 
+from ram.routing.indexed import IndexedProblem
+from ram.routing.plan import Plan, RouteChoice, assemble
 from ram.routing.problem import RoutingProblem
 
 UNIT_M = 60
@@ -87,3 +89,10 @@ def best_known(path: Path) -> tuple[float, list[list[int]]]:
     """The best-known solution shipped beside an instance (``.sol``): its cost and routes."""
     sol = vrplib.read_solution(str(path))
     return float(sol["cost"]), [list(map(int, r)) for r in sol["routes"]]
+
+
+def best_known_plan(problem: RoutingProblem, routes: list[list[int]]) -> Plan:
+    """The best-known routes (customer numbers, as ``best_known`` reads them) as a checked plan of
+    ``problem``: the reference a solver's plans are measured against, in the same travel model."""
+    choices = [RouteChoice(tech=k, visits=tuple(c - 1 for c in r)) for k, r in enumerate(routes)]
+    return assemble(IndexedProblem(problem), choices, "pyvrp", "best known")
