@@ -9,6 +9,14 @@ runs once to its first feasible plan (time measured, model building included), t
 time + distance) any run found on that instance; the gap of a run is (objective - best) / best.
 Every plan goes through the independent checker; an infeasible plan is reported as such.
 
+Public instances: each ``--instances`` VRPLIB file (default Solomon's RC208, 100 customers, shipped
+in ``services/ram/bench/instances`` with its best-known solution) is read as a RAM problem
+(``ram.routing.vrplib_instance``: distance is the whole objective) and solved by PyVRP with
+``--seeds`` seeds as RAM runs it and as it comes (``pyvrp-defaults``: PyVRP's default search, one
+vehicle type per technician: the baseline of RAM's tuning) and by OR-Tools once per budget; the
+gap is to the best-known routes measured in the same travel model (so rounding conventions cancel
+out).
+
 Assignment: ``--tickets`` (2,000) tickets to ``--technicians`` (50) (``ram.assign.generate``),
 CP-SAT (``--cpsat-limit`` s, 1 worker) against the greedy dispatcher (most urgent first, to the
 cheapest qualified technician with room), both scored by the same objective
@@ -16,15 +24,19 @@ cheapest qualified technician with room), both scored by the same objective
 (``ram.assign.flow``), whose cost is a lower bound every method is measured against.
 
     .venv/bin/python bench/ram_bench.py [--sizes 25 100 400] [--limits 1 2 5 30]
-                                        [--tickets 2000 --technicians 50]
+                                        [--instances services/ram/bench/instances/RC208.vrp]
+                                        [--seeds 3] [--tickets 2000 --technicians 50]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from ram.assign.cpsat import solve_assignment
 from ram.assign.flow import flow_assignment
@@ -32,8 +44,13 @@ from ram.assign.generate import generate_assignment
 from ram.domain.assignment import evaluate, greedy
 from ram.routing.generate import generate
 from ram.routing.solve import solve
+from ram.routing.vrplib_instance import best_known, best_known_plan, distance_units, read_vrptw
 
-SOLVERS = ("pyvrp", "ortools")
+INSTANCES = Path(__file__).parents[1] / "services" / "ram" / "bench" / "instances"
+
+SOLVERS = ("pyvrp", "pyvrp-defaults", "ortools")
+"""``pyvrp-defaults``: PyVRP untuned (its default search, one vehicle type per technician), the
+baseline RAM's tuning is measured against in the same run."""
 
 
 @dataclass
@@ -46,12 +63,16 @@ class Run:
     dropped: int
 
 
+def _solver(name: str) -> dict[str, Any]:
+    return {"solver": "ortools" if name == "ortools" else "pyvrp", "pyvrp_defaults": name == "pyvrp-defaults"}
+
+
 def routing(size: int, limits: list[float], seed: int) -> list[Run]:
     problem = generate(size, max(2, size // 8), seed=seed, optional=False)
     runs: list[Run] = []
     for solver in SOLVERS:
         began = time.perf_counter()
-        plan = solve(problem, time_limit=max(limits), solver=solver, first_feasible=True)  # type: ignore[arg-type]
+        plan = solve(problem, time_limit=max(limits), first_feasible=True, **_solver(solver))
         runs.append(
             Run(
                 solver,
@@ -64,7 +85,7 @@ def routing(size: int, limits: list[float], seed: int) -> list[Run]:
         )
         for limit in limits:
             began = time.perf_counter()
-            plan = solve(problem, time_limit=limit, solver=solver, seed=seed)  # type: ignore[arg-type]
+            plan = solve(problem, time_limit=limit, seed=seed, **_solver(solver))
             runs.append(
                 Run(
                     solver,
@@ -93,6 +114,33 @@ def report_routing(size: int, runs: list[Run]) -> None:
             f"| {r.solver} | {r.budget} | {r.seconds:.2f} | {r.objective} | {gap} "
             f"| {r.feasible} | {r.dropped} |"
         )
+
+
+def public_instance(path: Path, limits: list[float], seeds: int) -> None:
+    problem = read_vrptw(path)
+    stated, routes = best_known(path.with_suffix(".sol"))
+    reference = best_known_plan(problem, routes)
+    assert reference.check.feasible, reference.check.violations
+    ref = distance_units(reference.distance_m)
+    print(
+        f"\n{path.stem}: {len(problem.visits)} visits, {len(problem.technicians)} vehicles; best known "
+        f"{stated} as published, {ref:.2f} in RAM's travel model (the reference)"
+    )
+    print("| solver | budget | runs | mean gap | best gap | worst gap | wall s (mean) | all feasible |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for limit in limits:
+        for solver, runs in (("pyvrp", seeds), ("pyvrp-defaults", seeds), ("ortools", 1)):
+            gaps, walls, feasible = [], [], True
+            for seed in range(runs):
+                began = time.perf_counter()
+                plan = solve(problem, time_limit=limit, seed=seed, **_solver(solver))
+                walls.append(time.perf_counter() - began)
+                feasible = feasible and plan.check.feasible and not plan.dropped
+                gaps.append(100 * (distance_units(plan.distance_m) / ref - 1))
+            print(
+                f"| {solver} | {limit:g}s | {runs} | {statistics.mean(gaps):.2f} % | {min(gaps):.2f} % "
+                f"| {max(gaps):.2f} % | {statistics.mean(walls):.2f} | {feasible} |"
+            )
 
 
 def assignment(tickets: int, technicians: int, limit: float, seed: int) -> None:
@@ -143,6 +191,8 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=[25, 100, 400])
     parser.add_argument("--limits", type=float, nargs="+", default=[1, 2, 5, 30])
+    parser.add_argument("--instances", type=Path, nargs="*", default=[INSTANCES / "RC208.vrp"])
+    parser.add_argument("--seeds", type=int, default=3, help="PyVRP runs per budget on a public instance")
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--technicians", type=int, default=50)
     parser.add_argument("--cpsat-limit", type=float, default=30.0)
@@ -150,6 +200,8 @@ def main() -> None:
     args = parser.parse_args()
     for size in args.sizes:
         report_routing(size, routing(size, sorted(args.limits), args.seed))
+    for path in args.instances:
+        public_instance(path, sorted(args.limits), args.seeds)
     assignment(args.tickets, args.technicians, args.cpsat_limit, args.seed)
 
 

@@ -421,6 +421,20 @@ EXAMPLES: dict[str, EventData] = {
         client_hours=[agents.ClientHours(client_id="C-1001", hours=Decimal("21"))],
         summary="Sam billed 37.5 of 40 available hours, over the 85 % burnout line.",
     ),
+    "resource.assignment.made": agents.ResourceAssignmentMade(
+        work_id="TK-88412",
+        kind="ticket",
+        client_id="C-1001",
+        technician_id="T-31",
+        revision=2,
+        previous_technician_id="T-12",
+        hours=Decimal("6"),
+        required_skill="intune",
+        labour_cost=usd("270.00"),
+        sla_slack_hours=Decimal("18.5"),
+        reason="TK-88412 -> T-31: holds the required skills; 6 h cost 270.00 USD, covered by the "
+        "agreement; 18.5 h of SLA slack.",
+    ),
     "resource.allocation.recommended": agents.ResourceAllocationRecommended(
         client_id="C-1001",
         period="2025-02",
@@ -704,6 +718,7 @@ def test_owners_follow_the_convention() -> None:
         "sales.opportunity.identified": "spo",
         "resource.utilization.alert": "ram",
         "resource.allocation.recommended": "ram",
+        "resource.assignment.made": "ram",
         "sales.proposal.generated": "spo",
         "license.compliance.violation": "sli",
         "license.compliance.checked": "sli",

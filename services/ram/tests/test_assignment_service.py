@@ -7,6 +7,7 @@ import random
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from ram.app import create_service
 from ram.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ram_facts import MON, at, tech, tick, ticket, visit
+from ram_facts import MON, at, tech, tick, ticket, usd, visit
 
 
 def incoming() -> list[Envelope[Any]]:
@@ -82,6 +83,7 @@ async def test_incoming_work_is_assigned_on_the_tick_and_served_with_its_reason(
     # the second tick assigns nothing again: each piece of work once
     assert {r["work_id"]: (r["technician_id"], r["explanation"]) for r in rows} == EXPECTED
     assert len(rows) == 4 and all(r["assigned_at"].startswith("2026-11-02") for r in rows)
+    assert all(r["revision"] == 1 for r in rows)
     assert sorted(r["work_id"] for r in t1) == ["TK-A", "V-X"]
     assert [r["work_id"] for r in left] == ["TK-D"]
     assert [(r["work_id"], r["kind"], r["hours"]) for r in visits] == [("V-X", "visit", "1.0")]
@@ -102,3 +104,72 @@ async def test_assignments_do_not_depend_on_delivery_order(tmp_path: Path) -> No
     )
     assert first.dead_letters == second.dead_letters == []
     assert [e.model_dump_json() for e in first.outputs] == [e.model_dump_json() for e in second.outputs]
+
+
+def resent(original: Envelope[Any], day_offset: int, **changes: Any) -> Envelope[Any]:
+    """The PSA re-sends a ticket with some fields changed, later."""
+    when = at(MON + timedelta(days=day_offset), 6)
+    data = original.data.model_copy(update={**changes, "updated_at": when})
+    return Envelope.build(data, source="psa.connectwise", time=when)
+
+
+def made(outputs: list[Envelope[Any]]) -> list[tuple[str, int, str | None, str | None, str]]:
+    return sorted(
+        (
+            e.data.work_id,
+            e.data.revision,
+            e.data.technician_id,
+            e.data.previous_technician_id,
+            str(e.data.hours),
+        )
+        for e in outputs
+        if e.type == "resource.assignment.made"
+    )
+
+
+async def test_each_assignment_is_published_once_and_again_when_the_work_changes(tmp_path: Path) -> None:
+    log = incoming()
+    tk_b, tk_d, tk_a = log[4], log[5], log[3]
+    log += [
+        tick(MON),
+        tick(MON + timedelta(days=1)),  # nothing changed: nothing published again
+        resent(tk_b, 1, estimated_hours=Decimal(5)),  # a bigger estimate
+        resent(tk_d, 1, required_skill=None),  # no longer needs network: T2 can take it
+        resent(tk_a, 1, actual_hours=Decimal("0.5")),  # work logged: same skill and estimate
+        tick(MON + timedelta(days=2)),
+    ]
+    result = await replay(
+        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{tmp_path}/r.db"
+    )
+    assert result.dead_letters == []
+    # Monday: each of the four once, revision 1, with the stored reason
+    # Wednesday: the two that changed what they need, assigned afresh together (revision 2)
+    assert made(result.outputs) == [
+        ("TK-A", 1, "T1", None, "2"),
+        ("TK-B", 1, "T2", None, "3"),
+        ("TK-B", 2, "T2", "T2", "5"),
+        ("TK-D", 1, None, None, "4"),
+        ("TK-D", 2, "T2", None, "4"),
+        ("V-X", 1, "T1", None, "1"),
+    ]
+    events = {
+        (e.data.work_id, e.data.revision): e.data
+        for e in result.outputs
+        if e.type == "resource.assignment.made"
+    }
+    # revision 1 carries the stored one-sentence reason, the labour cost and the SLA slack
+    assert {w: (events[w, 1].technician_id, events[w, 1].reason) for w in EXPECTED} == EXPECTED
+    assert (events["TK-A", 1].labour_cost, events["TK-A", 1].sla_slack_hours) == (usd("120.00"), Decimal(70))
+    assert (events["TK-D", 1].labour_cost, events["TK-D", 1].sla_slack_hours) == (None, None)
+    # Wednesday 00:00, fix-by Thursday 00:00: 24 h less TK-D's 4 h on T2 (40 USD/h)
+    assert (events["TK-D", 2].labour_cost, events["TK-D", 2].sla_slack_hours, events["TK-D", 2].reason) == (
+        usd("160.00"),
+        Decimal(20),
+        "TK-D -> T2: is available; 4 h cost 160.00 USD, billable 0.00 USD; 20 h of SLA slack.",
+    )
+    assert events["TK-D", 2].required_skill is None and events["TK-D", 1].required_skill == "network"
+    # ids derive from the tick that caused them: a replay gives the same bytes
+    again = await replay(
+        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{tmp_path}/s.db"
+    )
+    assert [e.model_dump_json() for e in again.outputs] == [e.model_dump_json() for e in result.outputs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from collections.abc import AsyncIterator
@@ -204,3 +205,63 @@ async def test_a_technician_on_pto_that_day_is_not_sent_out(ram: Running) -> Non
         plan = (await http.get(f"/plans/{day}")).json()
     assert [r["technician_id"] for r in plan["routes"]] == ["T1"]
     assert plan["check"]["feasible"]
+
+
+def leg(a: tuple[float, float], b: tuple[float, float]) -> tuple[int, int]:
+    """Whole metres (great circle) and seconds at 40 km/h, rounded up, as the plan's travel model."""
+    p1, p2 = math.radians(a[0]), math.radians(b[0])
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b[1] - a[1]) / 2) ** 2
+    )
+    metres = round(2 * 6_371_008.8 * math.asin(math.sqrt(h)))
+    return metres, math.ceil(metres / (40 / 3.6))
+
+
+def travel_cost(metres: int, seconds: int, hourly: int) -> Decimal:
+    return (Decimal(hourly) * seconds / 3600 + Decimal("0.45") * metres / 1000).quantize(Decimal("0.01"))
+
+
+async def test_a_margin_drop_moves_remotely_doable_visits_to_remote_slots(tmp_path: Path) -> None:
+    home, north, east, far = (51.5, -0.1), (51.59, -0.1), (51.5, 0.0449), (51.6, -0.1)
+    log = [
+        *rule1_log()[:-1],
+        # today: both on T3's route (the cheapest); VA can be done remotely, VB cannot
+        visit("VA", MON, 8, 17, *north, sent=at(MON) - timedelta(days=3), remote_possible=True),
+        visit("VB", MON, 8, 17, *east, sent=at(MON) - timedelta(days=3)),
+        # tomorrow: not routed yet; RAM assigns it to T3 on Monday's tick
+        visit(
+            "VR", MON + timedelta(days=1), 8, 17, *far, sent=at(MON) - timedelta(days=3), remote_possible=True
+        ),
+        tick(MON),
+        margin_fell(),
+    ]
+    result = await replay(
+        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{tmp_path}/r.db"
+    )
+    assert result.dead_letters == []
+    [rec] = [e.data for e in result.outputs if e.type == "resource.allocation.recommended"]
+    # VA: the detour through it on T3's route, home -> VA -> VB -> home (either way round)
+    (a, sa), (ab, sab), (b, sb) = leg(home, north), leg(north, east), leg(home, east)
+    detour_m, detour_s = a + ab - b, sa + sab - sb
+    # VR: the round trip from T3's home base
+    r, sr = leg(home, far)
+    va, vr = travel_cost(detour_m, detour_s, 30), travel_cost(2 * r, 2 * sr, 30)
+    moves = {m.work_id: m for m in rec.moves}
+    assert sorted(moves) == ["TK1", "TK2", "VA", "VR"]
+    assert [
+        (m.from_technician_id, m.to_technician_id, m.remote, m.travel_minutes_saved, m.travel_km_saved)
+        for m in (moves["VA"], moves["VR"])
+    ] == [
+        ("T3", "T3", True, (detour_s + 59) // 60, (Decimal(detour_m) / 1000).quantize(Decimal("0.1"))),
+        ("T3", "T3", True, (2 * sr + 59) // 60, (Decimal(2 * r) / 1000).quantize(Decimal("0.1"))),
+    ]
+    assert (moves["VA"].travel_saving, moves["VA"].monthly_saving) == (usd(va), usd(va))
+    assert (moves["VR"].travel_saving, moves["VR"].monthly_saving) == (usd(vr), usd(vr))
+    assert not moves["TK1"].remote and moves["TK1"].travel_saving is None
+    assert rec.monthly_saving == usd(Decimal(140) + va + vr)
+    assert "done remotely it saves the detour on its route" in moves["VA"].reason
+    assert "done remotely it saves the round trip from the home base" in moves["VR"].reason
+    assert "2 piece(s) of open work to lower-cost qualified technicians and 2 visit(s) to remote slots" in (
+        rec.summary
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from ram.routing.plan import Plan, RouteChoice, assemble, parse_clock, schedule
 from ram.routing.problem import RoutingProblem, Visit
 from ram.routing.replan import CannotReplan, replan_problem, started_stops
 from ram.routing.solve import NoFeasiblePlan, SolverCannotExpress, solve
+from ram.routing.vrplib_instance import best_known, best_known_plan, distance_units, read_vrptw
 
 CASES = Path(__file__).parent / "routing_cases"
 
@@ -246,3 +248,27 @@ def test_a_day_pyvrp_cannot_plan_within_its_budget_goes_to_ortools() -> None:
     assert "PyVRP found no feasible plan" in plan.solver_note
     with pytest.raises(NoFeasiblePlan):
         solve(problem, time_limit=20.0, iterations=200, solver="pyvrp")
+
+
+INSTANCES = Path(__file__).parents[1] / "bench" / "instances"
+
+
+def test_a_public_solomon_instance_reads_faithfully_and_its_best_known_plan_passes_the_checker() -> None:
+    """RC208 as a RAM problem: the published best-known routes are feasible in our model (windows,
+    shift = depot hours, capacity) and measure what the instance says, less the legs' rounding."""
+    problem = read_vrptw(INSTANCES / "RC208.vrp")
+    bks, routes = best_known(INSTANCES / "RC208.sol")
+    assert (len(problem.visits), len(problem.technicians), bks) == (100, 25, 776.1)
+    plan = best_known_plan(problem, routes)
+    assert plan.check.feasible, plan.check.violations
+    assert sum(len(r.stops) for r in plan.routes) == 100 and not plan.dropped
+    # the instance's Euclidean legs, summed exactly (776.1 truncates each leg to one decimal)
+    coords = {0: (40.0, 50.0)} | {int(v.id): (v.location.x, v.location.y) for v in problem.visits}
+    exact = sum(
+        math.dist(coords[a], coords[b])  # type: ignore[arg-type]
+        for r in routes
+        for a, b in itertools.pairwise([0, *r, 0])
+    )
+    assert abs(distance_units(plan.distance_m) - exact) < 0.1
+    # 1 per km, nothing per hour (each route's cost is rounded to the cent)
+    assert abs(plan.objective - Decimal(plan.distance_m) / 1000) <= Decimal("0.01") * len(plan.routes)

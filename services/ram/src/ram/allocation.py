@@ -5,13 +5,18 @@ again by the CP-SAT model (``ram.assign``) over the active technicians who hold 
 each technician's room being a working week less what is already assigned to them elsewhere. A
 move is recommended where the new technician costs less per hour than the one assigned now; the
 monthly saving is the cost difference over the hours of the moved work (the open and upcoming
-work stands for a month of the client's demand). Work nobody is assigned to yet is left to
+work stands for a month of the client's demand). A visit the dispatch board marks as remotely
+doable (``remote_possible``) moves to a remote slot: it saves the trip, the detour through it on
+the day's route (or the round trip from the technician's home base when the day is not planned
+yet) at the technician's hourly cost plus the kilometres. A visit not routed yet counts as its
+RAM assignment's (or its ticket's) technician's. Work nobody is assigned to yet is left to
 dispatch: there is no current cost to save against.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,13 +30,17 @@ from ram.assign.cpsat import solve_assignment
 from ram.domain.assignment import AssignmentProblem, Resource, WorkItem, explain
 from ram.domain.technicians import cost_rate_on
 from ram.planning import stored_plan
+from ram.routing.plan import Plan
+from ram.routing.problem import LatLon, Place
+from ram.routing.travel import LatLonTravel
 from ram.settings import Settings
 from ram.store import facts
 from ram.store.repository import TechnicianRepository
-from ram.store.tables import Recommendation, Ticket
+from ram.store.tables import Assignment, Recommendation, Ticket, Visit
 
 SLA_COST = {"p1": Decimal(500), "p2": Decimal(250), "p3": Decimal(100), "p4": Decimal(50)}
 CENT = Decimal("0.01")
+KM = Decimal("0.1")
 
 
 def margin_fell(e: ClientProfitabilityChanged) -> bool:
@@ -84,6 +93,50 @@ def week_resources(session: Session, day: date, currency: str, booked: dict[str,
     return out
 
 
+@dataclass(frozen=True)
+class Trip:
+    """The travel a visit costs its technician's day: the detour through it on the day's route
+    (or, before the day is planned, the round trip from their home base)."""
+
+    metres: int
+    seconds: int
+    routed: bool
+
+    def cost(self, hourly_cost: Decimal, per_km: Decimal) -> Decimal:
+        return (hourly_cost * self.seconds / 3600 + per_km * Decimal(self.metres) / 1000).quantize(CENT)
+
+
+def _place(lat: float, lon: float) -> Place:
+    return Place(lat=lat, lon=lon)
+
+
+def trip(
+    session: Session, v: Visit, technician_id: str, plan: Plan | None, settings: Settings
+) -> Trip | None:
+    """What sending ``technician_id`` to ``v`` costs in travel; None without a home base."""
+    tech = TechnicianRepository(session).get(technician_id)
+    if tech is None or tech.home_latitude is None or tech.home_longitude is None:
+        return None
+    home = _place(tech.home_latitude, tech.home_longitude)
+    before = after = home
+    route = None if plan is None else next((r for r in plan.routes if r.technician_id == technician_id), None)
+    ids = [] if route is None else [s.visit_id for s in route.stops]
+    if v.visit_id in ids:
+        at = ids.index(v.visit_id)
+        stops = {x.visit_id: x for x in facts.visits_by_id(session, ids)}
+        if at > 0 and ids[at - 1] in stops:
+            before = _place(stops[ids[at - 1]].latitude, stops[ids[at - 1]].longitude)
+        if at + 1 < len(ids) and ids[at + 1] in stops:
+            after = _place(stops[ids[at + 1]].latitude, stops[ids[at + 1]].longitude)
+    travel = LatLonTravel(LatLon(model="latlon", speed_kmh=settings.travel_speed_kmh))
+    d, t = travel.matrices([before, _place(v.latitude, v.longitude), after])
+    return Trip(
+        metres=max(0, d[0][1] + d[1][2] - d[0][2]),
+        seconds=max(0, t[0][1] + t[1][2] - t[0][2]),
+        routed=v.visit_id in ids,
+    )
+
+
 def recommend(
     uow: UnitOfWork, e: ClientProfitabilityChanged, settings: Settings
 ) -> ResourceAllocationRecommended | None:
@@ -91,11 +144,12 @@ def recommend(
         return None
     session, now = uow.session, uow.now
     day = now.date()
+    currency = e.cost.currency
     tickets, visits = facts.open_work(
         session, e.client_id, now, now + timedelta(days=settings.recommendation_horizon_days)
     )
     booked = _booked_elsewhere(session, e.client_id)
-    resources = week_resources(session, day, e.cost.currency, booked)
+    resources = week_resources(session, day, currency, booked)
     cost = {r.id: r.hourly_cost for r in resources}
     items: list[WorkItem] = []
     current: dict[str, tuple[str, str]] = {}  # work id -> (kind, technician now)
@@ -106,16 +160,19 @@ def recommend(
         fix_by = None if tk.fix_by is None else int((tk.fix_by - now).total_seconds() // 360)
         items.append(work_item(tk.ticket_id, _tenths(left), tk.required_skill, fix_by, tk.priority))
         current[tk.ticket_id] = ("ticket", tk.assigned_technician_id)
+    trips: dict[str, Trip] = {}
     for v in visits:
         plan = stored_plan(session, v.plan_date)
         tech = (
             next((r.technician_id for r in plan.routes for s in r.stops if s.visit_id == v.visit_id), None)
             if plan
             else None
-        )
+        ) or _assigned_to(session, v)
         if tech not in cost:
             continue
         assert tech is not None
+        if v.remote_possible and (t := trip(session, v, tech, plan, settings)) is not None and t.metres > 0:
+            trips[v.visit_id] = t
         fix_by = int((v.window_end - now).total_seconds() // 360)
         items.append(
             work_item(
@@ -126,7 +183,7 @@ def recommend(
     if not items:
         return None
     problem = AssignmentProblem(
-        tuple(items), tuple(resources), balance_cost_per_point=Decimal("0.10"), currency=e.cost.currency
+        tuple(items), tuple(resources), balance_cost_per_point=Decimal("0.10"), currency=currency
     )
     result = solve_assignment(problem, time_limit=5.0)
     by_id = {r.id: r for r in resources}
@@ -134,35 +191,61 @@ def recommend(
     for w in items:
         kind, was = current[w.id]
         to = result.assignment[w.id]
-        if to is None or to == was or cost[to] >= cost[was]:
+        cheaper = to is not None and to != was and cost[to] < cost[was]
+        remote = trips.get(w.id)
+        if not cheaper and remote is None:
             continue
+        to = to if cheaper and to is not None else was
         hours = Decimal(w.tenths) / 10
         saving = ((cost[was] - cost[to]) * hours).quantize(CENT)
+        reason = explain(problem, w, by_id[to])
+        travel = None
+        if remote is not None:
+            travel = remote.cost(cost[was], settings.cost_per_km)
+            saving += travel
+            minutes = (remote.seconds + 59) // 60
+            how = "the detour on its route" if remote.routed else "the round trip from the home base"
+            reason = (
+                f"{reason[:-1]}; done remotely it saves {how}, {minutes} min and "
+                f"{Decimal(remote.metres) / 1000:.1f} km ({travel} {currency})."
+            )
         moves.append(
             AllocationMove(
                 work_id=w.id,
-                kind=kind,
+                kind="visit" if kind == "visit" else "ticket",
                 from_technician_id=was,
                 to_technician_id=to,
+                remote=remote is not None,
                 hours=hours,
-                monthly_saving=Money(amount=saving, currency=e.cost.currency),
-                reason=explain(problem, w, by_id[to]),
+                monthly_saving=Money(amount=saving, currency=currency),
+                reason=reason,
+                travel_minutes_saved=None if remote is None else (remote.seconds + 59) // 60,
+                travel_km_saved=None if remote is None else (Decimal(remote.metres) / 1000).quantize(KM),
+                travel_saving=None if travel is None else Money(amount=travel, currency=currency),
             )
         )
     if not moves:
         return None
     moves.sort(key=lambda m: (-m.monthly_saving.amount, m.work_id))
     total = sum((m.monthly_saving.amount for m in moves), Decimal(0))
+    remote_moves = sum(1 for m in moves if m.remote)
+    cheaper_moves = sum(1 for m in moves if m.to_technician_id != m.from_technician_id)
+    parts = (
+        [f"{cheaper_moves} piece(s) of open work to lower-cost qualified technicians"]
+        if cheaper_moves
+        else []
+    )
+    parts += [f"{remote_moves} visit(s) to remote slots"] if remote_moves else []
+    what = "moving " + " and ".join(parts)
     data = ResourceAllocationRecommended(
         client_id=e.client_id,
         period=e.period,
         gross_margin_pct=e.gross_margin_pct,
-        monthly_saving=Money(amount=total, currency=e.cost.currency),
+        monthly_saving=Money(amount=total, currency=currency),
         moves=moves,
         summary=(
-            f"{e.client_id}'s margin fell to {e.gross_margin_pct} % in {e.period}: moving {len(moves)} "
-            f"piece(s) of open work to lower-cost qualified technicians saves about {total} "
-            f"{e.cost.currency} a month."
+            f"{e.client_id}'s margin fell to {e.gross_margin_pct} % in {e.period}: {what} saves about "
+            f"{total} {currency} a month."
         ),
     )
     envelope = uow.emit(data)
@@ -176,6 +259,15 @@ def recommend(
         )
     )
     return data
+
+
+def _assigned_to(session: Session, v: Visit) -> str | None:
+    """Who holds a visit not routed yet: the technician RAM assigned it to, else its ticket's."""
+    assignment = session.get(Assignment, v.visit_id)
+    if assignment is not None and assignment.technician_id is not None:
+        return assignment.technician_id
+    ticket = None if v.ticket_id is None else session.get(Ticket, v.ticket_id)
+    return None if ticket is None else ticket.assigned_technician_id
 
 
 def work_item(

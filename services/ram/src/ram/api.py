@@ -232,6 +232,8 @@ class AssignmentOut(BaseModel):
     explanation: str
     solver_status: str
     assigned_at: datetime
+    revision: int
+    """1 for the first assignment; +1 each time the work changed skill or estimate and was re-assigned."""
 
 
 @router.get(
@@ -278,6 +280,7 @@ def assignments(
             explanation=r.explanation,
             solver_status=r.solver_status,
             assigned_at=r.assigned_at,
+            revision=r.revision,
         )
         for r in rows
     ]

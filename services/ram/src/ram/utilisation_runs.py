@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.agents import ClientHours, ResourceUtilizationAlert
 
+from ram.dispatch import own_open_work
 from ram.domain.technicians import TechnicianVersion
 from ram.domain.utilisation import (
     ZERO,
@@ -35,6 +36,7 @@ from ram.domain.utilisation import (
     measure,
     period_of,
     projected,
+    spread,
     summary,
     transitions,
 )
@@ -156,25 +158,31 @@ def _client_hours(entries: list[Entry]) -> list[ClientHours]:
 def booked_work(session: Session, today: date, end: date) -> dict[str, list[Booked]]:
     """Client work booked ahead per technician, from ``today`` to ``end``.
 
-    An open assigned ticket books its remaining estimate on its fix-by day (today when overdue or
-    without one). A requested visit books its duration on its day for the technician the day's
-    plan routes it to, else the technician its ticket is assigned to; a visit whose ticket is
-    already booked by its estimate is not counted again (the estimate covers the onsite time).
+    An open ticket assigned in the PSA, or by RAM (``resource.assignment.made``) when nobody holds
+    it there, books its remaining estimate spread evenly over the working days from today to its
+    fix-by day (today when overdue or without one). A requested visit books its duration on its
+    day for the technician the day's plan routes it to, else the one its ticket is assigned to,
+    else the one RAM assigned it to; a visit whose ticket is already booked by its estimate is not
+    counted again (the estimate covers the onsite time).
     """
     out: dict[str, list[Booked]] = defaultdict(list)
     owner: dict[str, str] = {}
     estimated: set[str] = set()
-    for t in facts.open_assigned_tickets(session):
-        assert t.assigned_technician_id is not None
-        owner[t.ticket_id] = t.assigned_technician_id
+    own_tickets, own_visits = own_open_work(session)
+    held = [(t.assigned_technician_id, t) for t in facts.open_assigned_tickets(session)]
+    for tech, t in sorted([*held, *((tech, t) for tech, _, t in own_tickets)], key=lambda x: x[1].ticket_id):
+        assert tech is not None
+        owner[t.ticket_id] = tech
         if t.estimated_hours is None:
             continue
         left = t.estimated_hours - (t.actual_hours or Decimal(0))
         estimated.add(t.ticket_id)
         if left <= 0:
             continue
-        day = today if t.fix_by is None else max(today, t.fix_by.date())
-        out[t.assigned_technician_id].append(Booked(day, left, t.client_id))
+        for day, hours in spread(left, today, None if t.fix_by is None else t.fix_by.date()):
+            if day <= end:
+                out[tech].append(Booked(day, hours, t.client_id))
+    assigned_visits = {v.visit_id: tech for tech, _, v in own_visits}
     routed: dict[date, dict[str, str]] = {}
     for v in facts.visits_from(session, today, end):
         if v.ticket_id in estimated:
@@ -184,38 +192,105 @@ def booked_work(session: Session, today: date, end: date) -> dict[str, list[Book
             routed[v.plan_date] = (
                 {} if plan is None else {s.visit_id: r.technician_id for r in plan.routes for s in r.stops}
             )
-        tech = routed[v.plan_date].get(v.visit_id) or owner.get(v.ticket_id or "")
+        tech = (
+            routed[v.plan_date].get(v.visit_id)
+            or owner.get(v.ticket_id or "")
+            or assigned_visits.get(v.visit_id)
+        )
         if tech is not None:
             out[tech].append(Booked(v.plan_date, Decimal(v.duration_minutes) / 60, v.client_id))
     return out
 
 
+Subject = tuple[str, str, Measure, list[Entry], list[Booked]]
+"""(technician or ``team:<role>``, name, projected measure, entries logged, work booked ahead)."""
+
+
 def forecast_on_tick(uow: UnitOfWork, bands: Bands, under_lookahead_days: int) -> None:
-    """Warn before a week or month closes when booked work projects a technician or team into a band.
+    """Warn before a week or month closes when booked work projects a technician or team into a
+    band, and withdraw the warning when the booking changes and the projection leaves the band.
 
     Judged from the facts stored at the tick (so delivery order does not matter), once per
     technician or team, period and band; only an *entry*: a subject whose last closed period was
-    already in that band is not warned again (the actual alert said so).
+    already in that band is not warned again (the actual alert said so). A withdrawn forecast is
+    published again if the projection enters the band again.
     """
     session, today = uow.session, uow.now.date()
+    # booked once up to the later period end; each period's projection takes its own days
+    booked = booked_work(session, today, max(period_of(g, today).end for g in GRANULARITIES))
     for granularity in GRANULARITIES:
         period = period_of(granularity, today)
         logged = facts.entries(session, period.start, period.end)
-        booked = booked_work(session, today, period.end)
-        subjects: list[tuple[str, str, Measure, list[Entry], list[Booked]]] = []
+        subjects: list[Subject] = []
         teams: dict[str, tuple[Measure, list[Entry], list[Booked]]] = {}
+        idle: dict[str, tuple[str, Measure]] = {}  # what a subject without data projects to
         for t in roster(session):
             e, b = logged.get(t.technician_id, []), booked.get(t.technician_id, [])
-            if not e and not b:
-                continue  # no data: not judged, as for closed periods
+            if not e and not b:  # no data: not judged, as for closed periods
+                nothing = projected(t.daily_capacity_hours, [], [], period)
+                idle[t.technician_id] = (t.name, nothing)
+                team = idle.get(team_of(t), (f"Team {t.work_role}", ZERO))
+                idle[team_of(t)] = (team[0], team[1] + nothing)
+                continue
             m = projected(t.daily_capacity_hours, e, b, period)
             subjects.append((t.technician_id, t.name, m, e, b))
             tm, te, tb = teams.get(team_of(t), (ZERO, [], []))
             teams[team_of(t)] = (tm + m, te + e, tb + b)
         subjects.sort(key=lambda s: s[0])
         subjects += [(k, f"Team {k[5:]}", *v) for k, v in sorted(teams.items())]
+        _withdraw(uow, bands, period, subjects, idle)
         for subject, who, m, e, b in subjects:
             _forecast(uow, bands, under_lookahead_days, period, subject, who, m, e, b)
+
+
+def _withdraw(
+    uow: UnitOfWork,
+    bands: Bands,
+    period: Period,
+    subjects: list[Subject],
+    idle: dict[str, tuple[str, Measure]],
+) -> None:
+    """Withdraw the period's standing forecasts whose projection no longer reaches their band."""
+    session = uow.session
+    standing = session.exec(
+        select(ForecastAlert)
+        .where(
+            col(ForecastAlert.granularity) == period.granularity,
+            col(ForecastAlert.period_start) == period.start,
+            col(ForecastAlert.withdrawn_at).is_(None),
+        )
+        .order_by(col(ForecastAlert.subject), col(ForecastAlert.band))
+    ).all()
+    if not standing:
+        return
+    judged = {s[0]: s for s in subjects}
+    for alert in standing:
+        kind: AlertBand = "over" if alert.band == "over" else "under"
+        if alert.subject in judged:
+            _, who, m, entries, booked = judged[alert.subject]
+        elif alert.subject in idle:
+            (who, m), entries, booked = idle[alert.subject], [], []
+        else:  # left the roster: nothing of theirs is booked any more
+            who, m, entries, booked = alert.subject, ZERO, [], []
+        if m.available_hours > 0 and bands.of(m.utilisation_pct) == kind:
+            continue
+        ahead = _ahead(period, booked)
+        text = forecast_summary(
+            who, period, kind, m, sum((b.hours for b in ahead), Decimal(0)), withdrawn=True
+        )
+        prev = _previous(session, alert.subject, period)
+        entries = entries + [Entry(b.work_date, b.hours, False, True, client_id=b.client_id) for b in ahead]
+        uow.emit(
+            _alert(
+                alert.subject, period, "forecast", kind, "left", m, bands, entries, text, prev, "withdrawn"
+            )
+        )
+        alert.withdrawn_at = uow.now
+        session.add(alert)
+
+
+def _ahead(period: Period, booked: list[Booked]) -> list[Booked]:
+    return [b for b in booked if period.start <= b.work_date <= period.end]
 
 
 def _forecast(
@@ -236,26 +311,27 @@ def _forecast(
     if kind is None:
         return
     key = (subject, period.granularity, period.start, kind)
-    if session.get(ForecastAlert, key) is not None:
+    stored = session.get(ForecastAlert, key)
+    if stored is not None and stored.withdrawn_at is None:
         return
     prev = _previous(session, subject, period)
     if prev is not None and prev.band == kind:
         return
-    ahead = [b for b in booked if period.start <= b.work_date <= period.end]
+    ahead = _ahead(period, booked)
     booked_hours = sum((b.hours for b in ahead), Decimal(0))
     entries = entries + [Entry(b.work_date, b.hours, False, True, client_id=b.client_id) for b in ahead]
     text = forecast_summary(who, period, kind, m, booked_hours)
     uow.emit(_alert(subject, period, "forecast", kind, "entered", m, bands, entries, text, prev))
-    session.add(
-        ForecastAlert(
-            subject=subject,
-            granularity=period.granularity,
-            period_start=period.start,
-            band=kind,
-            utilisation_pct=m.utilisation_pct,
-            alerted_at=uow.now,
-        )
+    row = stored or ForecastAlert(
+        subject=subject,
+        granularity=period.granularity,
+        period_start=period.start,
+        band=kind,
+        utilisation_pct=m.utilisation_pct,
+        alerted_at=uow.now,
     )
+    row.utilisation_pct, row.alerted_at, row.withdrawn_at = m.utilisation_pct, uow.now, None
+    session.add(row)
 
 
 def _alert(
@@ -269,6 +345,7 @@ def _alert(
     entries: list[Entry],
     text: str,
     prev: UtilisationEvaluation | None,
+    status: Literal["open", "withdrawn"] = "open",
 ) -> ResourceUtilizationAlert:
     return ResourceUtilizationAlert(
         technician_id=subject,
@@ -288,4 +365,5 @@ def _alert(
         granularity=period.granularity,
         previous_utilisation_pct=None if prev is None else prev.utilisation_pct,
         logged_hours=m.logged_hours,
+        status=status,
     )

@@ -109,9 +109,10 @@ def kafka_access(identity: str, registry: Registry = REGISTRY) -> KafkaAccess:
     elif identity == "clock":
         access.write.add(registry.get("clock.ticked").topic)
     elif identity == BRIDGE:
-        topics = {registry.get(t).topic for t in cross_agent_types(registry)}
-        access.read = topics
-        access.write = access.create = {dead_letter_topic(BRIDGE, t) for t in topics}
+        # its dead-letter topics as one pattern (``dlt.eventbridge.*``), as the agents' own: one ARN
+        # per bridged type outgrew IAM's 6,144-character limit once RAM published assignments
+        access.read = {registry.get(t).topic for t in cross_agent_types(registry)}
+        access.write = access.create = {dead_letter_topic(BRIDGE, "*")}
         access.groups.add(BRIDGE)
     elif identity == LAKE:
         access.read = {spec.topic for spec in registry}

@@ -272,7 +272,7 @@ class ClientHours(BaseModel):
 
 
 @event(
-    "resource.utilization.alert", owner="ram", key="technician_id", consumers=(), planned=("cpi",), minor=1
+    "resource.utilization.alert", owner="ram", key="technician_id", consumers=(), planned=("cpi",), minor=2
 )
 class ResourceUtilizationAlert(EventData):
     """A technician's billable utilisation is outside the target band.
@@ -280,6 +280,12 @@ class ResourceUtilizationAlert(EventData):
     Over (above the burnout line, typically > 85 %) means unbilled overtime, SLA risk and churn
     risk; under means paid capacity earning nothing. CPI folds this into the cost outlook of the
     clients the technician's hours went to, and into capacity-driven pricing.
+
+    Since 1.2 a forecast alert has a life: published once with ``status="open"`` when booked work
+    projects the technician (or team) into the band, and once more with ``status="withdrawn"``
+    (``change="left"``) when the booking changes and the projection no longer does, before the
+    period closes. A reader that keeps the latest forecast per technician, period and kind holds
+    the forecasts still standing.
     """
 
     technician_id: str = Field(description="technician concerned")
@@ -312,12 +318,57 @@ class ResourceUtilizationAlert(EventData):
         default=None, ge=0, description="the same measure for the period before (the trend)"
     )
     logged_hours: Decimal | None = Field(default=None, ge=0, description="all non-absence hours logged")
+    status: Literal["open", "withdrawn"] = Field(
+        default="open",
+        description="withdrawn: a forecast alert taken back because the booked work changed and the "
+        "projection no longer reaches the band (1.2); actual alerts are always open",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.period_end < self.period_start:
             raise ValueError("period_end is before period_start")
+        if self.status == "withdrawn" and self.basis != "forecast":
+            raise ValueError("only a forecast alert can be withdrawn")
         return self
+
+
+@event("resource.assignment.made", owner="ram", key="work_id", consumers=(), planned=("cpi",))
+class ResourceAssignmentMade(EventData):
+    """RAM assigned an incoming ticket or visit to a technician (or found nobody worth it).
+
+    Published once per piece of work when RAM assigns it, and again with the next ``revision``
+    when the work changes what it needs (a ticket's required skill or estimate, a visit's skill or
+    duration) and RAM assigns it afresh. The latest revision per ``work_id`` is the one in force.
+    A recommendation to the dispatcher, not a write to the PSA. CPI can fold the booked labour
+    cost into the client's cost outlook.
+    """
+
+    work_id: str = Field(description="ticket or visit id")
+    kind: Literal["ticket", "visit"] = Field(description="what is assigned")
+    client_id: str = Field(description="client the work is for")
+    technician_id: str | None = Field(
+        default=None,
+        description="technician assigned; None when no qualified technician with room was worth it",
+    )
+    revision: int = Field(
+        ge=1, description="1 for the first assignment, +1 each time the work is re-assigned"
+    )
+    previous_technician_id: str | None = Field(
+        default=None, description="who the previous revision assigned it to (None on revision 1)"
+    )
+    hours: Decimal = Field(
+        ge=0, description="hours of work assigned (a ticket's remaining estimate, a visit's duration)"
+    )
+    required_skill: str | None = Field(default=None, description="skill the work requires, as assigned")
+    labour_cost: Money | None = Field(
+        default=None, description="hours x the technician's loaded cost rate; None when unassigned"
+    )
+    sla_slack_hours: Decimal | None = Field(
+        default=None,
+        description="hours left before fix-by when started now; negative: fix-by at risk; None: no SLA",
+    )
+    reason: str = Field(description="one sentence: why this technician, what it costs, the SLA slack")
 
 
 class AllocationMove(BaseModel):
@@ -333,16 +384,37 @@ class AllocationMove(BaseModel):
     hours: Decimal = Field(ge=0, description="hours of work moved")
     monthly_saving: Money = Field(description="cost saved per month by this move")
     reason: str = Field(description="one sentence: why this technician")
+    travel_minutes_saved: int | None = Field(
+        default=None, ge=0, description="a remote move: the trip's minutes the route no longer drives (1.1)"
+    )
+    travel_km_saved: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="a remote move: the trip's kilometres the route no longer drives (1.1)",
+    )
+    travel_saving: Money | None = Field(
+        default=None,
+        description="a remote move: what the trip cost (its time at the technician's rate plus the "
+        "kilometres), part of monthly_saving (1.1)",
+    )
 
 
-@event("resource.allocation.recommended", owner="ram", key="client_id", consumers=("dsa",), planned=("cpi",))
+@event(
+    "resource.allocation.recommended",
+    owner="ram",
+    key="client_id",
+    consumers=("dsa",),
+    planned=("cpi",),
+    minor=1,
+)
 class ResourceAllocationRecommended(EventData):
     """RAM's answer to a client's falling margin (rule 1): the same work, cheaper qualified hands.
 
     On ``client.profitability.changed`` with direction down, RAM re-plans the client's open and
     upcoming tickets and visits towards lower-cost qualified technicians and remote slots, and
     publishes the moves with the monthly saving they are expected to bring. A recommendation, not
-    a dispatch: the service manager applies it.
+    a dispatch: the service manager applies it. Since 1.1 a move to a remote slot says what travel
+    it saves (minutes, kilometres and their cost).
     """
 
     client_id: str = Field(description="client whose margin fell")
@@ -354,7 +426,11 @@ class ResourceAllocationRecommended(EventData):
 
     @model_validator(mode="after")
     def _currency(self) -> Self:
-        require_one_currency(self.monthly_saving, *(m.monthly_saving for m in self.moves))
+        require_one_currency(
+            self.monthly_saving,
+            *(m.monthly_saving for m in self.moves),
+            *(m.travel_saving for m in self.moves if m.travel_saving is not None),
+        )
         return self
 
 

@@ -10,13 +10,15 @@ from msp_events.registry import EventData, event
 from msp_events.types.common import Latitude, Longitude, Priority
 
 
-@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=("ram",), minor=1)
+@event("dispatch.visit.requested", owner="source", key="visit_id", consumers=("ram",), minor=2)
 class VisitRequested(EventData):
     """An on-site visit was requested (or its window/duration changed; re-sent with the same id).
 
     RAM solves the routing problem (vehicle routing with time windows): hard constraints are the
     time window, duration and required skill, the soft objective is travel time plus the cost of
     the technician sent. Location and window are in the payload so no lookup is needed to plan.
+    Since 1.2 ``remote_possible`` marks work that can be done remotely: on a client's falling
+    margin RAM may recommend a remote slot instead of the trip.
     """
 
     visit_id: str = Field(description="visit/schedule-entry id (CW schedule entry, AT service call)")
@@ -37,6 +39,11 @@ class VisitRequested(EventData):
     priority: Priority = Field(description="p1 (emergency) .. p4 (planned)")
     status: Literal["requested", "cancelled"] = Field(
         default="requested", description="cancelled: re-sent with the same id when the visit is called off"
+    )
+    remote_possible: bool = Field(
+        default=False,
+        description="the work can be done remotely instead of on site (1.2; PSA remote-eligible flag): RAM "
+        "may recommend a remote slot, saving the travel",
     )
 
     @model_validator(mode="after")

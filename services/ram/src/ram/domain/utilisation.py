@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 Band = Literal["under", "below_target", "target", "over"]
@@ -197,9 +197,28 @@ class Booked:
     """Client work booked ahead for one technician: an open ticket's remaining estimate or a visit."""
 
     work_date: date
-    """The day it is expected: a ticket's fix-by day (today when overdue or without one), a visit's day."""
+    """The day it is expected: one working day of a ticket's spread up to its fix-by day (``spread``),
+    a visit's day."""
     hours: Decimal
     client_id: str | None = None
+
+
+def spread(hours: Decimal, today: date, due: date | None) -> list[tuple[date, Decimal]]:
+    """Remaining work spread evenly over the working days from ``today`` to its ``due`` day.
+
+    Overdue work or work without a due day is expected today; work due on a day with no working
+    day before it (a weekend) on the due day. Shares are cents of an hour, the last one takes the
+    remainder, so the shares add up to ``hours`` exactly.
+    """
+    if due is None or due <= today:
+        return [(today, hours)]
+    days = [d for k in range((due - today).days + 1) if (d := today + timedelta(days=k)).weekday() < 5]
+    if not days:
+        return [(due, hours)]
+    share = (hours / len(days)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    out = [(d, share) for d in days[:-1]]
+    out.append((days[-1], hours - share * (len(days) - 1)))
+    return out
 
 
 def projected(
@@ -233,10 +252,15 @@ def forecast_band(
     return band
 
 
-def forecast_summary(who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal) -> str:
+def forecast_summary(
+    who: str, period: Period, band: AlertBand, m: Measure, booked_hours: Decimal, *, withdrawn: bool = False
+) -> str:
+    """The forecast's sentence; ``withdrawn``: the booking changed and the projection left the band."""
     name = {"under": "the under-used band", "over": "the burnout-risk band"}[band]
+    what = "is no longer projected" if withdrawn else "is projected"
+    why = "the booked work changed, " if withdrawn else ""
     return (
-        f"{who} is projected to enter {name} in {period.label}: {m.utilisation_pct} % billable "
+        f"{who} {what} to enter {name} in {period.label}: {why}{m.utilisation_pct} % billable "
         f"utilisation with {booked_hours} h of booked work still ahead, {m.billable_hours} billable "
         f"of {m.available_hours} available hours."
     )

@@ -35,6 +35,9 @@ class Budget:
     seed: int = 0
     iterations: int | None = None
     first_feasible: bool = False
+    pyvrp_defaults: bool = False
+    """PyVRP as it comes (its default search, one vehicle type per technician): the benchmark's
+    baseline for RAM's tuning."""
 
 
 def micro(amount: Decimal) -> int:

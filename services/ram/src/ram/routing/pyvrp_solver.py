@@ -11,12 +11,17 @@ import warnings
 from typing import Any
 
 import numpy as np
-from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, VehicleType, solve
+from pyvrp import Client, ClientGroup, Depot, Location, ProblemData, SolveParams, VehicleType, solve
 from pyvrp.exceptions import PenaltyBoundWarning
+from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import FirstFeasible, MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from ram.routing.indexed import REQUIRED_COST, Budget, IndexedProblem
 from ram.routing.plan import RouteChoice
+
+SEARCH = SolveParams(neighbourhood=NeighbourhoodParams(num_neighbours=30))
+"""PyVRP's search, tuned for budgets of seconds: 30 granular neighbours instead of 60 (``make
+bench-ram``: the same plans sooner on 100-visit days and on Solomon's RC208)."""
 
 UNREACHABLE = 10**9
 """Distance and time into a visit the profile's technicians may not serve: no plan can afford it."""
@@ -78,8 +83,10 @@ def _solve(
     profiles: dict[frozenset[str], int] = {}
     dists: list[Any] = []
     durs: list[Any] = []
+    fleets = [[t] for t in range(ip.n_techs)] if budget.pyvrp_defaults else fleet_groups(ip)
     vehicle_types = []
-    for t, tech in enumerate(ip.techs):
+    for members in fleets:
+        t, tech = members[0], ip.techs[members[0]]
         if tech.skills not in profiles:
             profiles[tech.skills] = len(dists)
             d, u = dist.copy(), dur.copy()
@@ -94,7 +101,7 @@ def _solve(
         shift = ip.shift(t)
         vehicle_types.append(
             VehicleType(
-                num_available=1,
+                num_available=len(members),
                 capacity=[tech.capacity],
                 start_depot=t,
                 end_depot=ip.n_techs + t,
@@ -115,12 +122,45 @@ def _solve(
         if budget.first_feasible:
             criteria.append(FirstFeasible())
         stop = MultipleCriteria(criteria)
-        result = solve(data, stop, seed=budget.seed, collect_stats=False, display=False)
+        result = solve(
+            data,
+            stop,
+            seed=budget.seed,
+            collect_stats=False,
+            display=False,
+            params=SolveParams() if budget.pyvrp_defaults else SEARCH,
+        )
     best = result.best
     if not best.is_feasible():
         return None
     choices = []
+    unused = [list(members) for members in fleets]  # a fleet's routes go to its members in order
     for route in best.routes():
         visits = tuple(owner[a.idx] for a in route.schedule() if a.is_client())
-        choices.append(RouteChoice(tech=route.vehicle_type(), visits=visits))
+        choices.append(RouteChoice(tech=unused[route.vehicle_type()].pop(0), visits=visits))
     return choices
+
+
+def fleet_groups(ip: IndexedProblem) -> list[list[int]]:
+    """Technicians PyVRP cannot tell apart (same start and end place, shift, capacity, skills and
+    costs), grouped into one vehicle type of as many vehicles, in roster order.
+
+    One type of k vehicles instead of k types of one: its routes are interchangeable, so the
+    search does not waste moves swapping identical vehicles (public VRPTW instances are one such
+    fleet; a roster of technicians with their own homes is one type each, as before).
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for t, tech in enumerate(ip.techs):
+        key = (
+            tuple(ip.dist[ip.start_node(t)]),
+            tuple(ip.dist[ip.end_node(t)]),
+            tuple(ip.dur[ip.start_node(t)]),
+            tuple(ip.dur[ip.end_node(t)]),
+            ip.shift(t),
+            tech.capacity,
+            tech.skills,
+            ip.unit_distance_cost(t),
+            ip.unit_duration_cost(t),
+        )
+        groups.setdefault(key, []).append(t)
+    return list(groups.values())

@@ -30,16 +30,18 @@ def solve(
     travel: TravelModel | None = None,
     iterations: int | None = None,
     first_feasible: bool = False,
+    pyvrp_defaults: bool = False,
 ) -> Plan:
     """The best plan found within ``time_limit`` seconds, with the checker's verdict in ``check``.
 
     ``iterations`` bounds the search by work done instead (PyVRP iterations, OR-Tools solutions),
     so the same problem gives the same plan on any machine: the service plans that way, because a
     replayed log must publish the same plans; ``time_limit`` then only caps a slow machine.
-    ``first_feasible`` stops at the first feasible plan (the benchmark's time to a first plan).
+    ``first_feasible`` stops at the first feasible plan (the benchmark's time to a first plan);
+    ``pyvrp_defaults`` runs PyVRP untuned (the benchmark's baseline).
     """
     ip = IndexedProblem(problem, travel)
-    budget = Budget(time_limit, seed, iterations, first_feasible)
+    budget = Budget(time_limit, seed, iterations, first_feasible, pyvrp_defaults)
     needs = problem.needs_ortools()
     if solver == "pyvrp" and needs:
         raise SolverCannotExpress(f"PyVRP cannot express {', '.join(needs)}; use --solver ortools or auto")

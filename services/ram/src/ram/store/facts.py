@@ -124,7 +124,7 @@ def record_visit(session: Session, v: VisitRequested, as_of: datetime, digest: s
     row.latitude, row.longitude = v.latitude, v.longitude
     row.window_start, row.window_end, row.plan_date = v.window_start, v.window_end, v.window_start.date()
     row.duration_minutes, row.required_skill = v.duration_minutes, v.required_skill
-    row.priority, row.status = v.priority, v.status
+    row.priority, row.status, row.remote_possible = v.priority, v.status, v.remote_possible
     row.as_of, row.digest = as_of, digest
     session.add(row)
     return True
@@ -137,6 +137,10 @@ def visits_on(session: Session, day: date) -> list[Visit]:
         .order_by(col(Visit.visit_id))
     )
     return list(session.exec(query))
+
+
+def visits_by_id(session: Session, ids: list[str]) -> list[Visit]:
+    return list(session.exec(select(Visit).where(col(Visit.visit_id).in_(ids))))
 
 
 def open_work(

@@ -112,6 +112,8 @@ class Visit(RamTable, table=True):
     status: str = Field(max_length=16)
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+    remote_possible: bool = Field(default=False)
+    """The work can be done remotely (rule 1 may recommend a remote slot instead of the trip)."""
 
 
 class UtilisationEvaluation(RamTable, table=True):
@@ -169,6 +171,8 @@ class ForecastAlert(RamTable, table=True):
     band: str = Field(primary_key=True, max_length=16)
     utilisation_pct: Decimal = Field(sa_type=ExactNumeric(8, 1))
     alerted_at: datetime = Field(sa_type=UtcDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    """Set when the booking changed and the projection left the band (the withdrawal was published)."""
 
 
 class Assignment(RamTable, table=True):
@@ -184,3 +188,7 @@ class Assignment(RamTable, table=True):
     explanation: str = Field(sa_type=Text)
     solver_status: str = Field(max_length=64)
     assigned_at: datetime = Field(sa_type=UtcDateTime)
+    revision: int = Field(default=1)
+    """1 for the first assignment; +1 each time the work changed what it needs and was re-assigned."""
+    basis: str | None = Field(default=None, max_length=200)
+    """What it was assigned for: required skill and estimate (``dispatch.basis``); None before ram_0005."""
