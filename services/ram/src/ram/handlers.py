@@ -16,6 +16,7 @@ from msp_events.types.psa import TechnicianUpserted, TicketUpdated, TimeEntryLog
 from ram import services, voting
 from ram.domain.technicians import CostRate, TechnicianVersion
 from ram.settings import Settings
+from ram.store import facts
 
 
 def build_router(settings: Settings) -> HandlerRouter:
@@ -74,4 +75,11 @@ def build_router(settings: Settings) -> HandlerRouter:
         services.on_profitability_changed(uow, event.data, settings)
 
     voting.CONSENSUS.wire(router)
+    # time entries and ticket states are held per batch; any other message sees them written first
+    router.before(_write_held, except_for=(TimeEntryLogged, TicketUpdated))
     return router
+
+
+def _write_held(uow: UnitOfWork) -> None:
+    uow.batch.flush(uow.session, facts.TIME_ENTRIES)
+    uow.batch.flush(uow.session, facts.TICKETS)

@@ -44,11 +44,11 @@ def record_technician(
 
 
 def record_time_entry(uow: UnitOfWork, entry: TimeEntryLogged, as_of: datetime) -> None:
-    facts.record_time_entry(uow.session, entry, as_of, entry.digest())
+    facts.record_time_entry(uow, entry, as_of, entry.digest())
 
 
 def record_ticket(uow: UnitOfWork, ticket: TicketUpdated) -> None:
-    facts.record_ticket(uow.session, ticket, ticket.digest())
+    facts.record_ticket(uow, ticket, ticket.digest())
 
 
 def record_visit(uow: UnitOfWork, visit: VisitRequested, as_of: datetime, settings: Settings) -> None:

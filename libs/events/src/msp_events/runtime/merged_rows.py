@@ -77,7 +77,12 @@ def write_merged(
     key_columns: tuple[str, ...],
     held: list[tuple[tuple[Any, ...], Merge]],
 ) -> None:
-    """Apply ``held`` in order to the stored rows; upsert the rows that changed, in key order."""
+    """Apply ``held`` in order to the stored rows; upsert the rows that changed, in key order.
+
+    The session's pending ORM changes are written first (a handler may have changed one of these rows
+    through the ORM), and ORM objects of the table that the session already holds are expired after
+    (the next read through the ORM sees what was written here, not its stale copy)."""
+    session.flush()
     current: dict[tuple[Any, ...], Row | None] = dict(
         stored_rows(session, table, key_columns, (k for k, _ in held))
     )
@@ -89,6 +94,9 @@ def write_merged(
             current[key] = changed[key] = after
     if changed:
         upsert(session, table, key_columns, [changed[k] for k in sorted(changed)])
+        for instance in list(session.identity_map.values()):
+            if getattr(type(instance), "__table__", None) is table:
+                session.expire(instance)
 
 
 def upsert(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Table
 from sqlmodel import Session, col, delete, select
 
+from msp_events.runtime.merged_rows import merge_row
+from msp_events.runtime.uow import UnitOfWork
 from msp_events.types.dispatch import VisitRequested
 from msp_events.types.psa import Skill, TicketUpdated, TimeEntryLogged
 
@@ -37,28 +41,32 @@ def skills_on(session: Session, day: date) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def record_time_entry(session: Session, e: TimeEntryLogged, as_of: datetime, digest: str) -> bool:
-    row = session.get(TimeEntry, e.time_entry_id)
-    if not _newer(row, as_of, digest):
-        return False
-    row = row or TimeEntry(
-        time_entry_id=e.time_entry_id,
-        technician_id="",
-        client_id="",
-        work_date=e.work_date,
-        hours=e.hours,
-        hours_billed=e.hours_billed,
-        absence=e.absence,
-        client_work=False,
-        as_of=as_of,
-        digest=digest,
-    )
-    row.technician_id, row.client_id, row.work_date = e.technician_id, e.client_id, e.work_date
-    row.hours, row.hours_billed, row.absence = e.hours, e.hours_billed, e.absence
-    row.client_work = not e.absence and e.billable_option in CLIENT_WORK
-    row.as_of, row.digest = as_of, digest
-    session.add(row)
-    return True
+TIME_ENTRIES = "ram.time_entries"
+TICKETS = "ram.tickets"
+"""The batch's held time entries and ticket states (``msp_events.runtime.merged_rows``): RAM's
+busiest facts, each the newest version of one row; every other RAM message writes them first."""
+_TIME_ENTRIES: Table = TimeEntry.__table__  # type: ignore[attr-defined]
+_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+
+
+def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, as_of: datetime, digest: str) -> None:
+    def merge(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is not None and (as_of, digest) <= (row["as_of"], row["digest"]):
+            return None
+        return {
+            "time_entry_id": e.time_entry_id,
+            "technician_id": e.technician_id,
+            "client_id": e.client_id,
+            "work_date": e.work_date,
+            "hours": e.hours,
+            "hours_billed": e.hours_billed,
+            "absence": e.absence,
+            "client_work": not e.absence and e.billable_option in CLIENT_WORK,
+            "as_of": as_of,
+            "digest": digest,
+        }
+
+    merge_row(uow, TIME_ENTRIES, _TIME_ENTRIES, ("time_entry_id",), (e.time_entry_id,), merge)
 
 
 def entries(session: Session, start: date, end: date) -> dict[str, list[Entry]]:
@@ -82,24 +90,26 @@ def absent_on(session: Session, day: date) -> set[str]:
     return set(session.exec(query))
 
 
-def record_ticket(session: Session, t: TicketUpdated, digest: str) -> bool:
-    row = session.get(Ticket, t.ticket_id)
-    if not _newer(row, t.updated_at, digest):
-        return False
-    row = row or Ticket(
-        ticket_id=t.ticket_id, client_id="", priority="", status="", as_of=t.updated_at, digest=digest
-    )
-    row.client_id, row.agreement_id, row.priority, row.status = (
-        t.client_id,
-        t.agreement_id,
-        t.priority,
-        t.status,
-    )
-    row.fix_by, row.estimated_hours, row.actual_hours = t.fix_by, t.estimated_hours, t.actual_hours
-    row.required_skill, row.assigned_technician_id = t.required_skill, t.assigned_technician_id
-    row.as_of, row.digest = t.updated_at, digest
-    session.add(row)
-    return True
+def record_ticket(uow: UnitOfWork, t: TicketUpdated, digest: str) -> None:
+    def merge(row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is not None and (t.updated_at, digest) <= (row["as_of"], row["digest"]):
+            return None
+        return {
+            "ticket_id": t.ticket_id,
+            "client_id": t.client_id,
+            "agreement_id": t.agreement_id,
+            "priority": t.priority,
+            "status": t.status,
+            "fix_by": t.fix_by,
+            "estimated_hours": t.estimated_hours,
+            "actual_hours": t.actual_hours,
+            "required_skill": t.required_skill,
+            "assigned_technician_id": t.assigned_technician_id,
+            "as_of": t.updated_at,
+            "digest": digest,
+        }
+
+    merge_row(uow, TICKETS, _TICKETS, ("ticket_id",), (t.ticket_id,), merge)
 
 
 def record_visit(session: Session, v: VisitRequested, as_of: datetime, digest: str) -> bool:
