@@ -81,6 +81,7 @@ def on_cloud_cost(uow: UnitOfWork, event: Envelope[CloudCostRecorded]) -> None:
 
 @router.handles(ClockTicked)
 def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+    """A day has closed: judge the spend booked since the last run (anomalies)."""
     if anomaly_runs.run_due(event.data.now):
         anomaly_runs.detect_and_publish(uow, event.data.now.date() - timedelta(days=1))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text
+from sqlalchemy import LargeBinary, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -53,6 +53,21 @@ class SpendLineRow(DsaTable, table=True):
     currency: str = Field(max_length=3)
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+    judge_state: int = Field(default=1, index=True)
+    """what anomaly detection has seen of it: 0 judged, 1 new, 2 a restatement of a judged line
+    (its old version is in the kept detector state: the source is judged again from its start)."""
+
+
+class DetectorStateRow(DsaTable, table=True):
+    """Per spend source, the anomaly detector's state after the last day it judged, so the next
+    daily run judges only the days booked since (``anomaly_state.py``)."""
+
+    __tablename__ = "anomaly_detector_states"
+
+    source: str = Field(primary_key=True, max_length=16)
+    first_day: date
+    judged_through: date
+    state: bytes = Field(sa_type=LargeBinary)
 
 
 class AnomalyRow(DsaTable, table=True):
