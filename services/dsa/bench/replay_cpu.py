@@ -46,7 +46,7 @@ def measure(log: Path, workdir: Path) -> dict[str, float]:
         events = [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
     spent: dict[str, float] = defaultdict(float)
     router = handlers.router
-    routes = router._routes  # noqa: SLF001 - the bench wraps every handler to time it
+    routes = router._routes  # the bench wraps every handler to time it
     originals = dict(routes)
     for type_, route in originals.items():
         routes[type_] = Route(route.spec, _timed(spent, type_, route.handler))

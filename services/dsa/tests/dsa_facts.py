@@ -25,7 +25,7 @@ from msp_events.types.agents import (
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
-from msp_events.types.psa import TicketUpdated
+from msp_events.types.psa import CostRate, TechnicianUpserted, TicketUpdated, TimeEntryLogged
 
 START = date(2026, 1, 5)  # a Monday
 DAYS = 126
@@ -142,6 +142,44 @@ def allocation_move(work_id: str, kind: str, saving: float | str) -> AllocationM
     )
 
 
+def technician(technician_id: str, *rates: tuple[date, str], at: datetime) -> Envelope[TechnicianUpserted]:
+    """A technician's state with its cost rates (each from its day until the next one)."""
+    cost_rates = [
+        CostRate(
+            effective_from=start,
+            effective_to=rates[k + 1][0] - timedelta(days=1) if k + 1 < len(rates) else None,
+            hourly_cost=usd(cost),
+        )
+        for k, (start, cost) in enumerate(rates)
+    ]
+    data = TechnicianUpserted(
+        technician_id=technician_id,
+        name=technician_id.title(),
+        work_role="Engineer L2",
+        daily_capacity_hours=Decimal(8),
+        cost_rates=cost_rates,
+    )
+    return Envelope.build(data, source="psa.halo", time=at)
+
+
+def time_entry(
+    entry_id: str, ticket_id: str, technician_id: str, day: date, hours: str, at: datetime
+) -> Envelope[TimeEntryLogged]:
+    """Hours logged on a ticket (booked at ``at``; re-sent with the same id it is a correction)."""
+    data = TimeEntryLogged(
+        time_entry_id=entry_id,
+        client_id="C-1",
+        technician_id=technician_id,
+        ticket_id=ticket_id,
+        work_date=day,
+        hours=Decimal(hours),
+        work_type="Remote Support",
+        billable_option="billable",
+        hours_billed=Decimal(hours),
+    )
+    return Envelope.build(data, source="psa.halo", time=at)
+
+
 def allocation_facts() -> list[Envelope[Any]]:
     """RAM's advice for C-1 and the ticket states that show one of its two moves done."""
     moves = [allocation_move("T-9", "ticket", 400), allocation_move("V-9", "visit", 200)]
@@ -168,4 +206,12 @@ def allocation_facts() -> list[Envelope[Any]]:
             assigned_technician_id=technician,
         )
         events.append(Envelope.build(state, source="psa.halo", time=state.updated_at))
+    # what the move saved: TECH-B's 5 hours on T-9 in March at 60 - 40 = 100
+    at = midnight(date(2026, 1, 5))
+    events += [
+        technician("TECH-A", (date(2026, 1, 1), "60"), at=at),
+        technician("TECH-B", (date(2026, 1, 1), "40"), at=at),
+    ]
+    for k, (day, hours) in enumerate(((date(2026, 3, 10), "3"), (date(2026, 3, 12), "2"))):
+        events.append(time_entry(f"TE-{k}", "T-9", "TECH-B", day, hours, midnight(day) + timedelta(hours=17)))
     return events

@@ -72,7 +72,9 @@ def facts() -> list[tuple[date, Envelope[Any]]]:
 
 
 def tick(day: date) -> Envelope[ClockTicked]:
-    return Envelope.build(ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day))
+    return Envelope.build(
+        ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day)
+    )
 
 
 def daily_log() -> list[Envelope[Any]]:
@@ -101,7 +103,9 @@ def last_state(outputs: list[Envelope[Any]]) -> dict[str, dict[str, Any]]:
 
 
 async def _run(log: list[Envelope[Any]], db: Path) -> list[Envelope[Any]]:
-    result = await replay(create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{db}")
+    result = await replay(
+        create_service, Settings(MSP_TRANSPORT="inprocess"), log, database_url=f"sqlite:///{db}"
+    )
     assert result.dead_letters == []
     return result.outputs
 

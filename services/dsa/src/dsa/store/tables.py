@@ -166,3 +166,34 @@ class TicketAssignmentRow(DsaTable, table=True):
     updated_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
     digest: str = Field(primary_key=True, max_length=64)
     technician_id: str | None = Field(default=None, max_length=128)
+
+
+class TimeEntryRow(DsaTable, table=True):
+    """Every version of a time entry logged on a ticket (``psa.time_entry.logged``): the hours
+    that measure what a RAM move saved. Only ticket work is kept, and only what costing it needs;
+    all versions are kept (the latest by event time, then digest, is read), so arrival order does
+    not matter and a batch writes them with one insert."""
+
+    __tablename__ = "roi_time_entries"
+
+    time_entry_id: str = Field(primary_key=True, max_length=128)
+    logged_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    ticket_id: str = Field(max_length=128, index=True)
+    technician_id: str = Field(max_length=128)
+    work_date: date
+    hours: Decimal = Field(sa_type=ExactNumeric(9, 4))
+    multiplier: Decimal = Field(sa_type=ExactNumeric(9, 4))
+
+
+class TechnicianRatesRow(DsaTable, table=True):
+    """Every version of a technician's cost rates (``psa.technician.upserted``, full state: the
+    latest by event time, then digest, is read)."""
+
+    __tablename__ = "roi_technician_rates"
+
+    technician_id: str = Field(primary_key=True, max_length=128)
+    upserted_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    cost_rates: str = Field(default="[]", sa_type=Text)
+    """JSON list of {effective_from, effective_to, hourly_cost, currency}"""
