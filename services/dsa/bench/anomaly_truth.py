@@ -80,10 +80,11 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
     truth = json.loads(log.with_name(log.name.removesuffix(".jsonl") + ".truth.json").read_text())
     planted = truth["spend_anomalies"]
     # only DSA's inputs are validated into envelopes: the rest of the simulated MSP (time entries,
-    # seat activity...) would be parsed only to be left out; of DSA's inputs the ticket updates are
-    # left out too: they only tell the ROI ledger that a RAM move was done, the anomalies never
-    # read them, and the simulated PSA updates tickets all day
-    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")} - {"psa.ticket.updated"}
+    # seat activity...) would be parsed only to be left out; of DSA's inputs the ticket updates,
+    # time entries and technicians are left out too: they only tell the ROI ledger what a RAM move
+    # saved, the anomalies never read them, and the simulated PSA logs them all day
+    roi_only = {"psa.ticket.updated", "psa.time_entry.logged", "psa.technician.upserted"}
+    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")} - roi_only
     with log.open() as lines:
         events = [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
     first_day = min(

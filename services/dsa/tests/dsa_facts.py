@@ -55,12 +55,11 @@ def scenario() -> list[Envelope[Any]]:
     events: list[Envelope[Any]] = [Envelope.build(budget, source="finance.odoo", time=midnight(START))]
     for i in range(DAYS):
         day = START + timedelta(days=i)
-        if day.weekday() == 0:
-            events.append(
-                Envelope.build(
-                    ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day)
-                )
+        events.append(  # the platform clock's daily tick: DSA judges the days booked before it
+            Envelope.build(
+                ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day)
             )
+        )
         amount = 100 + 30 * (day.weekday() < 5) + rng.normal(0, 5) + (400 if i == SPIKE else 0)
         expense = ExpenseRecorded(
             expense_id=f"E{i}",
@@ -194,7 +193,7 @@ def allocation_facts() -> list[Envelope[Any]]:
     events: list[Envelope[Any]] = [
         Envelope.build(advice, source="msp.ram", time=midnight(date(2026, 3, 2)) + timedelta(hours=10))
     ]
-    for day, technician in ((date(2026, 2, 20), "TECH-A"), (date(2026, 3, 9), "TECH-B")):
+    for day, assigned in ((date(2026, 2, 20), "TECH-A"), (date(2026, 3, 9), "TECH-B")):
         state = TicketUpdated(
             ticket_id="T-9",
             client_id="C-1",
@@ -203,7 +202,7 @@ def allocation_facts() -> list[Envelope[Any]]:
             status="in_progress",
             opened_at=midnight(date(2026, 2, 20)),
             updated_at=midnight(day) + timedelta(hours=11),
-            assigned_technician_id=technician,
+            assigned_technician_id=assigned,
         )
         events.append(Envelope.build(state, source="psa.halo", time=state.updated_at))
     # what the move saved: TECH-B's 5 hours on T-9 in March at 60 - 40 = 100
