@@ -5,29 +5,24 @@ simulated MSP, replays every DSA input through DSA in process (SQLite, ``order="
 prints the process CPU seconds of the replay, the CPU seconds inside the ``clock.ticked`` handler
 (the anomaly detection runs), inside the time-entry handler (the ROI ledger's hours; the batch's
 one insert runs at commit, outside it, and counts in the replay's total) and inside every handler
-together, and how many anomaly events were published. CPU time, not wall time: the machine is shared, and a ratio between two runs of
-this script (before / after a change) is what it is for.
+together, and how many anomaly events were published. CPU time, not wall time: the machine is
+shared, and a ratio between two runs of this script (before / after a change) is what it is for.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from msp_events import eventlog
-from msp_events.registry import REGISTRY
+from anomaly_truth import dsa_inputs, replay_dsa  # the bench directory: run as a script
+
 from msp_events.runtime.router import Route
-from msp_events.testing.replay import replay
 
 from dsa import handlers
-from dsa.app import create_service
-from dsa.settings import Settings
 
 
 def _timed(spent: dict[str, float], name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,9 +37,7 @@ def _timed(spent: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
 
 
 def measure(log: Path, workdir: Path) -> dict[str, float]:
-    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")}
-    with log.open() as lines:
-        events = [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
+    events = dsa_inputs(log)
     spent: dict[str, float] = defaultdict(float)
     router = handlers.router
     routes = router._routes  # the bench wraps every handler to time it
@@ -53,16 +46,7 @@ def measure(log: Path, workdir: Path) -> dict[str, float]:
         routes[type_] = Route(route.spec, _timed(spent, type_, route.handler))
     start = time.process_time()
     try:
-        result = asyncio.run(
-            replay(
-                create_service,
-                Settings(MSP_TRANSPORT="inprocess"),
-                events,
-                order="backlog",
-                database_url=f"sqlite:///{workdir / 'dsa-cpu.db'}",
-                timeout_s=3600,
-            )
-        )
+        result = replay_dsa(events, workdir / "dsa-cpu.db", timeout_s=3600)
     finally:
         routes.clear()
         routes.update(originals)

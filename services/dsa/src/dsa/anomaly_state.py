@@ -7,13 +7,14 @@ its main currency and the spend per currency that decides it, the feedback alrea
 the flagged points of each series' anomaly that is still open. With these the run judges only the
 days booked since, and gives what one run over the whole stored history gives.
 
-Stored as one ``np.savez`` blob (arrays as they are, the rest as JSON; floats are written with
-``repr`` and read back to the same bits), never with pickle.
+Stored as one blob: a JSON header (the scalars and lists; floats are written with ``repr`` and
+read back to the same bits; each array's dtype and shape) and the arrays' raw bytes after it,
+never with pickle. A run reads and writes it once per source and day, so it is kept plain:
+``np.savez``'s zip container cost more than the day's judgement.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,8 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from dsa.detection.detector import DetectorState, SeriesState
+from dsa.detection.detector import F64, DetectorState, SeriesState
 
 Point = tuple[int, float, int, float, float]
 """a flagged point of an open anomaly: absolute index, score, kind, expected, actual."""
@@ -61,28 +63,36 @@ def dumps(kept: KeptState) -> bytes:
         "phase_runs": sorted([s, key, hits] for (s, key), hits in det.st.phase_runs.items()),
         "arrays": sorted(det.arrays),
     }
-    buffer = io.BytesIO()
-    arrays: dict[str, Any] = {f"a_{k}": v for k, v in det.arrays.items()}
+    arrays: dict[str, F64 | NDArray[np.int64]] = {f"a_{k}": v for k, v in det.arrays.items()}
     arrays |= {"raise_": det.st.raise_, "run": det.st.run, "spread": det.st.spread}
-    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-    return buffer.getvalue()
+    meta["layout"] = [[name, a.dtype.str, list(a.shape)] for name, a in arrays.items()]
+    header = json.dumps(meta).encode()
+    body = [np.ascontiguousarray(a).tobytes() for a in arrays.values()]
+    return b"".join([len(header).to_bytes(8, "little"), header, *body])
 
 
 def loads(blob: bytes) -> KeptState:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        meta = json.loads(data["meta"].tobytes().decode())
-        arrays = {k: data[f"a_{k}"] for k in meta["arrays"]}
-        st = SeriesState(
-            raise_=data["raise_"],
-            run=data["run"],
-            spread=data["spread"],
-            phase_runs={(s, key): list(hits) for s, key, hits in meta["phase_runs"]},
-        )
+    blob = bytes(blob)
+    size = int.from_bytes(blob[:8], "little")
+    meta = json.loads(blob[8 : 8 + size])
+    data: dict[str, NDArray[Any]] = {}
+    offset = 8 + size
+    for name, dtype, shape in meta["layout"]:
+        count = int(np.prod(shape))
+        # a copy: the state is changed in place as the next days are judged
+        data[name] = np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
+        offset += count * np.dtype(dtype).itemsize
+    st = SeriesState(
+        raise_=data["raise_"],
+        run=data["run"],
+        spread=data["spread"],
+        phase_runs={(s, key): list(hits) for s, key, hits in meta["phase_runs"]},
+    )
     detector = DetectorState(
         step=meta["step"],
         length=meta["length"],
         base=meta["base"],
-        arrays=arrays,
+        arrays={k: data[f"a_{k}"] for k in meta["arrays"]},
         seen=[{int(p): list(idx) for p, idx in stage} for stage in meta["seen"]],
         st=st,
     )
