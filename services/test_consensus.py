@@ -5,8 +5,9 @@ A hand-built MSP, published step by step (each step settles before the next, as 
 * **Renewing a vendor contract** (VCM proposes ``renew_vendor_contract``, weighted: DSA 2, SLI 1,
   CPI 1). Acme Backup's MSA (36,000 USD a year, notice due 30 Nov 2026) gets its first reminder on
   the 2 August tick, above the 10,000 threshold. DSA saw 3,000 USD a month with Acme Backup for the
-  12 months before (18 in all, the first ones learned as a monthly bill): stable, within the contract, no uplift above 5 % -> approve (confidence 0.5: 12 of 12
-  months with spend, halved because no budget covers a contract without department); SLI holds 50
+  12 months before (18 in all, the first ones learned as a monthly bill): stable, within the
+  contract, no uplift above 5 % -> approve (confidence 0.5: 12 of 12 months with spend, halved
+  because no budget covers a contract without department); SLI holds 50
   Acme Backup seats of which 45 are consumed (90 % >= 80 %) -> approve (confidence 1: the use of
   all 50 is known); CPI abstains (the contract serves no client). Approvers weigh 3 of 4: 2 * 3 > 4
   -> approved, decided at the last vote's cast time (the tick's, 2 Aug). VCM records it on the
