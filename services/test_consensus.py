@@ -4,9 +4,10 @@ A hand-built MSP, published step by step (each step settles before the next, as 
 
 * **Renewing a vendor contract** (VCM proposes ``renew_vendor_contract``, weighted: DSA 2, SLI 1,
   CPI 1). Acme Backup's MSA (36,000 USD a year, notice due 30 Nov 2026) gets its first reminder on
-  the 2 August tick, above the 10,000 threshold. DSA saw 3,000 USD a month with Acme Backup for 12
-  months: stable, within the contract, no uplift above 5 % -> approve (confidence 0.5: 12 of 12
-  months with spend, halved because no budget covers a contract without department); SLI holds 50
+  the 2 August tick, above the 10,000 threshold. DSA saw 3,000 USD a month with Acme Backup for the
+  12 months before (18 in all, the first ones learned as a monthly bill): stable, within the
+  contract, no uplift above 5 % -> approve (confidence 0.5: 12 of 12 months with spend, halved
+  because no budget covers a contract without department); SLI holds 50
   Acme Backup seats of which 45 are consumed (90 % >= 80 %) -> approve (confidence 1: the use of
   all 50 is known); CPI abstains (the contract serves no client). Approvers weigh 3 of 4: 2 * 3 > 4
   -> approved, decided at the last vote's cast time (the tick's, 2 Aug). VCM records it on the
@@ -81,8 +82,11 @@ def steps() -> list[tuple[str, list[Envelope[Any]]]]:
         at(START, SubscriptionUpserted(**_seats("S-ACME", "C-9", "Acme Backup", 50, 45)), source="test.pax8"),
         arrived(document(received_at=datetime(2026, 1, 5, 9, tzinfo=UTC))),
     ]
-    for k in range(12):  # Aug 2025 .. Jul 2026: 3,000 a month with Acme Backup
-        day = date(2025 + (7 + k) // 12, (7 + k) % 12 + 1, 10)
+    # Feb 2025 .. Jul 2026: 3,000 a month with Acme Backup. DSA judges every midnight tick, and a
+    # new monthly bill reads as a spike until the detector has learned it (its 4th-6th bills, May
+    # to July 2025): those anomalies lie before the 12 months the renewal analysis reads
+    for k in range(18):
+        day = date(2025 + (1 + k) // 12, (1 + k) % 12 + 1, 10)
         expense = ExpenseRecorded(
             expense_id=f"X-{k}",
             expense_date=day,

@@ -26,9 +26,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from msp_events import eventlog
+from msp_events import Envelope, eventlog
 from msp_events.registry import REGISTRY
-from msp_events.testing.replay import replay
+from msp_events.testing.replay import ReplayResult, replay
 
 from dsa.app import create_service
 from dsa.settings import Settings
@@ -80,28 +80,40 @@ def evaluate(log: Path, workdir: Path) -> Evaluation:
     truth = json.loads(log.with_name(log.name.removesuffix(".jsonl") + ".truth.json").read_text())
     planted = truth["spend_anomalies"]
     # only DSA's inputs are validated into envelopes: the rest of the simulated MSP (time entries,
-    # seat activity...) would be parsed only to be left out; of DSA's inputs the ticket updates are
-    # left out too: they only tell the ROI ledger that a RAM move was done, the anomalies never
-    # read them, and the simulated PSA updates tickets all day
-    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")} - {"psa.ticket.updated"}
-    with log.open() as lines:
-        events = [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
+    # seat activity...) would be parsed only to be left out; of DSA's inputs the ticket updates,
+    # time entries and technicians are left out too: they only tell the ROI ledger what a RAM move
+    # saved, the anomalies never read them, and the simulated PSA logs them all day
+    events = dsa_inputs(
+        log, leave_out={"psa.ticket.updated", "psa.time_entry.logged", "psa.technician.upserted"}
+    )
     first_day = min(
         e.data.expense_date if e.type == "finance.expense.recorded" else e.data.usage_date
         for e in events
         if e.type in ("finance.expense.recorded", "cloud.cost.recorded")
     )
-    result = asyncio.run(
+    result = replay_dsa(events, workdir / "dsa.db", timeout_s=600)
+    return score(planted, result.outputs, first_day)
+
+
+def dsa_inputs(log: Path, leave_out: Iterable[str] = ()) -> list[Envelope[Any]]:
+    """The events of a simulated log that DSA consumes (but ``leave_out``), parsed."""
+    consumed = {spec.type for spec in REGISTRY.consumed_by("dsa")} - set(leave_out)
+    with log.open() as lines:
+        return [eventlog.loads(line) for line in lines if json.loads(line)["type"] in consumed]
+
+
+def replay_dsa(events: list[Envelope[Any]], database: Path, timeout_s: float) -> ReplayResult:
+    """DSA in process on SQLite, the whole log on the bus before it starts (``order="backlog"``)."""
+    return asyncio.run(
         replay(
             create_service,
             Settings(MSP_TRANSPORT="inprocess"),
             events,
             order="backlog",
-            database_url=f"sqlite:///{workdir / 'dsa.db'}",
-            timeout_s=600,
+            database_url=f"sqlite:///{database}",
+            timeout_s=timeout_s,
         )
     )
-    return score(planted, result.outputs, first_day)
 
 
 def score(planted: list[dict[str, Any]], outputs: Iterable[Any], first_day: date) -> Evaluation:

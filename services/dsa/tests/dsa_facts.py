@@ -25,7 +25,7 @@ from msp_events.types.agents import (
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
-from msp_events.types.psa import TicketUpdated
+from msp_events.types.psa import CostRate, TechnicianUpserted, TicketUpdated, TimeEntryLogged
 
 START = date(2026, 1, 5)  # a Monday
 DAYS = 126
@@ -55,12 +55,11 @@ def scenario() -> list[Envelope[Any]]:
     events: list[Envelope[Any]] = [Envelope.build(budget, source="finance.odoo", time=midnight(START))]
     for i in range(DAYS):
         day = START + timedelta(days=i)
-        if day.weekday() == 0:
-            events.append(
-                Envelope.build(
-                    ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day)
-                )
+        events.append(  # the platform clock's daily tick: DSA judges the days booked before it
+            Envelope.build(
+                ClockTicked(now=midnight(day), granularity="day"), source="msp.clock", time=midnight(day)
             )
+        )
         amount = 100 + 30 * (day.weekday() < 5) + rng.normal(0, 5) + (400 if i == SPIKE else 0)
         expense = ExpenseRecorded(
             expense_id=f"E{i}",
@@ -142,6 +141,44 @@ def allocation_move(work_id: str, kind: str, saving: float | str) -> AllocationM
     )
 
 
+def technician(technician_id: str, *rates: tuple[date, str], at: datetime) -> Envelope[TechnicianUpserted]:
+    """A technician's state with its cost rates (each from its day until the next one)."""
+    cost_rates = [
+        CostRate(
+            effective_from=start,
+            effective_to=rates[k + 1][0] - timedelta(days=1) if k + 1 < len(rates) else None,
+            hourly_cost=usd(cost),
+        )
+        for k, (start, cost) in enumerate(rates)
+    ]
+    data = TechnicianUpserted(
+        technician_id=technician_id,
+        name=technician_id.title(),
+        work_role="Engineer L2",
+        daily_capacity_hours=Decimal(8),
+        cost_rates=cost_rates,
+    )
+    return Envelope.build(data, source="psa.halo", time=at)
+
+
+def time_entry(
+    entry_id: str, ticket_id: str, technician_id: str, day: date, hours: str, at: datetime
+) -> Envelope[TimeEntryLogged]:
+    """Hours logged on a ticket (booked at ``at``; re-sent with the same id it is a correction)."""
+    data = TimeEntryLogged(
+        time_entry_id=entry_id,
+        client_id="C-1",
+        technician_id=technician_id,
+        ticket_id=ticket_id,
+        work_date=day,
+        hours=Decimal(hours),
+        work_type="Remote Support",
+        billable_option="billable",
+        hours_billed=Decimal(hours),
+    )
+    return Envelope.build(data, source="psa.halo", time=at)
+
+
 def allocation_facts() -> list[Envelope[Any]]:
     """RAM's advice for C-1 and the ticket states that show one of its two moves done."""
     moves = [allocation_move("T-9", "ticket", 400), allocation_move("V-9", "visit", 200)]
@@ -156,7 +193,7 @@ def allocation_facts() -> list[Envelope[Any]]:
     events: list[Envelope[Any]] = [
         Envelope.build(advice, source="msp.ram", time=midnight(date(2026, 3, 2)) + timedelta(hours=10))
     ]
-    for day, technician in ((date(2026, 2, 20), "TECH-A"), (date(2026, 3, 9), "TECH-B")):
+    for day, assigned in ((date(2026, 2, 20), "TECH-A"), (date(2026, 3, 9), "TECH-B")):
         state = TicketUpdated(
             ticket_id="T-9",
             client_id="C-1",
@@ -165,7 +202,15 @@ def allocation_facts() -> list[Envelope[Any]]:
             status="in_progress",
             opened_at=midnight(date(2026, 2, 20)),
             updated_at=midnight(day) + timedelta(hours=11),
-            assigned_technician_id=technician,
+            assigned_technician_id=assigned,
         )
         events.append(Envelope.build(state, source="psa.halo", time=state.updated_at))
+    # what the move saved: TECH-B's 5 hours on T-9 in March at 60 - 40 = 100
+    at = midnight(date(2026, 1, 5))
+    events += [
+        technician("TECH-A", (date(2026, 1, 1), "60"), at=at),
+        technician("TECH-B", (date(2026, 1, 1), "40"), at=at),
+    ]
+    for k, (day, hours) in enumerate(((date(2026, 3, 10), "3"), (date(2026, 3, 12), "2"))):
+        events.append(time_entry(f"TE-{k}", "T-9", "TECH-B", day, hours, midnight(day) + timedelta(hours=17)))
     return events

@@ -1,5 +1,6 @@
-"""Anomalies in the service: judged on the Monday ticks from the stored spend, published once,
-re-published when they end, listed by the API and told apart by feedback."""
+"""Anomalies in the service: judged on the midnight ticks (this scenario sends one each Monday)
+from the stored spend, published once, re-published when they end, listed by the API and told
+apart by feedback."""
 
 from __future__ import annotations
 

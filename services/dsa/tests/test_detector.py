@@ -8,11 +8,13 @@ and a clean seasonal series must raise nothing.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from dsa.detection.detector import FeedbackNote, detect
+from dsa.detection.detector import FeedbackNote, detect, detect_from
 from dsa.detection.episodes import episodes
 
 DAYS = 540
@@ -177,3 +179,27 @@ def test_feedback_expected_makes_a_shift_normal_at_once_and_confirmed_changes_no
     assert not expected.flags[0, after].any()
     assert np.array_equal(expected.flags[0, : ONSET + 3], plain.flags[0, : ONSET + 3])
     assert np.array_equal(confirmed.flags, plain.flags)
+
+
+@pytest.mark.parametrize("cuts", [list(range(0, DAYS + 1)), [0, 5, 70, 71, 163, 300, 401, 402, 470, DAYS]])
+def test_judging_in_chunks_from_the_kept_state_equals_one_run_bit_for_bit(cuts: list[int]) -> None:
+    """The service judges each day from the state the day before left (``detect_from``): every
+    number must be the one a single run over the whole series gives (spike, shift, drift,
+    monthly charge, seasonal break, feedback), whatever the chunks."""
+    times, y = daily(seed=9, n=5)
+    y[0, ONSET] += 150
+    y[1, ONSET:] += 60
+    y[2, ONSET:] += np.linspace(0, 150, DAYS - ONSET)
+    y[3] += 300 * ((times - times.astype("datetime64[M]")).astype(np.int64) == 0)
+    y[4, ONSET:] += 90 * ((times[ONSET:].astype(np.int64) + 3) % 7 == 2)
+    notes = [FeedbackNote(1, ONSET, ONSET + 6, "false", effective=ONSET + 20)]
+    whole = detect(times, y, feedback=notes)
+    state, parts = None, []
+    for lo, hi in itertools.pairwise(cuts):
+        part, state = detect_from(state, times[lo:hi], y[:, lo:hi], feedback=notes)
+        parts.append(part)
+    assert state is not None and state.arrays["y"].shape[1] < 250  # a window is kept, not the past
+    for name in ("expected", "scores", "flags", "kind", "judged"):
+        chunked = np.concatenate([getattr(p, name) for p in parts], axis=1)
+        assert np.array_equal(getattr(whole, name), chunked, equal_nan=True), name
+    assert whole.flags.any(axis=1).all()

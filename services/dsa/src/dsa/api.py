@@ -17,7 +17,7 @@ from msp_events.runtime.api import EntityId, Limit, Offset
 from msp_events.runtime.store import service_clock
 
 from dsa.domain.budgets import BudgetVersion
-from dsa.domain.roi import Applied, Measured, Reported, month_totals
+from dsa.domain.roi import Costed, Measured, Reported, month_totals
 from dsa.domain.spend import SpendLine, ThresholdAlert, budget_status, month_lines, period_forecast
 from dsa.store.repository import BudgetRepository, SpendRepository
 from dsa.store.tables import AnomalyRow
@@ -439,7 +439,8 @@ class RecommendationOut(BaseModel):
     counts_from: date
     counts_until: date | None
     acted_on: date | None
-    realisation: Literal["reported", "measured", "applied"]
+    realisation: Literal["reported", "measured"]
+    """``measured``: from booked spend, or (RAM's moves) the labour cost of the hours logged"""
     expected: Money
     realised: Money
     """both summed over the months asked for"""
@@ -462,12 +463,10 @@ def _month(value: str | None) -> date | None:
     return None if value is None else date(int(value[:4]), int(value[5:7]), 1)
 
 
-def _realisation(r: Reported | Measured | Applied) -> Literal["reported", "measured", "applied"]:
-    """How a recommendation's realised saving is known: the agent says so, the spend shows it, or
-    the moves acted on carry their estimate."""
-    if isinstance(r, Measured):
-        return "measured"
-    return "applied" if isinstance(r, Applied) else "reported"
+def _realisation(r: Reported | Measured | Costed) -> Literal["reported", "measured"]:
+    """How a recommendation's realised saving is known: the agent says so, or it is measured (from
+    the booked spend, or from the labour cost of the hours logged on RAM's moved tickets)."""
+    return "measured" if isinstance(r, Measured | Costed) else "reported"
 
 
 @router.get(

@@ -15,7 +15,7 @@ from msp_events.types.agents import (
 from msp_events.types.cloud import CloudCostRecorded
 from msp_events.types.finance import BudgetSet, ExpenseRecorded
 from msp_events.types.platform import ClockTicked
-from msp_events.types.psa import TicketUpdated
+from msp_events.types.psa import TechnicianUpserted, TicketUpdated, TimeEntryLogged
 
 from dsa import anomaly_runs, roi_runs, services, vendor_runs, voting_runs
 from dsa.domain.budgets import BudgetVersion
@@ -81,6 +81,7 @@ def on_cloud_cost(uow: UnitOfWork, event: Envelope[CloudCostRecorded]) -> None:
 
 @router.handles(ClockTicked)
 def on_clock(uow: UnitOfWork, event: Envelope[ClockTicked]) -> None:
+    """A day has closed: judge the spend booked since the last run (anomalies)."""
     if anomaly_runs.run_due(event.data.now):
         anomaly_runs.detect_and_publish(uow, event.data.now.date() - timedelta(days=1))
 
@@ -106,6 +107,18 @@ def on_allocation_advice(uow: UnitOfWork, event: Envelope[ResourceAllocationReco
 def on_ticket_updated(uow: UnitOfWork, event: Envelope[TicketUpdated]) -> None:
     """A ticket's assignment: the sign that RAM's move of that ticket was acted on (ROI ledger)."""
     roi_runs.record_ticket_assignment(uow, event.data)
+
+
+@router.handles(TimeEntryLogged)
+def on_time_entry(uow: UnitOfWork, event: Envelope[TimeEntryLogged]) -> None:
+    """Hours logged on a ticket: what a RAM move of that ticket saved is costed from them (ROI ledger)."""
+    roi_runs.record_time_entry(uow, event.data, event.time)
+
+
+@router.handles(TechnicianUpserted)
+def on_technician(uow: UnitOfWork, event: Envelope[TechnicianUpserted]) -> None:
+    """A technician's cost rates: the price of the hours a RAM move shifted (ROI ledger)."""
+    roi_runs.record_technician_rates(uow, event.data, event.time)
 
 
 voting_runs.CONSENSUS.wire(router)

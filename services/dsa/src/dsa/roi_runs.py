@@ -8,7 +8,9 @@ digest), so the ledger depends on the facts and the clock, not on arrival order.
 
 RAM's allocation advice (``resource.allocation.recommended``) is stored as a set too, with every
 ticket assignment state (``psa.ticket.updated``): a move counts as acted on only when the ticket
-is seen assigned to the recommended technician after the advice.
+is seen assigned to the recommended technician after the advice. What it saved is measured from
+the time logged on tickets (``psa.time_entry.logged``, written set-wise per batch: the busiest
+fact) and the technicians' cost rates (``psa.technician.upserted``).
 
 Extension point: ``SOURCES`` lists the functions that turn stored facts into
 :class:`~dsa.domain.roi.Recommendation` values with the spend that measures them.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -34,7 +36,7 @@ from msp_events.types.agents import (
     ResourceAllocationRecommended,
     SpendVendorAnalyzed,
 )
-from msp_events.types.psa import TicketUpdated
+from msp_events.types.psa import TechnicianUpserted, TicketUpdated, TimeEntryLogged
 
 from dsa.anomaly_runs import series_of
 from dsa.domain import roi
@@ -44,11 +46,15 @@ from dsa.store.tables import (
     LicenceReportRow,
     RenewalAdviceRow,
     SpendLineRow,
+    TechnicianRatesRow,
     TicketAssignmentRow,
+    TimeEntryRow,
 )
 
 
-def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow) -> bool:
+def _keep_once(
+    uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow | TechnicianRatesRow
+) -> bool:
     """Add a fact row unless the same fact (primary key: id, event time, digest) is stored: a
     redelivered or repeated event changes nothing."""
     # One INSERT ... ON CONFLICT DO NOTHING, not a lookup then an ORM insert: every ticket state
@@ -87,6 +93,7 @@ def record_allocation_advice(uow: UnitOfWork, r: ResourceAllocationRecommended, 
             "work_id": m.work_id,
             "kind": m.kind,
             "to_technician_id": m.to_technician_id,
+            "from_technician_id": m.from_technician_id,
             "monthly_saving": str(m.monthly_saving.amount),
         }
         for m in r.moves
@@ -115,6 +122,65 @@ def record_ticket_assignment(uow: UnitOfWork, t: TicketUpdated) -> bool:
             updated_at=t.updated_at,
             digest=t.digest(),
             technician_id=t.assigned_technician_id,
+        ),
+    )
+
+
+TIME_ENTRIES = "dsa.roi_time_entries"
+
+
+@dataclass
+class _HeldTimeEntries:
+    """A batch's time entries, written with one INSERT ... ON CONFLICT DO NOTHING at its end."""
+
+    rows: dict[tuple[str, datetime, str], dict[str, object]] = field(default_factory=dict)
+
+    def flush(self, session: Session) -> None:
+        if self.rows:
+            insert = insert_for(session.get_bind().dialect.name, TimeEntryRow.__table__)  # type: ignore[attr-defined]
+            session.execute(insert.values(list(self.rows.values())).on_conflict_do_nothing())
+
+
+def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime) -> None:
+    """Keep a version of a time entry on a ticket (work only: absence and ticketless time cannot
+    be a moved ticket's hours). Deferred to the batch's one insert when the batch defers."""
+    if e.ticket_id is None or e.absence:
+        return
+    digest = e.digest()
+    values: dict[str, object] = {
+        "time_entry_id": e.time_entry_id,
+        "logged_at": at,
+        "digest": digest,
+        "ticket_id": e.ticket_id,
+        "technician_id": e.technician_id,
+        "work_date": e.work_date,
+        "hours": e.hours,
+        "multiplier": e.work_type_cost_multiplier if e.work_type_cost_multiplier is not None else Decimal(1),
+    }
+    held = uow.batch.deferred(TIME_ENTRIES, _HeldTimeEntries)
+    if held is None:
+        held = _HeldTimeEntries()
+        held.rows[(e.time_entry_id, at, digest)] = values
+        held.flush(uow.session)
+        return
+    held.rows[(e.time_entry_id, at, digest)] = values
+
+
+def record_technician_rates(uow: UnitOfWork, t: TechnicianUpserted, at: datetime) -> bool:
+    """Keep a version of a technician's cost rates (a repeated one changes nothing)."""
+    rates = [
+        {
+            "effective_from": r.effective_from.isoformat(),
+            "effective_to": r.effective_to.isoformat() if r.effective_to else None,
+            "hourly_cost": str(r.hourly_cost.amount),
+            "currency": r.hourly_cost.currency,
+        }
+        for r in t.cost_rates
+    ]
+    return _keep_once(
+        uow,
+        TechnicianRatesRow(
+            technician_id=t.technician_id, upserted_at=at, digest=t.digest(), cost_rates=json.dumps(rates)
         ),
     )
 
@@ -261,7 +327,13 @@ def allocation_recommendations(session: Session) -> Iterator[Sourced]:
             currency=r.currency,
             summary=r.summary,
             moves=tuple(
-                roi.AdvisedMove(m["work_id"], m["kind"], m["to_technician_id"], Decimal(m["monthly_saving"]))
+                roi.AdvisedMove(
+                    m["work_id"],
+                    m["kind"],
+                    m["to_technician_id"],
+                    Decimal(m["monthly_saving"]),
+                    m.get("from_technician_id"),
+                )
                 for m in json.loads(r.moves)
             ),
         )
@@ -277,8 +349,48 @@ def allocation_recommendations(session: Session) -> Iterator[Sourced]:
             history[t.ticket_id].append(
                 roi.Assignment(t.updated_at.date(), (t.updated_at.isoformat(), t.digest), t.technician_id)
             )
-    for rec in roi.allocation_recommendations(advice, history):
+    labour = _labour(session, tickets)
+    rates = _rates(session)
+    for rec in roi.allocation_recommendations(advice, history, labour, rates):
         yield Sourced(rec, None)
+
+
+def _labour(session: Session, tickets: set[str]) -> dict[str, list[roi.LabourEntry]]:
+    """The latest version of every time entry on these tickets, per ticket."""
+    latest: dict[str, TimeEntryRow] = {}
+    if tickets:
+        query = select(TimeEntryRow).where(col(TimeEntryRow.ticket_id).in_(sorted(tickets)))
+        for row in session.exec(query):
+            kept = latest.get(row.time_entry_id)
+            if kept is None or (row.logged_at, row.digest) > (kept.logged_at, kept.digest):
+                latest[row.time_entry_id] = row
+    out: dict[str, list[roi.LabourEntry]] = defaultdict(list)
+    for row in latest.values():
+        out[row.ticket_id].append(
+            roi.LabourEntry(row.technician_id, row.work_date, row.hours, row.multiplier)
+        )
+    return out
+
+
+def _rates(session: Session) -> dict[str, list[roi.CostRate]]:
+    """Each technician's cost rates from its latest state."""
+    latest: dict[str, TechnicianRatesRow] = {}
+    for row in session.exec(select(TechnicianRatesRow)):
+        kept = latest.get(row.technician_id)
+        if kept is None or (row.upserted_at, row.digest) > (kept.upserted_at, kept.digest):
+            latest[row.technician_id] = row
+    return {
+        tech: [
+            roi.CostRate(
+                date.fromisoformat(r["effective_from"]),
+                date.fromisoformat(r["effective_to"]) if r["effective_to"] else None,
+                Decimal(r["hourly_cost"]),
+                r["currency"],
+            )
+            for r in json.loads(row.cost_rates)
+        ]
+        for tech, row in latest.items()
+    }
 
 
 SOURCES: tuple[Callable[[Session], Iterator[Sourced]], ...] = (

@@ -206,7 +206,7 @@ class Skill(BaseModel):
     expires_on: date | None = Field(default=None, description="certification expiry; expired = not held")
 
 
-@event("psa.technician.upserted", owner="source", key="technician_id", consumers=("ram", "cpi"))
+@event("psa.technician.upserted", owner="source", key="technician_id", consumers=("ram", "cpi", "dsa"))
 class TechnicianUpserted(EventData):
     """A technician (PSA member/resource) was created or changed; the payload is its full state.
 
@@ -299,7 +299,7 @@ class TicketUpdated(EventData):
     "psa.time_entry.logged",
     owner="source",
     key="time_entry_id",
-    consumers=("cpi", "ram", "spo"),
+    consumers=("cpi", "ram", "spo", "dsa"),
     fact_dates=("work_date",),
 )
 class TimeEntryLogged(EventData):

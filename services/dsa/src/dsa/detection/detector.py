@@ -114,11 +114,18 @@ class Calendar:
     """stages whose phase recurs once a month: remembered from the first point, two are enough."""
 
 
-def calendar_for(times: NDArray[np.datetime64], warmup: int) -> Calendar:
-    """Choose the calendar phases from the sampling interval of the first ``warmup`` points."""
+def sampling_step(times: NDArray[np.datetime64], warmup: int) -> float:
+    """The sampling interval in seconds: the median gap of the first ``warmup`` points."""
     seconds = times.astype("datetime64[s]").astype(np.int64)
     head = np.diff(seconds[: max(warmup, 2)])
-    step = float(np.median(head)) if head.size else float(DAY)
+    return float(np.median(head)) if head.size else float(DAY)
+
+
+def calendar_for(times: NDArray[np.datetime64], warmup: int, step: float | None = None) -> Calendar:
+    """Choose the calendar phases from the sampling interval (of the first ``warmup`` points unless
+    ``step`` is given: a resumed stream keeps the interval it started with)."""
+    step = sampling_step(times, warmup) if step is None else step
+    seconds = times.astype("datetime64[s]").astype(np.int64)
     days = seconds // DAY
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
     as_d = times.astype("datetime64[D]")
@@ -140,7 +147,7 @@ def calendar_for(times: NDArray[np.datetime64], warmup: int) -> Calendar:
 
 
 @dataclass
-class _State:
+class SeriesState:
     """Per-series mutable state carried along the time loop."""
 
     raise_: F64
@@ -148,6 +155,36 @@ class _State:
     spread: F64
     """robust sigma of the residuals, smoothed over ``select_window`` points."""
     phase_runs: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    """(series, stage x 10,000 + phase) -> the points (absolute indices) of its current run."""
+
+
+@dataclass
+class DetectorState:
+    """Everything the detector needs to judge the next points exactly as one run over the whole
+    series would: the per-series state and the trailing window of its working arrays.
+
+    Why a window and not the whole past: every step reads a bounded stretch behind it (the level
+    window, the selection window, the drift lag, a settling shift, the last ``season_memory``
+    points of each calendar phase, a seasonal run's points), so columns older than all of these are
+    never read again and are dropped (``base`` is the absolute index of the first kept column). A
+    re-basing adds its delta to the kept columns exactly as to the whole past, so the numbers the
+    next step reads are the same to the bit.
+    """
+
+    step: float
+    length: int
+    """points judged so far (absolute index of the next point)."""
+    base: int
+    arrays: dict[str, F64]
+    """``y``, ``clean``, ``level``, ``expected``, ``base<s>``, ``pred<k>``, ``err<k>``: series x kept
+    columns."""
+    seen: list[dict[int, list[int]]]
+    """per stage: phase -> its last ``season_memory`` points (absolute indices) usable as history."""
+    st: SeriesState
+
+    @property
+    def series(self) -> int:
+        return int(self.arrays["y"].shape[0])
 
 
 def detect(
@@ -157,38 +194,66 @@ def detect(
     feedback: Sequence[FeedbackNote] = (),
 ) -> Detection:
     """Judge every point of ``values`` (series x time, all sharing ``times``) from its past only."""
+    return detect_from(None, times, values, config, feedback)[0]
+
+
+def detect_from(
+    state: DetectorState | None,
+    times: NDArray[np.datetime64],
+    values: F64,
+    config: DetectorConfig | None = None,
+    feedback: Sequence[FeedbackNote] = (),
+) -> tuple[Detection, DetectorState]:
+    """Judge the points ``values`` (series x time) that follow ``state`` (None: a series' start).
+
+    Returns the judgement of these points only and the state after them: judging a series in
+    chunks, each resumed from the state the previous one left, gives the same numbers as one
+    ``detect`` over the whole series (``tests/test_detector.py`` compares them bit for bit). A
+    feedback note's ``start``, ``end`` and ``effective`` are absolute indices; a note applied in
+    this chunk must cover kept points (a caller with older feedback judges from the start).
+    """
     cfg = config or DetectorConfig()
-    y = np.asarray(values, dtype=np.float64)
-    if y.ndim == 1:
-        y = y[None, :]
-    n, length = y.shape
-    cal = calendar_for(times, cfg.warmup)
+    y_new = np.asarray(values, dtype=np.float64)
+    if y_new.ndim == 1:
+        y_new = y_new[None, :]
+    n, chunk = y_new.shape
+    if state is None:
+        state = _initial_state(n, sampling_step(times, cfg.warmup))
+    if state.series != n:
+        raise ValueError(f"the state has {state.series} series, the values {n}")
+    cal = calendar_for(times, cfg.warmup, state.step)
     settle = cfg.settle or max(cal.season_points, 3)
     stage_count = len(cal.stages)
     profiles = [tuple(range(s)) for s in range(stage_count + 1)]  # none, first stage, first two...
     # The first stage (weekday, hour) recurs often: its memory starts once the level is sound. A
     # second stage (day of month, hour of week) recurs rarely, so a monthly bill is remembered from
     # the first day and two occurrences are enough (both are the bill: their mean is the bill).
-    same_phase = [
-        _same_phase_indices(p, cal.season_memory, 0 if s in cal.rare else cal.level_window)
-        for s, p in enumerate(cal.stages)
-    ]
+    phase_from = [0 if s in cal.rare else cal.level_window for s in range(stage_count)]
     least = [2 if s in cal.rare else min(3, cal.season_memory) for s in range(stage_count)]
+    if len(state.seen) < stage_count:
+        state.seen.extend({} for _ in range(stage_count - len(state.seen)))
 
-    clean = y.copy()
-    level = np.zeros_like(y)
-    bases = [np.zeros_like(y) for _ in range(stage_count)]  # what stage s is measured against
-    predictions = [np.full_like(y, np.nan) for _ in profiles]
-    errors = [np.full_like(y, np.nan) for _ in profiles]
-    expected = np.full_like(y, np.nan)
-    scores = np.zeros_like(y)
-    flags = np.zeros(y.shape, dtype=bool)
-    kind = np.zeros(y.shape, dtype=np.int8)
-    judged = np.zeros(y.shape, dtype=bool)
-    st = _State(np.ones(n), np.zeros(n, dtype=np.int64), np.zeros(n))
+    t0, base = state.length, state.base
+    arr = {k: np.concatenate([v, np.full((n, chunk), np.nan)], axis=1) for k, v in state.arrays.items()}
+    arr["y"][:, t0 - base :] = y_new
+    arr["clean"][:, t0 - base :] = y_new
+    for name in ("level", *(f"base{s}" for s in range(stage_count))):
+        arr[name][:, t0 - base :] = 0.0
+    y, clean, level, expected = arr["y"], arr["clean"], arr["level"], arr["expected"]
+    bases = [arr[f"base{s}"] for s in range(stage_count)]  # what stage s is measured against
+    predictions = [arr[f"pred{k}"] for k in range(len(profiles))]
+    errors = [arr[f"err{k}"] for k in range(len(profiles))]
+    scores = np.zeros((n, chunk))
+    flags = np.zeros((n, chunk), dtype=bool)
+    kind = np.zeros((n, chunk), dtype=np.int8)
+    judged = np.zeros((n, chunk), dtype=bool)
+    st = state.st
     notes_at: dict[int, list[FeedbackNote]] = defaultdict(list)
     for note in feedback:
-        notes_at[note.effective].append(note)
+        if t0 <= note.effective < t0 + chunk:
+            if note.start < base:
+                raise ValueError(f"feedback on points {note.start}-{note.end} no longer kept (from {base})")
+            notes_at[note.effective].append(note)
     # Learn the residual spread once the first seasonal stage has three same-phase points (before
     # that a weekend is compared with a weekday level), and judge only half a selection window
     # later, when that spread rests on enough residuals: a spread from a dozen points is too narrow
@@ -196,23 +261,31 @@ def detect(
     learn_from = max(cfg.warmup, cal.level_window + min(3, cal.season_memory) * cal.season_points)
     start = learn_from + cal.select_window // 2
 
-    for t in range(length):
+    for t in range(t0, t0 + chunk):
+        c, j = t - base, t - t0  # column in the kept window, column in this chunk
+        same_phase = []
+        for s in range(stage_count):
+            past = state.seen[s].setdefault(int(cal.stages[s][j]), [])
+            same_phase.append([i - base for i in past])
+            if t >= phase_from[s]:
+                past.append(t)
+                del past[: -cal.season_memory]
         for note in notes_at.get(t, ()):
-            _apply_feedback(note, y, clean, level, expected, [*bases, *predictions], st, cfg)
-        lo = max(0, t - cal.level_window)
+            _apply_feedback(note, base, y, clean, level, expected, [*bases, *predictions], st, cfg)
+        lo = max(0, t - cal.level_window) - base
         if t == 0:
             level[:, 0] = y[:, 0]
             for b in bases:
                 b[:, 0] = y[:, 0]
             continue
-        lvl = np.median(clean[:, lo:t], axis=1)
-        level[:, t] = lvl
+        lvl = np.median(clean[:, lo:c], axis=1)
+        level[:, c] = lvl
         stage_base = lvl
         stage_ok = np.ones(n, dtype=bool)
         stage_preds = [lvl]
         for s in range(stage_count):
-            bases[s][:, t] = stage_base
-            idx = same_phase[s][t]
+            bases[s][:, c] = stage_base
+            idx = same_phase[s]
             if len(idx) < least[s]:
                 stage_ok = np.zeros(n, dtype=bool)
                 stage_preds.append(np.full(n, np.nan))
@@ -223,13 +296,13 @@ def detect(
             stage_base = stage_base + offset
             stage_preds.append(np.where(stage_ok, stage_base, np.nan))
         for k in range(len(profiles)):
-            predictions[k][:, t] = stage_preds[k]
+            predictions[k][:, c] = stage_preds[k]
         if t < learn_from:
             for k in range(len(profiles)):
-                errors[k][:, t] = np.abs(y[:, t] - predictions[k][:, t])
+                errors[k][:, c] = np.abs(y[:, c] - predictions[k][:, c])
             continue
-        sel_lo = max(0, t - cal.select_window)
-        fit = np.stack([_mean_or_inf(errors[k][:, sel_lo:t]) for k in range(len(profiles))])
+        sel_lo = max(0, t - cal.select_window) - base
+        fit = np.stack([_mean_or_inf(errors[k][:, sel_lo:c]) for k in range(len(profiles))])
         fit = np.where(np.isnan(np.stack(stage_preds)), np.inf, fit)
         # Every stage adds the noise of its own medians: it must earn its place by a clear margin.
         fit = fit * (1.0 + cfg.stage_penalty * np.arange(len(profiles)))[:, None]
@@ -237,48 +310,84 @@ def detect(
         exp_t = np.stack(stage_preds)[choice, np.arange(n)]
         exp_t = np.where(np.isnan(exp_t), lvl, exp_t)
         if t == learn_from:  # the spread starts as the MAD of the warm-up residuals, then is smoothed
-            chosen_err = np.stack([errors[k][:, sel_lo:t] for k in range(len(profiles))])[
+            chosen_err = np.stack([errors[k][:, sel_lo:c] for k in range(len(profiles))])[
                 choice, np.arange(n)
             ]
             st.spread = MAD_TO_SIGMA * np.nanmedian(np.where(np.isnan(chosen_err), 0.0, chosen_err), axis=1)
         mad = st.spread
-        typical = np.mean(np.abs(clean[:, lo:t]), axis=1)
+        typical = np.mean(np.abs(clean[:, lo:c]), axis=1)
         scale = np.maximum(mad, cfg.scale_floor * typical)
         scale = np.maximum(scale, 1e-9 + 1e-6 * np.abs(lvl))
-        z = (y[:, t] - exp_t) / scale
+        z = (y[:, c] - exp_t) / scale
         thr = cfg.threshold * st.raise_
         # Exponentially weighted mean absolute residual (x sqrt(pi/2) = sigma for normal noise),
         # each residual capped at the threshold so an anomaly cannot widen the band it broke.
-        capped = np.minimum(np.abs(y[:, t] - exp_t), thr * scale) * MEAN_ABS_TO_SIGMA
+        capped = np.minimum(np.abs(y[:, c] - exp_t), thr * scale) * MEAN_ABS_TO_SIGMA
         # A running mean at first (the warm-up MAD counts as 8 points), exponential once it is full.
         weight = min(t - learn_from + 1 + 8, cal.select_window)
         st.spread = st.spread + (capped - st.spread) / weight
         spike = np.abs(z) / (np.abs(z) + thr)
-        moved = np.abs(lvl - level[:, max(0, t - cal.drift_lag)]) / scale
+        moved = np.abs(lvl - level[:, max(0, t - cal.drift_lag) - base]) / scale
         drift_thr = cfg.drift_threshold * st.raise_
         drift = moved / (moved + drift_thr)
         score = np.maximum(spike, drift) if t >= start else np.zeros(n)
         flag = score >= 0.5
         spike = np.where(t >= start, spike, 0.0)
-        expected[:, t] = exp_t
-        scores[:, t] = score
-        flags[:, t] = flag
-        kind[:, t] = np.where(flag, np.where(spike >= 0.5, 1, 2), 0)
-        judged[:, t] = t >= start
-        clean[:, t] = np.where(spike >= 0.5, exp_t, y[:, t])  # a drift moves the baseline along
-        direction = np.sign(y[:, t] - exp_t).astype(np.int64)
+        expected[:, c] = exp_t
+        scores[:, j] = score
+        flags[:, j] = flag
+        kind[:, j] = np.where(flag, np.where(spike >= 0.5, 1, 2), 0)
+        judged[:, j] = t >= start
+        clean[:, c] = np.where(spike >= 0.5, exp_t, y[:, c])  # a drift moves the baseline along
+        direction = np.sign(y[:, c] - exp_t).astype(np.int64)
         # A run starts with a jump and lasts while the deviation keeps its direction, so a level
         # shift whose noise dips one day under the threshold still settles.
         jump = spike >= 0.5
         same = (np.sign(st.run) == direction) & (st.run != 0)
         st.run = np.where(same, st.run + direction, np.where(jump, direction, 0))
         for s_idx in np.flatnonzero(np.abs(st.run) >= settle):
-            _settle_shift(int(s_idx), t, settle, y, clean, expected, level, bases, predictions, st)
+            _settle_shift(int(s_idx), c, settle, y, clean, expected, level, bases, predictions, st)
         if stage_count:
-            _seasonal_breaks(t, flag, direction, cal, y, clean, kind, st, cfg)
+            _seasonal_breaks(t, base, j, flag, direction, cal, y, clean, kind, st, cfg)
         for k in range(len(profiles)):  # against the raw value: the profile that foresaw it earns it
-            errors[k][:, t] = np.abs(y[:, t] - predictions[k][:, t])
-    return Detection(expected=expected, scores=scores, flags=flags, kind=kind, judged=judged)
+            errors[k][:, c] = np.abs(y[:, c] - predictions[k][:, c])
+    out_expected = expected[:, t0 - base :].copy()
+    state.length = t0 + chunk
+    state.arrays = arr
+    _trim(state, cal, settle)
+    return Detection(expected=out_expected, scores=scores, flags=flags, kind=kind, judged=judged), state
+
+
+def _initial_state(n: int, step: float) -> DetectorState:
+    names = [
+        "y",
+        "clean",
+        "level",
+        "expected",
+        *(f"base{s}" for s in range(2)),
+        *(f"pred{k}" for k in range(3)),
+    ]
+    names += [f"err{k}" for k in range(3)]
+    arrays = {k: np.zeros((n, 0)) for k in names}
+    st = SeriesState(np.ones(n), np.zeros(n, dtype=np.int64), np.zeros(n))
+    return DetectorState(step=step, length=0, base=0, arrays=arrays, seen=[], st=st)
+
+
+def _trim(state: DetectorState, cal: Calendar, settle: int) -> None:
+    """Drop the columns no later step reads (see ``DetectorState``)."""
+    keep = state.length - max(cal.level_window, cal.drift_lag, cal.select_window, settle) - 1
+    for phases in state.seen:
+        for past in phases.values():
+            if past:
+                keep = min(keep, past[0])
+    for hits in state.st.phase_runs.values():
+        if hits:
+            keep = min(keep, hits[0])
+    keep = max(keep, state.base)
+    if keep > state.base:
+        cut = keep - state.base
+        state.arrays = {k: np.ascontiguousarray(v[:, cut:]) for k, v in state.arrays.items()}
+        state.base = keep
 
 
 def _mean_or_inf(window: F64) -> F64:
@@ -287,21 +396,6 @@ def _mean_or_inf(window: F64) -> F64:
     counts = np.sum(~np.isnan(window), axis=1)
     totals = np.nansum(window, axis=1)
     return np.where(counts > 0, totals / np.maximum(counts, 1), np.inf)
-
-
-def _same_phase_indices(phases: NDArray[np.int64], memory: int, first: int) -> list[list[int]]:
-    """For every t, the last ``memory`` earlier indices from ``first`` on with t's phase (oldest first).
-
-    Points before ``first`` had no full level window, so their offsets from it mean little.
-    """
-    seen: dict[int, list[int]] = defaultdict(list)
-    out = []
-    for t, p in enumerate(phases.tolist()):
-        past = seen[p]
-        out.append(past[-memory:])
-        if t >= first:
-            past.append(t)
-    return out
 
 
 def _settle_shift(
@@ -314,9 +408,12 @@ def _settle_shift(
     level: F64,
     bases: list[F64],
     predictions: list[F64],
-    st: _State,
+    st: SeriesState,
 ) -> None:
-    """A deviation that lasted ``settle`` points is the new normal: re-base the series' past on it."""
+    """A deviation that lasted ``settle`` points is the new normal: re-base the series' past on it.
+
+    ``t`` is the column in the kept window: the columns before it are the past that is re-based.
+    """
     run = slice(t - settle + 1, t + 1)
     delta = float(np.median(y[s, run] - expected[s, run]))
     clean[s, : run.start] += delta
@@ -331,22 +428,25 @@ def _settle_shift(
 
 def _seasonal_breaks(
     t: int,
+    base: int,
+    j: int,
     flag: NDArray[np.bool_],
     direction: NDArray[np.int64],
     cal: Calendar,
     y: F64,
     clean: F64,
     kind: NDArray[np.int8],
-    st: _State,
+    st: SeriesState,
     cfg: DetectorConfig,
 ) -> None:
     """A calendar phase that keeps breaking the same way has a new seasonal pattern: learn it.
 
     Checked per stage (weekday, day of month ...): a charge on every 1st breaks a different weekday
-    each month but the same day of month, so only that stage accumulates it.
+    each month but the same day of month, so only that stage accumulates it. ``t`` is the absolute
+    index (runs keep absolute points), ``base`` the first kept column, ``j`` the column in the chunk.
     """
     for stage, phases in enumerate(cal.stages):
-        phase = int(phases[t])
+        phase = int(phases[j])
         for s in range(flag.shape[0]):
             key = (s, stage * 10_000 + phase)
             if not flag[s]:
@@ -355,24 +455,26 @@ def _seasonal_breaks(
             if st.run[s] * direction[s] > 1:  # a run of consecutive points is a shift, not a phase
                 continue
             hits = st.phase_runs.setdefault(key, [])
-            if hits and np.sign(y[s, hits[-1]] - clean[s, hits[-1]]) != direction[s]:
+            if hits and np.sign(y[s, hits[-1] - base] - clean[s, hits[-1] - base]) != direction[s]:
                 hits.clear()
             hits.append(t)
             if len(hits) >= 2:
-                kind[s, t] = 3
+                kind[s, j] = 3
             if len(hits) >= cfg.phase_settle:
-                clean[s, hits] = y[s, hits]
+                cols = [h - base for h in hits]
+                clean[s, cols] = y[s, cols]
                 del st.phase_runs[key]
 
 
 def _apply_feedback(
     note: FeedbackNote,
+    base: int,
     y: F64,
     clean: F64,
     level: F64,
     expected: F64,
     derived: list[F64],
-    st: _State,
+    st: SeriesState,
     cfg: DetectorConfig,
 ) -> None:
     """What an analyst said about an anomaly, from the point it was said on.
@@ -380,14 +482,14 @@ def _apply_feedback(
     ``expected`` and ``false`` both make the flagged stretch normal history; a stretch that still
     holds when the note comes (a shift) re-bases the past on it, as a settled shift does.
     """
-    s, span = note.series, slice(note.start, note.end + 1)
+    s, span = note.series, slice(note.start - base, note.end - base + 1)
     if note.label == "confirmed":
         return
     if note.end - note.start + 1 >= 3:
         delta = float(np.nanmedian(y[s, span] - expected[s, span]))
-        clean[s, : note.start] += delta
+        clean[s, : note.start - base] += delta
         for arr in (level, *derived):
-            arr[s, : note.effective] += delta
+            arr[s, : note.effective - base] += delta
         st.run[s] = 0
     clean[s, span] = y[s, span]
     if note.label == "false":

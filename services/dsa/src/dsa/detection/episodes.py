@@ -47,22 +47,46 @@ def episodes(detection: Detection, values: NDArray[np.float64], gap: int) -> lis
             continue
         cuts = np.flatnonzero(np.diff(flagged) > gap) + 1
         for group in np.split(flagged, cuts):
-            peak = int(group[np.argmax(detection.scores[s, group])])
-            kinds = detection.kind[s, group]
             out.append(
-                Episode(
-                    series=s,
-                    start=int(group[0]),
-                    end=int(group[-1]),
-                    peak=peak,
-                    score=float(detection.scores[s, peak]),
-                    expected=float(np.sum(detection.expected[s, group])),
-                    actual=float(np.sum(y[s, group])),
-                    shape=_shape(kinds, group),
-                    open=length - 1 - int(group[-1]) <= gap,
+                episode_of(
+                    s,
+                    group,
+                    detection.scores[s, group],
+                    detection.kind[s, group],
+                    detection.expected[s, group],
+                    y[s, group],
+                    length,
+                    gap,
                 )
             )
     return out
+
+
+def episode_of(
+    series: int,
+    points: NDArray[np.int64],
+    scores: NDArray[np.float64],
+    kinds: NDArray[np.int8],
+    expected: NDArray[np.float64],
+    actual: NDArray[np.float64],
+    length: int,
+    gap: int,
+) -> Episode:
+    """One episode from its flagged points (indices, in order) and their judgement; ``length``:
+    points judged so far. The stream (``anomaly_runs``) builds an episode from the flagged points
+    it kept exactly as ``episodes`` builds it from the whole series: same sums, same peak."""
+    peak = int(np.argmax(scores))
+    return Episode(
+        series=series,
+        start=int(points[0]),
+        end=int(points[-1]),
+        peak=int(points[peak]),
+        score=float(scores[peak]),
+        expected=float(np.sum(expected)),
+        actual=float(np.sum(actual)),
+        shape=_shape(kinds, points),
+        open=length - 1 - int(points[-1]) <= gap,
+    )
 
 
 def _shape(kinds: NDArray[np.int8], group: NDArray[np.int64]) -> str:

@@ -16,9 +16,10 @@ Amounts for part of a month are prorated by days (a monthly rate counts days / d
 month, so a whole month counts the rate exactly). Pure and exact (Decimal), no clock: the caller
 passes the last day that counts, so the ledger depends on the facts and the service clock only.
 
-* :class:`Applied`: neither the agent nor the spend can tell, only an explicit sign that the MSP
-  acted (RAM's moves: the ticket later assigned to the recommended technician): realised = the
-  estimated saving of the moves seen in place, on the days they are.
+* :class:`Costed`: no booked spend shows the saving, the labour does (RAM's moves): from the
+  ticket seen assigned to the recommended technician, each hour logged on it is costed at the
+  previous technician's rate and at the rate of whoever logged it, both in force on the work date;
+  realised = the difference, on the work dates.
 
 Sources of recommendations (built in the service layer from stored facts, each a function that
 returns ``Recommendation`` values): SLI licence findings, confirmed DSA spend anomalies, DSA's own
@@ -65,35 +66,18 @@ class Measured:
 
 
 @dataclass(frozen=True)
-class AppliedMove:
-    """One recommended move and the days it is seen in place (``until`` None: still in place)."""
+class Costed:
+    """Realised = the labour cost saved on the work the recommended move shifted, day by day.
 
-    monthly_saving: Decimal
-    spans: tuple[tuple[date, date | None], ...]
-
-
-@dataclass(frozen=True)
-class Applied:
-    """Realised = each move's estimated monthly saving on the days the move is seen in place.
-
-    For advice whose saving no booked spend can show (RAM's labour moves: DSA sees no labour cost
-    per client), only an explicit sign that the MSP acted counts, and only for the moves acted on.
+    For RAM's moves: each hour logged on a moved ticket while the move is in place costs the
+    hours x work-type multiplier x (the previous technician's rate - the rate of the technician who
+    logged it), both in force on the work date. ``savings`` holds those amounts per work date.
     """
 
-    moves: tuple[AppliedMove, ...]
+    savings: tuple[tuple[date, Decimal], ...]
 
-    def first_day(self) -> date | None:
-        return min((lo for m in self.moves for lo, _ in m.spans), default=None)
-
-    def over(self, month: date, first: date, last: date) -> Decimal:
-        """The saving of the moves in place between ``first`` and ``last`` of ``month``."""
-        total = ZERO
-        for move in self.moves:
-            for lo, hi in move.spans:
-                a, b = max(lo, first), last if hi is None else min(hi, last)
-                if a <= b:
-                    total += Rate(move.monthly_saving, "month").over(month, (b - a).days + 1)
-        return total
+    def over(self, first: date, last: date) -> Decimal:
+        return sum((amount for day, amount in self.savings if first <= day <= last), ZERO)
 
 
 @dataclass(frozen=True)
@@ -112,7 +96,7 @@ class Recommendation:
     """last day it counts (a contract term); None: open-ended"""
     acted_on: date | None
     """the first day of the MSP's action; None: not acted on (only the promise counts)"""
-    realisation: Reported | Measured | Applied
+    realisation: Reported | Measured | Costed
     department: str | None = None
 
 
@@ -173,8 +157,8 @@ def entries(
         if rec.acted_on is not None and rec.acted_on <= hi:
             act_lo = max(lo, rec.acted_on)
             n = (hi - act_lo).days + 1
-            if isinstance(rec.realisation, Applied):
-                realised = rec.realisation.over(month, act_lo, hi)
+            if isinstance(rec.realisation, Costed):
+                realised = rec.realisation.over(act_lo, hi)
             elif isinstance(rec.realisation, Measured):
                 booked = sum(((spend or {}).get(d, ZERO) for d in _days(act_lo, hi)), ZERO)
                 realised = rec.realisation.baseline.over(month, n) - booked
@@ -378,6 +362,8 @@ class AdvisedMove:
     """ticket or visit"""
     to_technician_id: str
     monthly_saving: Decimal
+    from_technician_id: str | None = None
+    """assigned when RAM advised (None: unassigned, or advice stored before DSA kept it)"""
 
 
 @dataclass(frozen=True)
@@ -405,7 +391,42 @@ class Assignment:
     technician_id: str | None
 
 
-def _in_place(move: AdvisedMove, after: tuple[str, str], history: Iterable[Assignment]) -> AppliedMove:
+@dataclass(frozen=True)
+class LabourEntry:
+    """One time entry on a ticket (its latest version): who worked how long on which day."""
+
+    technician_id: str
+    work_date: date
+    hours: Decimal
+    multiplier: Decimal = Decimal(1)
+    """the work type's cost multiplier (1.5 for overtime)"""
+
+
+@dataclass(frozen=True)
+class CostRate:
+    """A technician's effective-dated fully loaded hourly cost (``psa.technician.upserted``)."""
+
+    effective_from: date
+    effective_to: date | None
+    hourly_cost: Decimal
+    currency: str
+
+
+def rate_on(rates: Iterable[CostRate], day: date, currency: str) -> Decimal | None:
+    """The rate in force on ``day`` in ``currency`` (the latest one started by then), else None."""
+    live = [
+        r
+        for r in rates
+        if r.currency == currency
+        and r.effective_from <= day
+        and (r.effective_to is None or day <= r.effective_to)
+    ]
+    return max(live, key=lambda r: r.effective_from).hourly_cost if live else None
+
+
+def _in_place(
+    move: AdvisedMove, after: tuple[str, str], history: Iterable[Assignment]
+) -> tuple[tuple[date, date | None], ...]:
     """The days ``move`` is in place: from a ticket state at or after the advice that has the
     recommended technician, to the day before a later state with someone else. A visit has no
     assignment fact in the registry, so it is never seen in place."""
@@ -422,17 +443,48 @@ def _in_place(move: AdvisedMove, after: tuple[str, str], history: Iterable[Assig
                 start = None
     if start is not None:
         spans.append((start, None))
-    return AppliedMove(move.monthly_saving, tuple(spans))
+    return tuple(spans)
+
+
+def labour_savings(
+    move: AdvisedMove,
+    spans: Iterable[tuple[date, date | None]],
+    entries_: Iterable[LabourEntry],
+    rates: Mapping[str, Iterable[CostRate]],
+    currency: str,
+) -> dict[date, Decimal]:
+    """Per work date, what the hours logged on the moved ticket while the move was in place cost
+    less than the previous technician's hours would have. An hour whose rate is unknown on its day
+    (either technician's) is left out rather than guessed; a move without a previous technician
+    has nothing to compare with and saves nothing measurable."""
+    out: dict[date, Decimal] = defaultdict(Decimal)
+    if move.from_technician_id is None:
+        return out
+    spans = list(spans)
+    for e in entries_:
+        if not any(lo <= e.work_date and (hi is None or e.work_date <= hi) for lo, hi in spans):
+            continue
+        before = rate_on(rates.get(move.from_technician_id, ()), e.work_date, currency)
+        actual = rate_on(rates.get(e.technician_id, ()), e.work_date, currency)
+        if before is None or actual is None:
+            continue
+        out[e.work_date] += e.hours * e.multiplier * (before - actual)
+    return out
 
 
 def allocation_recommendations(
-    advice: Iterable[AllocationAdvice], assignments: Mapping[str, Iterable[Assignment]]
+    advice: Iterable[AllocationAdvice],
+    assignments: Mapping[str, Iterable[Assignment]],
+    labour: Mapping[str, Iterable[LabourEntry]] | None = None,
+    rates: Mapping[str, Iterable[CostRate]] | None = None,
 ) -> list[Recommendation]:
     """RAM's advice per client: promised, its monthly saving from the day it was made until the
     day before RAM re-plans that client (a later advice replaces the plan, so a client's promise
-    is never counted twice); realised, the moves' savings on the days they are seen in place
-    (:class:`Applied`). RAM's saving is an estimate of labour cost, and DSA sees no labour cost
-    per client, so nothing is measured: a move not seen acted on realises nothing."""
+    is never counted twice); acted on from the first day a move is seen in place; realised, the
+    labour cost the moved tickets' logged hours saved on the days their moves were in place
+    (:class:`Costed`; ``labour``: time entries per ticket, ``rates``: cost rates per technician).
+    A move never seen done realises nothing."""
+    labour, rates = labour or {}, rates or {}
     by_client: dict[str, list[AllocationAdvice]] = defaultdict(list)
     for a in advice:
         by_client[a.client_id].append(a)
@@ -443,7 +495,16 @@ def allocation_recommendations(
             if a.monthly_saving <= 0:
                 continue
             until = ordered[k + 1].made_on - timedelta(days=1) if k + 1 < len(ordered) else None
-            applied = Applied(tuple(_in_place(m, a.order, assignments.get(m.work_id, ())) for m in a.moves))
+            savings: dict[date, Decimal] = defaultdict(Decimal)
+            first: date | None = None
+            for m in a.moves:
+                spans = _in_place(m, a.order, assignments.get(m.work_id, ()))
+                if spans:
+                    first = min(spans[0][0], first or spans[0][0])
+                for day, amount in labour_savings(
+                    m, spans, labour.get(m.work_id, ()), rates, a.currency
+                ).items():
+                    savings[day] += amount
             out.append(
                 Recommendation(
                     rec_id=f"ram:allocation:{a.client_id}:{a.period}:{a.order[0]}",
@@ -454,8 +515,8 @@ def allocation_recommendations(
                     promised=Rate(a.monthly_saving, "month"),
                     counts_from=a.made_on,
                     counts_until=until,
-                    acted_on=applied.first_day(),
-                    realisation=applied,
+                    acted_on=first,
+                    realisation=Costed(tuple(sorted(savings.items()))),
                 )
             )
     return out

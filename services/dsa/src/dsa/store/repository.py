@@ -81,6 +81,8 @@ class SpendRepository:
         row = self.session.get(SpendLineRow, line.line_id)
         if row is not None and (as_of, digest) <= (row.as_of, row.digest):
             return False
+        # a judged line restated: the detector's kept state holds its old version
+        judge_state = 1 if row is None else (2 if row.judge_state == 0 else row.judge_state)
         row = row or SpendLineRow(
             line_id=line.line_id,
             source=source,
@@ -97,7 +99,7 @@ class SpendRepository:
         row.category, row.vendor = line.category, line.vendor
         row.account, row.service = dims.get("account"), dims.get("service")
         row.amount, row.currency = line.amount.amount, line.amount.currency
-        row.as_of, row.digest = as_of, digest
+        row.as_of, row.digest, row.judge_state = as_of, digest, judge_state
         self.session.add(row)
         return True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text
+from sqlalchemy import LargeBinary, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -53,6 +53,21 @@ class SpendLineRow(DsaTable, table=True):
     currency: str = Field(max_length=3)
     as_of: datetime = Field(sa_type=UtcDateTime)
     digest: str = Field(max_length=64)
+    judge_state: int = Field(default=1, index=True)
+    """what anomaly detection has seen of it: 0 judged, 1 new, 2 a restatement of a judged line
+    (its old version is in the kept detector state: the source is judged again from its start)."""
+
+
+class DetectorStateRow(DsaTable, table=True):
+    """Per spend source, the anomaly detector's state after the last day it judged, so the next
+    daily run judges only the days booked since (``anomaly_state.py``)."""
+
+    __tablename__ = "anomaly_detector_states"
+
+    source: str = Field(primary_key=True, max_length=16)
+    first_day: date
+    judged_through: date
+    state: bytes = Field(sa_type=LargeBinary)
 
 
 class AnomalyRow(DsaTable, table=True):
@@ -151,3 +166,34 @@ class TicketAssignmentRow(DsaTable, table=True):
     updated_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
     digest: str = Field(primary_key=True, max_length=64)
     technician_id: str | None = Field(default=None, max_length=128)
+
+
+class TimeEntryRow(DsaTable, table=True):
+    """Every version of a time entry logged on a ticket (``psa.time_entry.logged``): the hours
+    that measure what a RAM move saved. Only ticket work is kept, and only what costing it needs;
+    all versions are kept (the latest by event time, then digest, is read), so arrival order does
+    not matter and a batch writes them with one insert."""
+
+    __tablename__ = "roi_time_entries"
+
+    time_entry_id: str = Field(primary_key=True, max_length=128)
+    logged_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    ticket_id: str = Field(max_length=128, index=True)
+    technician_id: str = Field(max_length=128)
+    work_date: date
+    hours: Decimal = Field(sa_type=ExactNumeric(9, 4))
+    multiplier: Decimal = Field(sa_type=ExactNumeric(9, 4))
+
+
+class TechnicianRatesRow(DsaTable, table=True):
+    """Every version of a technician's cost rates (``psa.technician.upserted``, full state: the
+    latest by event time, then digest, is read)."""
+
+    __tablename__ = "roi_technician_rates"
+
+    technician_id: str = Field(primary_key=True, max_length=128)
+    upserted_at: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    digest: str = Field(primary_key=True, max_length=64)
+    cost_rates: str = Field(default="[]", sa_type=Text)
+    """JSON list of {effective_from, effective_to, hourly_cost, currency}"""
