@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, inspect
+from sqlalchemy import Table, func, inspect
 from sqlmodel import Session, col, select
 
 from msp_events.runtime.store import insert_for
@@ -52,9 +52,7 @@ from dsa.store.tables import (
 )
 
 
-def _keep_once(
-    uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TicketAssignmentRow | TechnicianRatesRow
-) -> bool:
+def _keep_once(uow: UnitOfWork, row: LicenceReportRow | AllocationAdviceRow | TechnicianRatesRow) -> bool:
     """Add a fact row unless the same fact (primary key: id, event time, digest) is stored: a
     redelivered or repeated event changes nothing."""
     # One INSERT ... ON CONFLICT DO NOTHING, not a lookup then an ORM insert: every ticket state
@@ -113,32 +111,48 @@ def record_allocation_advice(uow: UnitOfWork, r: ResourceAllocationRecommended, 
     )
 
 
-def record_ticket_assignment(uow: UnitOfWork, t: TicketUpdated) -> bool:
-    """Keep a ticket state's assigned technician (a repeated state changes nothing)."""
-    return _keep_once(
-        uow,
-        TicketAssignmentRow(
-            ticket_id=t.ticket_id,
-            updated_at=t.updated_at,
-            digest=t.digest(),
-            technician_id=t.assigned_technician_id,
-        ),
-    )
-
-
+TICKET_ASSIGNMENTS = "dsa.roi_ticket_assignments"
 TIME_ENTRIES = "dsa.roi_time_entries"
 
 
 @dataclass
-class _HeldTimeEntries:
-    """A batch's time entries, written with one INSERT ... ON CONFLICT DO NOTHING at its end."""
+class _HeldInserts:
+    """A batch's fact rows for one table, written with one INSERT ... ON CONFLICT DO NOTHING at
+    its end: every version is kept and only ``GET /roi`` reads them (after the commit), so holding
+    them changes nothing but the round trips (ticket states and time entries are the busiest facts)."""
 
-    rows: dict[tuple[str, datetime, str], dict[str, object]] = field(default_factory=dict)
+    table: Table
+    rows: dict[tuple[object, ...], dict[str, object]] = field(default_factory=dict)
 
     def flush(self, session: Session) -> None:
         if self.rows:
-            insert = insert_for(session.get_bind().dialect.name, TimeEntryRow.__table__)  # type: ignore[attr-defined]
+            insert = insert_for(session.get_bind().dialect.name, self.table)
             session.execute(insert.values(list(self.rows.values())).on_conflict_do_nothing())
+
+
+def _hold_insert(
+    uow: UnitOfWork, name: str, table: Table, key: tuple[object, ...], values: dict[str, object]
+) -> None:
+    held = uow.batch.deferred(name, lambda: _HeldInserts(table))
+    if held is None:
+        held = _HeldInserts(table)
+        held.rows[key] = values
+        held.flush(uow.session)
+        return
+    held.rows[key] = values
+
+
+def record_ticket_assignment(uow: UnitOfWork, t: TicketUpdated) -> None:
+    """Keep a ticket state's assigned technician (a repeated state changes nothing)."""
+    digest = t.digest()
+    values: dict[str, object] = {
+        "ticket_id": t.ticket_id,
+        "updated_at": t.updated_at,
+        "digest": digest,
+        "technician_id": t.assigned_technician_id,
+    }
+    table: Table = TicketAssignmentRow.__table__  # type: ignore[attr-defined]
+    _hold_insert(uow, TICKET_ASSIGNMENTS, table, (t.ticket_id, t.updated_at, digest), values)
 
 
 def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime) -> None:
@@ -157,13 +171,8 @@ def record_time_entry(uow: UnitOfWork, e: TimeEntryLogged, at: datetime) -> None
         "hours": e.hours,
         "multiplier": e.work_type_cost_multiplier if e.work_type_cost_multiplier is not None else Decimal(1),
     }
-    held = uow.batch.deferred(TIME_ENTRIES, _HeldTimeEntries)
-    if held is None:
-        held = _HeldTimeEntries()
-        held.rows[(e.time_entry_id, at, digest)] = values
-        held.flush(uow.session)
-        return
-    held.rows[(e.time_entry_id, at, digest)] = values
+    table: Table = TimeEntryRow.__table__  # type: ignore[attr-defined]
+    _hold_insert(uow, TIME_ENTRIES, table, (e.time_entry_id, at, digest), values)
 
 
 def record_technician_rates(uow: UnitOfWork, t: TechnicianUpserted, at: datetime) -> bool:
@@ -186,7 +195,11 @@ def record_technician_rates(uow: UnitOfWork, t: TechnicianUpserted, at: datetime
 
 
 def record_renewal_advice(uow: UnitOfWork, due: ContractRenewalDue, analysis: SpendVendorAnalyzed) -> None:
-    """Keep DSA's latest analysis of a renewal (event time, then digest: any arrival order agrees)."""
+    """Keep DSA's latest analysis of a renewal (event time, then digest: any arrival order agrees).
+    A renewal of unknown value has no baseline to measure the advice against: nothing is kept."""
+    if analysis.annual_value is None:
+        return
+    value = analysis.annual_value
     digest = analysis.digest()
     key = (due.contract_id, due.renewal_date)
     row = uow.session.get(RenewalAdviceRow, key)
@@ -210,8 +223,8 @@ def record_renewal_advice(uow: UnitOfWork, due: ContractRenewalDue, analysis: Sp
     row.vendor, row.department, row.recommendation = due.vendor, due.department, analysis.recommendation
     row.term_months = due.renewal_term_months or 12
     row.forecast_next_term = analysis.forecast_next_term.amount
-    row.spend_12m, row.annual_value = analysis.spend_12m.amount, analysis.annual_value.amount
-    row.currency = analysis.annual_value.currency
+    row.spend_12m, row.annual_value = analysis.spend_12m.amount, value.amount
+    row.currency = value.currency
     uow.session.add(row)
 
 
