@@ -34,6 +34,7 @@ from rich.table import Table
 
 from msp_events import Envelope, eventlog
 from msp_events.codec.kafka import encode_binary
+from msp_events.registry import REGISTRY
 from msp_events.runtime.kafka import ensure_topics
 from msp_events.runtime.settings import KafkaSettings
 
@@ -204,7 +205,9 @@ async def latencies(
             if not triggers:
                 console.print(f"[yellow]{name}: the scenario has no answered {trigger_type}; skipped")
                 continue
-            out[name] = await measure(producer, ecosystem.prefix, triggers, output_type, samples)
+            out[name] = await measure(
+                producer, ecosystem.prefix, triggers, REGISTRY.get(output_type).topic, samples
+            )
         return out
     finally:
         if noise is not None:

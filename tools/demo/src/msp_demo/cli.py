@@ -53,6 +53,11 @@ async def _run(
     return published, seconds, final, absorbed, event_log
 
 
+Ran = tuple[int, dict[str, float], dict[str, AgentCounts], Hiccups | None, Path]
+"""What a run returns: facts published, seconds per phase, each agent's counters, the hiccups
+absorbed, the event log."""
+
+
 def demo(
     seed: int,
     clients: int,
@@ -79,56 +84,31 @@ def demo(
     seconds["simulate"] = time.perf_counter() - started
     console.print(f"simulated {sim.events:,} facts ({sim.log}, truth in {sim.truth_path})")
     if kafka is None:
-        _, run_seconds, final, absorbed, event_log = asyncio.run(_run(sim.log, state, console))
-        return _present(
-            sim,
-            params,
-            seconds | run_seconds,
-            final,
-            absorbed,
-            event_log,
-            sqlite_stores(state),
-            out,
-            state,
-            console,
-        )
+        ran = asyncio.run(_run(sim.log, state, console))
+        return _present(sim, params, seconds, ran, sqlite_stores(state), out, state, console)
     if database_url is None:
         raise typer.BadParameter(
             "--kafka needs --database-url (a PostgreSQL server the agents' databases go on)"
         )
-    mode = f"each agent a process on Kafka {kafka} and PostgreSQL"
-    console.print(f"[bold]{mode}[/bold]")
+    console.print(f"[bold]each agent a process on Kafka {kafka} and PostgreSQL[/bold]")
     with agents_on_kafka(kafka, database_url, state) as ecosystem:
-        _, run_seconds, final, absorbed, event_log = asyncio.run(
-            run_on_kafka(ecosystem, sim.log, state, console)
-        )
-        return _present(
-            sim,
-            params,
-            seconds | run_seconds,
-            final,
-            absorbed,
-            event_log,
-            ecosystem.urls(),
-            out,
-            state,
-            console,
-        )
+        ran = asyncio.run(run_on_kafka(ecosystem, sim.log, state, console))
+        return _present(sim, params, seconds, ran, ecosystem.urls(), out, state, console)
 
 
 def _present(
     sim: scenario.Scenario,
     params: Params,
     seconds: dict[str, float],
-    final: dict[str, AgentCounts],
-    absorbed: Hiccups | None,
-    event_log: Path,
+    ran: Ran,
     stores: Stores,
     out: Path,
     state: Path,
     console: Console,
 ) -> Outcome:
     """Findings from the agents' stores and the event log, scored; the summary, report and briefing."""
+    _, run_seconds, final, absorbed, event_log = ran
+    seconds = seconds | run_seconds
     started = time.perf_counter()
     with console.status("reading the agents' findings and scoring them against the truth …"):
         months_run = months_between(params.start, params.end)

@@ -17,7 +17,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +26,13 @@ from rich.console import Console
 from rich.progress import Progress
 
 from msp_events import eventlog
-from msp_events.envelope import Envelope
-from msp_events.registry import REGISTRY
-from msp_events.runtime.transport import Outgoing
-from msp_events.types.psa import ClientUpserted
 
 from msp_demo.run import (
     COLUMNS,
     EVENT_LOG,
     AgentCounts,
     Hiccups,
-    _first_client_upsert,
+    hiccup_messages,
     phases_of,
     settings_env,
 )
@@ -134,37 +129,10 @@ async def _hiccups(
     ecosystem: Ecosystem, producer: Any, watch: SettleWatch, log: Path, timeout_s: float
 ) -> Hiccups | None:
     """As ``run.hiccups``, through the broker."""
-    original = _first_client_upsert(log)
-    if original is None:
+    messages = hiccup_messages(log)
+    if messages is None:
         return None
     before = await asyncio.to_thread(scrape, ecosystem)
-    data: ClientUpserted = original.data
-    stale_at = (data.updated_at or original.time) - timedelta(days=30)
-    late: Envelope[Any] = Envelope.build(
-        data.model_copy(update={"name": f"{data.name} (old export)", "updated_at": stale_at}),
-        source=original.source,
-        time=original.time + timedelta(seconds=1),
-    )
-    malformed_topic = REGISTRY.get("psa.client.upserted").topic
-    await producer.send_all(
-        [
-            eventlog.to_outgoing(original),
-            eventlog.to_outgoing(late),
-            Outgoing(
-                malformed_topic,
-                data.client_id.encode(),
-                b"{not json",
-                [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted")],
-            ),
-        ]
-    )
+    await producer.send_all(messages.outgoing())
     await watch.wait(timeout_s=timeout_s, quiet_s=QUIET_S)
-    return Hiccups(
-        duplicate_id=original.id,
-        duplicate_type=original.type,
-        late_id=late.id,
-        late_client=data.client_id,
-        malformed_topic=malformed_topic,
-        before=before,
-        after=await asyncio.to_thread(scrape, ecosystem),
-    )
+    return messages.report(before, await asyncio.to_thread(scrape, ecosystem))

@@ -89,19 +89,6 @@ class Hiccups:
         return {r: n - old.get(r, 0) for r, n in self.after[agent].dead_lettered.items() if n - old.get(r, 0)}
 
 
-@dataclass
-class RunResult:
-    published: int
-    """Facts of the simulated log put on the bus."""
-    logged: int
-    """Events in the written event log (facts and everything the agents derived)."""
-    counts: dict[str, AgentCounts]
-    hiccups: Hiccups | None
-    seconds: dict[str, float]
-    """Wall time per phase (publish, settle, hiccups): for the report header, never for findings."""
-    event_log: Path
-
-
 def fresh_state(state_dir: Path) -> None:
     """Remove the agents' databases and the last event log (the simulated log is kept)."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -195,12 +182,34 @@ def _first_client_upsert(log: Path) -> Envelope[Any] | None:
     return None
 
 
-async def hiccups(system: EmbeddedSystem, log: Path, timeout_s: float = 120.0) -> Hiccups | None:
-    """Send a duplicate, a late fact and a malformed message; wait; say what each agent did."""
+@dataclass(frozen=True)
+class HiccupMessages:
+    """What production meets and the runtime absorbs, sent after the log in both modes: the first
+    client record again (a duplicate), an older version of it arriving late, a malformed message."""
+
+    original: Envelope[Any]
+    late: Envelope[Any]
+    malformed: Outgoing
+
+    def outgoing(self) -> list[Outgoing]:
+        return [eventlog.to_outgoing(self.original), eventlog.to_outgoing(self.late), self.malformed]
+
+    def report(self, before: dict[str, AgentCounts], after: dict[str, AgentCounts]) -> Hiccups:
+        return Hiccups(
+            duplicate_id=self.original.id,
+            duplicate_type=self.original.type,
+            late_id=self.late.id,
+            late_client=self.original.data.client_id,
+            malformed_topic=self.malformed.topic,
+            before=before,
+            after=after,
+        )
+
+
+def hiccup_messages(log: Path) -> HiccupMessages | None:
     original = _first_client_upsert(log)
     if original is None:
         return None
-    before = counts(system.services)
     data: ClientUpserted = original.data
     stale_at = (data.updated_at or original.time) - timedelta(days=30)
     late = Envelope.build(
@@ -208,28 +217,24 @@ async def hiccups(system: EmbeddedSystem, log: Path, timeout_s: float = 120.0) -
         source=original.source,
         time=original.time + timedelta(seconds=1),
     )
-    await system.publish([original, late])
-    malformed_topic = REGISTRY.get("psa.client.upserted").topic
-    await system.bus.append(
-        [
-            Outgoing(
-                malformed_topic,
-                data.client_id.encode(),
-                b"{not json",
-                [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted")],
-            )
-        ]
+    malformed = Outgoing(
+        REGISTRY.get("psa.client.upserted").topic,
+        data.client_id.encode(),
+        b"{not json",
+        [("ce_specversion", b"1.0"), ("ce_type", b"psa.client.upserted")],
     )
+    return HiccupMessages(original, late, malformed)
+
+
+async def hiccups(system: EmbeddedSystem, log: Path, timeout_s: float = 120.0) -> Hiccups | None:
+    """Send a duplicate, a late fact and a malformed message; wait; say what each agent did."""
+    messages = hiccup_messages(log)
+    if messages is None:
+        return None
+    before = counts(system.services)
+    await system.bus.append(messages.outgoing())
     await system.settle(timeout_s)
-    return Hiccups(
-        duplicate_id=original.id,
-        duplicate_type=original.type,
-        late_id=late.id,
-        late_client=data.client_id,
-        malformed_topic=malformed_topic,
-        before=before,
-        after=counts(system.services),
-    )
+    return messages.report(before, counts(system.services))
 
 
 def write_log(system: EmbeddedSystem, state_dir: Path) -> tuple[Path, int]:
