@@ -103,6 +103,8 @@ def upsert(
     session: Session, table: Table, key_columns: tuple[str, ...], rows: list[Mapping[str, Any]]
 ) -> None:
     """One ``INSERT … ON CONFLICT (key) DO UPDATE`` of every other column, for both dialects."""
+    if not rows:
+        return
     insert = insert_for(session.get_bind().dialect.name, table)
     others = [c.name for c in table.columns if c.name not in key_columns]
     statement = insert.on_conflict_do_update(

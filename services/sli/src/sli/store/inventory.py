@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, tuple_
 from sqlmodel import Session
 
+from msp_events.runtime.merged_rows import upsert
 from msp_events.runtime.store import insert_for
 from msp_events.types.licensing import SeatActivity
 from msp_events.types.rmm import SoftwareInventoried
@@ -72,17 +73,6 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
     ordered = sorted(set(values))
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start : start + CHUNK]
-
-
-def _upsert(session: Session, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = insert_for(session.get_bind().dialect.name, table)
-    others = [c.name for c in table.columns if c.name not in keys]
-    session.execute(
-        insert.on_conflict_do_update(index_elements=list(keys), set_={n: insert.excluded[n] for n in others}),
-        rows,
-    )
 
 
 # -- seats -----------------------------------------------------------------------------------------
@@ -145,14 +135,14 @@ def write_seats(session: Session, facts: list[tuple[SeatActivity, str]]) -> None
         assignments[s.user_id] = _assignments(user, kept)
         dirty.add(s.client_id)
 
-    _upsert(
+    upsert(
         session,
         SNAPSHOTS,
         ("user_id", "observed_at"),
         [{"user_id": u, "observed_at": at, "sku_ids": t} for (u, at), t in sorted(snapshots.items())],
     )
-    _upsert(session, SEAT_USERS, ("user_id",), [changed_users[u] for u in sorted(changed_users)])
-    _upsert(
+    upsert(session, SEAT_USERS, ("user_id",), [changed_users[u] for u in sorted(changed_users)])
+    upsert(
         session,
         BASELINES,
         ("client_id",),
@@ -232,7 +222,7 @@ def write_software(
         current[s.device_id] = {key: s.client_id for key in keys}
         dirty.add(s.client_id)
 
-    _upsert(session, DEVICES, ("device_id",), [changed[d] for d in sorted(changed)])
+    upsert(session, DEVICES, ("device_id",), [changed[d] for d in sorted(changed)])
     gone = [
         (d, key)
         for d in sorted(changed)
